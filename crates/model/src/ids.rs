@@ -1,0 +1,191 @@
+//! Validated identifiers: report names, Atlas ids and query tokens.
+//!
+//! Each is a newtype whose only constructor checks the rule Atlas (or costform)
+//! states for it, so a value of the type is known to be well formed wherever it
+//! travels: into a request path, the state file or a plan.
+
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Why a string is not a valid identifier of some kind; the text completes
+/// "`VALUE` is not a valid ...".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}` is not {expected}")]
+pub struct InvalidId {
+    /// The rejected input.
+    pub value: String,
+    /// What a valid value looks like, in words.
+    pub expected: &'static str,
+}
+
+macro_rules! id_newtype {
+    ($(#[$doc:meta])* $name:ident, $pattern:literal, $expected:literal, $check:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({ "type": "string", "pattern": $pattern })
+            }
+        }
+
+        impl $name {
+            /// The pattern a valid value matches, as written in the JSON Schemas.
+            pub const PATTERN: &'static str = $pattern;
+            /// A valid value described for error messages.
+            pub const EXPECTED: &'static str = $expected;
+
+            /// Checks `value` against the rule for this identifier.
+            pub fn parse(value: &str) -> Result<Self, InvalidId> {
+                let check: fn(&str) -> bool = $check;
+                if check(value) {
+                    Ok(Self(value.to_owned()))
+                } else {
+                    Err(InvalidId { value: value.to_owned(), expected: $expected })
+                }
+            }
+
+            /// The identifier as sent and stored.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = InvalidId;
+            fn from_str(value: &str) -> Result<Self, InvalidId> {
+                Self::parse(value)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidId;
+            fn try_from(value: String) -> Result<Self, InvalidId> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+id_newtype!(
+    /// A report's name: the key under `reports:` and the `NAME` in `report.NAME`.
+    /// Kept short and URL- and file-name-safe because it names result files.
+    ReportName,
+    "^[a-z0-9][a-z0-9_-]{0,62}$",
+    "a valid report name (lowercase letters, digits, `-` and `_`, starting with a letter or digit, at most 63 characters)",
+    |s| {
+        let bytes = s.as_bytes();
+        !bytes.is_empty()
+            && bytes.len() <= 63
+            && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-' || *b == b'_')
+    }
+);
+
+id_newtype!(
+    /// An Atlas organization id, the `{orgId}` path parameter.
+    OrgId,
+    "^([a-f0-9]{24})$",
+    "a 24-character lowercase hexadecimal Atlas id",
+    is_atlas_id
+);
+
+id_newtype!(
+    /// An Atlas project, cluster or organization id used as a filter value.
+    AtlasId,
+    "^([a-f0-9]{24})$",
+    "a 24-character lowercase hexadecimal Atlas id",
+    is_atlas_id
+);
+
+id_newtype!(
+    /// The token Atlas returns for a created Cost Explorer query. Atlas shows
+    /// tokens in both cases; costform stores and sends a token exactly as issued.
+    Token,
+    "^[A-Za-z0-9]{64}$",
+    "a 64-character Cost Explorer token",
+    |s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_alphanumeric())
+);
+
+fn is_atlas_id(s: &str) -> bool {
+    s.len() == 24 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+impl Token {
+    /// Tokens compare case-insensitively: Atlas documents them in both cases.
+    pub fn same_as(&self, other: &Token) -> bool {
+        self.0.eq_ignore_ascii_case(&other.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_names_follow_the_documented_pattern() {
+        for ok in ["a", "last-month", "q1_2026", "9lives", &"a".repeat(63)] {
+            assert!(ReportName::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-a", "_a", "Upper", "a b", "a.b", &"a".repeat(64)] {
+            assert!(ReportName::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn atlas_ids_are_24_lowercase_hex() {
+        assert!(OrgId::parse("5f0c8a1b2c3d4e5f6a7b8c9d").is_ok());
+        assert!(OrgId::parse("5F0C8A1B2C3D4E5F6A7B8C9D").is_err());
+        assert!(OrgId::parse("5f0c8a1b2c3d4e5f6a7b8c9").is_err());
+        assert!(AtlasId::parse("zzzzzzzzzzzzzzzzzzzzzzzz").is_err());
+    }
+
+    #[test]
+    fn tokens_are_64_alphanumerics_compared_without_case() {
+        let lower = Token::parse(&"ab".repeat(32)).unwrap();
+        let upper = Token::parse(&"AB".repeat(32)).unwrap();
+        assert!(lower.same_as(&upper));
+        assert!(Token::parse(&"a".repeat(63)).is_err());
+    }
+
+    #[test]
+    fn invalid_ids_are_refused_when_deserialized() {
+        let err = serde_json::from_str::<OrgId>("\"nope\"").unwrap_err();
+        assert!(err.to_string().contains("`nope` is not a 24-character"), "{err}");
+    }
+}

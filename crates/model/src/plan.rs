@@ -1,0 +1,204 @@
+//! The plan: the ordered list of changes that `apply` would make, as a value.
+//!
+//! A plan is built first and printed or executed afterwards (the rust-lang/team
+//! sync pattern), and it is the saved-plan file format too, so it carries
+//! everything `apply PLANFILE` needs without re-rendering templates.
+
+use jiff::Timestamp;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ReportName, Token};
+use crate::request::PlannedRequest;
+
+/// The plan format this build reads and writes (`costform plan --format json`
+/// and `plan --out`).
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+/// A plan, in the order its changes will be applied (by report name).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// Always [`PLAN_FORMAT_VERSION`] when written by this build.
+    pub format_version: u32,
+    /// The costform version that made the plan.
+    pub costform_version: String,
+    /// The resolved "now" the definitions were rendered with.
+    #[schemars(with = "String")]
+    pub now: Timestamp,
+    /// The definitions directory, as given.
+    pub definitions_dir: String,
+    /// The state the plan was computed against; `apply` refuses the plan as
+    /// stale when the state has moved on since.
+    pub state: StateVersion,
+    /// Reports whose request and token are unchanged.
+    pub unchanged: Vec<ReportName>,
+    /// The changes, sorted by report name.
+    pub changes: Vec<Change>,
+}
+
+/// Which version of the state a plan was computed against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StateVersion {
+    /// The state's lineage, or `None` when there was no state file yet.
+    pub lineage: Option<String>,
+    /// The state's serial (0 without a state file).
+    pub serial: u64,
+}
+
+/// One report's change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Change {
+    /// The report, addressed as `report.NAME`.
+    pub name: ReportName,
+    /// What will happen to it.
+    pub action: Action,
+    /// Why, in the order they were found.
+    pub reasons: Vec<Reason>,
+    /// The request in the state (requery and forget).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<PlannedRequest>,
+    /// The token in the state, which a requery supersedes (requery and forget).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_token: Option<Token>,
+    /// The request that will be sent (create and requery).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<PlannedRequest>,
+    /// Field-level differences between `before` and `after`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diff: Vec<FieldDiff>,
+}
+
+impl Change {
+    /// The address users type and see: `report.NAME`.
+    pub fn address(&self) -> String {
+        format!("report.{}", self.name)
+    }
+}
+
+/// What `apply` does to one report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Defined but not in the state: send the query (`+`).
+    Create,
+    /// In both, but a new token is needed (`-/+`): queries are immutable.
+    Requery,
+    /// In the state but no longer defined: drop it from the state (`-`). No
+    /// API call is made; tokens cannot be deleted.
+    Forget,
+}
+
+impl Action {
+    /// The symbol shown before the address, as in Terraform.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::Create => "+",
+            Action::Requery => "-/+",
+            Action::Forget => "-",
+        }
+    }
+
+    /// The verb used in summaries ("3 to create").
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Requery => "requery",
+            Action::Forget => "forget",
+        }
+    }
+}
+
+/// Why a report is changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// Defined, with no entry in the state.
+    New,
+    /// The rendered request differs from the one in the state.
+    RequestChanged,
+    /// Atlas answered 404 for the stored token.
+    TokenExpired,
+    /// Asked for with `--replace`.
+    Replace,
+    /// `refresh: until_closed`, results fetched while the month was open, and
+    /// the data may have changed since.
+    OpenMonthRefresh,
+    /// The report was removed from the definitions.
+    NoLongerDefined,
+}
+
+impl Reason {
+    /// The reason in words, as printed after a change's address.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Reason::New => "new report",
+            Reason::RequestChanged => "request changed",
+            Reason::TokenExpired => "token expired",
+            Reason::Replace => "replace requested",
+            Reason::OpenMonthRefresh => "open month refreshed",
+            Reason::NoLongerDefined => "no longer defined",
+        }
+    }
+}
+
+/// One field that differs between the stored and the new request. A field
+/// absent on one side is `None` there. Top-level fields of the body are named
+/// as sent (`startDate`); `org_id` and `kind` are named as in the definitions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldDiff {
+    /// The field's name.
+    pub field: String,
+    /// Its value in the state.
+    pub before: Option<serde_json::Value>,
+    /// Its value in the definitions.
+    pub after: Option<serde_json::Value>,
+}
+
+/// How many changes of each action a plan holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Summary {
+    /// Reports to create.
+    pub create: usize,
+    /// Reports to requery.
+    pub requery: usize,
+    /// Reports to forget.
+    pub forget: usize,
+}
+
+impl Plan {
+    /// Whether applying the plan would change nothing.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// Counts of changes by action.
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary::default();
+        for change in &self.changes {
+            match change.action {
+                Action::Create => summary.create += 1,
+                Action::Requery => summary.requery += 1,
+                Action::Forget => summary.forget += 1,
+            }
+        }
+        summary
+    }
+}
+
+impl Summary {
+    /// The closing line of a text plan, as Terraform words it.
+    pub fn sentence(&self) -> String {
+        if self.create + self.requery + self.forget == 0 {
+            "No changes.".to_owned()
+        } else {
+            format!(
+                "Plan: {} to create, {} to requery, {} to forget.",
+                self.create, self.requery, self.forget
+            )
+        }
+    }
+}
