@@ -4,7 +4,21 @@
 //!
 //! It must not do network I/O, parse command lines or print: the CLI does.
 
+pub mod dates;
+pub mod diagnostic;
 pub mod ids;
+pub mod kinds;
+pub mod load;
+mod parse;
 pub mod plan;
+pub mod raw;
 pub mod request;
+pub mod schema;
 pub mod state;
+pub mod template;
+mod variables;
+
+pub use dates::parse_now;
+pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use load::{Definitions, LoadOptions, ReportDefinition, load};
+pub use schema::{definitions_schema, plan_schema, state_schema};

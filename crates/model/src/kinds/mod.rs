@@ -1,0 +1,54 @@
+//! Report kinds: the plugins that turn a rendered report into a request.
+//!
+//! Each kind lives in its own module and is listed once in [`KINDS`]; the
+//! loader and the planner only see the [`PlannedRequest`] a kind builds, so
+//! adding a kind (say, invoice CSVs) touches nothing else.
+
+pub mod cost_explorer;
+
+use jiff::Timestamp;
+use serde_saphyr::Location;
+
+use crate::diagnostic::{Diagnostics, SourceFile};
+use crate::raw::RawReport;
+use crate::request::PlannedRequest;
+
+/// What a report kind must provide.
+pub trait ReportKind: Sync {
+    /// The value of `kind:` that selects this kind.
+    fn name(&self) -> &'static str;
+
+    /// The report keys this kind takes; any other key set on a report of this
+    /// kind is an error.
+    fn keys(&self) -> &'static [&'static str];
+
+    /// Validates a rendered report and builds its request, pushing every
+    /// problem found to `diagnostics`; `None` when there was an error.
+    fn build(&self, report: &RawReport, context: &BuildContext<'_>, diagnostics: &mut Diagnostics) -> Option<PlannedRequest>;
+}
+
+/// Where a report is and when it is rendered, for building and diagnostics.
+pub struct BuildContext<'a> {
+    /// The file the report is in.
+    pub file: &'a SourceFile,
+    /// Where the report's name is, for problems about the report as a whole.
+    pub name_at: Location,
+    /// The resolved "now".
+    pub now: Timestamp,
+}
+
+/// The registry: one line per kind.
+static KINDS: &[&dyn ReportKind] = &[&cost_explorer::CostExplorer];
+
+/// The kind used when a report does not say.
+pub const DEFAULT_KIND: &str = cost_explorer::NAME;
+
+/// Looks a kind up by name.
+pub fn find(name: &str) -> Option<&'static dyn ReportKind> {
+    KINDS.iter().copied().find(|kind| kind.name() == name)
+}
+
+/// Every registered kind's name, for the schema and did-you-mean hints.
+pub fn names() -> Vec<&'static str> {
+    KINDS.iter().map(|kind| kind.name()).collect()
+}

@@ -1,0 +1,250 @@
+//! Loading the definitions directory: read every file, resolve variables,
+//! render templates, check each report with its kind, and collect every
+//! diagnostic before deciding whether the definitions are usable.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use serde_saphyr::{Location, Spanned};
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Severity, SourceFile, code, did_you_mean};
+use crate::ids::ReportName;
+use crate::kinds::{self, BuildContext};
+use crate::raw::{RawDefinitionFile, RawReport};
+use crate::request::PlannedRequest;
+use crate::template::Renderer;
+use crate::variables::Declarations;
+
+/// Everything `load` needs from the command line and the environment; the CLI
+/// resolves it so the model never reads the process state itself.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// The definitions directory.
+    pub dir: PathBuf,
+    /// The resolved "now" (`--now`, `COSTFORM_NOW` or the clock).
+    pub now: Timestamp,
+    /// `--var NAME=VALUE`, in command-line order.
+    pub vars: Vec<(String, String)>,
+    /// `--var-file`, in command-line order.
+    pub var_files: Vec<PathBuf>,
+    /// A snapshot of the process environment.
+    pub env: BTreeMap<String, String>,
+    /// `--allow-env NAME`: extra names templates may read with `env()`.
+    pub allow_env: Vec<String>,
+}
+
+impl LoadOptions {
+    /// Options for `dir` at `now` with no overrides.
+    pub fn new(dir: impl Into<PathBuf>, now: Timestamp) -> Self {
+        Self { dir: dir.into(), now, vars: Vec::new(), var_files: Vec::new(), env: BTreeMap::new(), allow_env: Vec::new() }
+    }
+}
+
+/// The validated definitions: every report's rendered request.
+#[derive(Debug, Clone)]
+pub struct Definitions {
+    /// The directory they were read from.
+    pub dir: PathBuf,
+    /// The "now" the templates were rendered with.
+    pub now: Timestamp,
+    /// The reports by name.
+    pub reports: BTreeMap<ReportName, ReportDefinition>,
+    /// Problems worth showing that do not stop the run.
+    pub warnings: Diagnostics,
+}
+
+/// One validated report.
+#[derive(Debug, Clone)]
+pub struct ReportDefinition {
+    /// The report's name.
+    pub name: ReportName,
+    /// The file defining it.
+    pub file: PathBuf,
+    /// The line of its name in that file.
+    pub line: usize,
+    /// The request it renders to.
+    pub planned: PlannedRequest,
+}
+
+/// A parsed file waiting for variables to be resolved.
+struct ParsedFile {
+    source: SourceFile,
+    raw: RawDefinitionFile,
+}
+
+/// Reads, renders and validates every definition file in `options.dir`.
+/// On failure the diagnostics hold every error and warning, sorted.
+pub fn load(options: &LoadOptions) -> Result<Definitions, Diagnostics> {
+    let mut diagnostics = Diagnostics::default();
+    let mut parsed = Vec::new();
+    let mut declarations = Declarations::default();
+    for (path, text) in read_definition_files(&options.dir, &mut diagnostics) {
+        let source = SourceFile::new(path, &text);
+        if let Some(raw) = crate::parse::parse_yaml::<RawDefinitionFile>(&source, &mut diagnostics) {
+            declarations.declare(&source, &raw.variables, &mut diagnostics);
+            parsed.push(ParsedFile { source, raw });
+        }
+    }
+    let variables = declarations.resolve(&options.vars, &options.var_files, &options.env, &mut diagnostics);
+    let mut renderer = Renderer::new(options.now, &variables, &options.env, &options.allow_env);
+
+    let mut reports: BTreeMap<ReportName, ReportDefinition> = BTreeMap::new();
+    let mut seen: BTreeMap<String, (PathBuf, u64)> = BTreeMap::new();
+    for ParsedFile { source, raw } in parsed {
+        let defaults = raw.defaults.unwrap_or_default();
+        if raw.reports.value.0.is_empty() {
+            let message = "`reports:` is empty".to_owned();
+            let help = "add at least one report under `reports:`, or remove the file".to_owned();
+            diagnostics.push(source.error_at(code::NO_REPORTS, raw.reports.referenced, message).with_help(help));
+        }
+        for (name, report) in raw.reports.value.0 {
+            let Some(report_name) = check_name(&source, &name, &mut seen, &mut diagnostics) else {
+                continue;
+            };
+            let mut report = report.merged_with(&defaults);
+            if !render(&source, &mut report, &mut renderer, &mut diagnostics) {
+                continue;
+            }
+            let context = BuildContext { file: &source, name_at: name.referenced, now: options.now };
+            if let Some(planned) = build(&report, &context, &mut diagnostics) {
+                let line = usize::try_from(name.referenced.line()).unwrap_or(0);
+                let definition =
+                    ReportDefinition { name: report_name.clone(), file: source.path.clone(), line, planned };
+                reports.insert(report_name, definition);
+            }
+        }
+    }
+
+    diagnostics.sort();
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    Ok(Definitions { dir: options.dir.clone(), now: options.now, reports, warnings: diagnostics })
+}
+
+/// Every `*.yaml`/`*.yml` directly in `dir`, not hidden, sorted by name.
+fn read_definition_files(dir: &Path, diagnostics: &mut Diagnostics) -> Vec<(PathBuf, String)> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) => {
+            let message = format!("cannot read definitions directory `{}`: {err}", dir.display());
+            diagnostics.push(Diagnostic::about(dir, Severity::Error, code::IO, message).with_help(dir_help()));
+            return Vec::new();
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| is_definition_file(path))
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        let message = format!("no definition files (`*.yaml`, `*.yml`) in `{}`", dir.display());
+        diagnostics.push(Diagnostic::about(dir, Severity::Error, code::NO_DEFINITIONS, message).with_help(dir_help()));
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => files.push((path, text)),
+            Err(err) => {
+                let message = format!("cannot read `{}`: {err}", path.display());
+                diagnostics.push(Diagnostic::about(&path, Severity::Error, code::IO, message));
+            }
+        }
+    }
+    files
+}
+
+fn dir_help() -> String {
+    "point `--dir` (or `COSTFORM_DIR`) at your definitions; the `examples/` folder has some to start from".to_owned()
+}
+
+fn is_definition_file(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
+        return false;
+    };
+    !name.starts_with('.')
+        && (name.ends_with(".yaml") || name.ends_with(".yml"))
+        && path.metadata().is_ok_and(|meta| meta.is_file())
+}
+
+/// Checks a report's name and that no other file or entry used it.
+fn check_name(
+    source: &SourceFile,
+    name: &Spanned<String>,
+    seen: &mut BTreeMap<String, (PathBuf, u64)>,
+    diagnostics: &mut Diagnostics,
+) -> Option<ReportName> {
+    let report_name = match ReportName::parse(&name.value) {
+        Ok(report_name) => report_name,
+        Err(err) => {
+            diagnostics.push(source.error_at(code::INVALID_NAME, name.referenced, err.to_string()));
+            return None;
+        }
+    };
+    if let Some((file, line)) = seen.get(&name.value) {
+        let message = format!("report `{}` is already defined in `{}` line {line}", name.value, file.display());
+        let help = "report names are unique across all definition files: rename one of them".to_owned();
+        diagnostics.push(source.error_at(code::DUPLICATE_REPORT, name.referenced, message).with_help(help));
+        return None;
+    }
+    seen.insert(name.value.clone(), (source.path.clone(), name.referenced.line()));
+    Some(report_name)
+}
+
+/// Renders every string of `report` in place; false when a template failed.
+fn render(source: &SourceFile, report: &mut RawReport, renderer: &mut Renderer, diagnostics: &mut Diagnostics) -> bool {
+    let mut ok = true;
+    for value in report.strings_mut() {
+        match renderer.render(&value.value) {
+            Ok(rendered) => value.value = rendered,
+            Err(err) => {
+                ok = false;
+                let (offset, len) = template_span(source, value.referenced, err.range.as_ref());
+                diagnostics.push(source.error(code::TEMPLATE, offset, len, err.message));
+            }
+        }
+    }
+    ok
+}
+
+/// Where in the file a template error is: inside the value when the engine
+/// gave a range and the scalar is written plainly or quoted without escapes,
+/// else the whole value.
+fn template_span(source: &SourceFile, at: Location, range: Option<&std::ops::Range<usize>>) -> (usize, usize) {
+    let (offset, len) = crate::diagnostic::byte_range(at);
+    let Some(range) = range else {
+        return (offset, len);
+    };
+    let written = source.text.get(offset..offset + len).unwrap_or_default();
+    let quote = usize::from(written.starts_with('"') || written.starts_with('\''));
+    let inner_len = len.saturating_sub(2 * quote);
+    if range.end <= inner_len {
+        (offset + quote + range.start, range.end - range.start)
+    } else {
+        (offset, len)
+    }
+}
+
+/// Finds the report's kind and lets it validate and build the request.
+fn build(report: &RawReport, context: &BuildContext<'_>, diagnostics: &mut Diagnostics) -> Option<PlannedRequest> {
+    let kind_name = report.kind.as_ref().map_or(kinds::DEFAULT_KIND, |kind| kind.value.as_str());
+    let Some(kind) = kinds::find(kind_name) else {
+        let at = report.kind.as_ref().map_or(context.name_at, |kind| kind.referenced);
+        let help = did_you_mean(kind_name, kinds::names())
+            .or_else(|| Some(format!("known kinds: `{}`", kinds::names().join("`, `"))));
+        diagnostics.push(context.file.error_at(code::UNKNOWN_KIND, at, format!("unknown report kind `{kind_name}`")).with_optional_help(help));
+        return None;
+    };
+    let mut accepted = true;
+    for (key, at) in report.set_keys() {
+        if !kind.keys().contains(&key) {
+            accepted = false;
+            let message = format!("report kind `{}` does not take `{key}`", kind.name());
+            diagnostics.push(context.file.error_at(code::UNKNOWN_KEY, at, message));
+        }
+    }
+    let planned = kind.build(report, context, diagnostics);
+    if accepted { planned } else { None }
+}

@@ -1,0 +1,226 @@
+//! Rendering of templated string values with minijinja in strict mode.
+//!
+//! The context (`today`, `now`, `var`, `env()`) is the same for every value
+//! of a load, so a template's output depends only on its source: each
+//! distinct source is compiled and rendered once and the result reused,
+//! however many reports share it. Plain strings never reach the engine.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use minijinja::value::{Kwargs, Value};
+use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
+
+use crate::dates;
+use crate::raw::Scalar;
+
+/// How many instructions one template may run: ample for date arithmetic,
+/// small enough that a runaway loop stops in milliseconds.
+const FUEL: u64 = 50_000;
+
+/// Why a template could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateError {
+    /// What went wrong, lower case.
+    pub message: String,
+    /// Where in the template source, in bytes, when the engine knows.
+    pub range: Option<Range<usize>>,
+}
+
+/// Renders templated strings against one load's context, caching by source.
+pub struct Renderer {
+    environment: Environment<'static>,
+    context: Value,
+    rendered: HashMap<String, Result<String, TemplateError>>,
+}
+
+/// Whether `text` needs the template engine at all.
+pub fn is_template(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%")
+}
+
+impl Renderer {
+    /// A renderer for `now`, the resolved variables, and the environment
+    /// snapshot of which only `COSTFORM_*` and `allow_env` names are readable.
+    pub fn new(
+        now: Timestamp,
+        variables: &BTreeMap<String, Scalar>,
+        env: &BTreeMap<String, String>,
+        allow_env: &[String],
+    ) -> Self {
+        let mut environment = Environment::new();
+        environment.set_undefined_behavior(UndefinedBehavior::Strict);
+        environment.set_fuel(Some(FUEL));
+        environment.set_debug(true);
+        register_date_filters(&mut environment);
+        let access = Arc::new(EnvAccess { values: env.clone(), allowed: allow_env.to_vec() });
+        environment.add_function("env", move |name: &str, kwargs: Kwargs| access.read(name, &kwargs));
+
+        let var: BTreeMap<String, Value> =
+            variables.iter().map(|(name, value)| (name.clone(), scalar_value(value))).collect();
+        let mut context = BTreeMap::new();
+        context.insert("today".to_owned(), Value::from(dates::today(now).to_string()));
+        context.insert("now".to_owned(), Value::from(now.to_string()));
+        context.insert("var".to_owned(), Value::from(var));
+        Self { environment, context: Value::from(context), rendered: HashMap::new() }
+    }
+
+    /// Renders `source`, or returns it unchanged when it holds no template.
+    pub fn render(&mut self, source: &str) -> Result<String, TemplateError> {
+        if !is_template(source) {
+            return Ok(source.to_owned());
+        }
+        if let Some(done) = self.rendered.get(source) {
+            return done.clone();
+        }
+        let result = self.environment.render_str(source, self.context.clone()).map_err(|err| TemplateError {
+            message: describe(&err),
+            range: err.range(),
+        });
+        self.rendered.insert(source.to_owned(), result.clone());
+        result
+    }
+}
+
+fn scalar_value(scalar: &Scalar) -> Value {
+    match scalar {
+        Scalar::Bool(value) => Value::from(*value),
+        Scalar::Integer(value) => Value::from(*value),
+        Scalar::Float(value) => Value::from(*value),
+        Scalar::String(value) => Value::from(value.clone()),
+    }
+}
+
+fn describe(err: &Error) -> String {
+    match (err.kind(), err.detail()) {
+        (ErrorKind::UndefinedError, Some(detail)) => format!("template error: {detail}"),
+        (ErrorKind::UndefinedError, None) => "template uses an undefined value".to_owned(),
+        (ErrorKind::OutOfFuel, _) => "template ran too long and was stopped".to_owned(),
+        (kind, Some(detail)) => format!("template error: {kind}: {detail}"),
+        (kind, None) => format!("template error: {kind}"),
+    }
+}
+
+/// What `env()` may read: the snapshot and the names `--allow-env` added.
+struct EnvAccess {
+    values: BTreeMap<String, String>,
+    allowed: Vec<String>,
+}
+
+impl EnvAccess {
+    fn read(&self, name: &str, kwargs: &Kwargs) -> Result<Value, Error> {
+        let default: Option<Value> = kwargs.get("default")?;
+        kwargs.assert_all_used()?;
+        if !name.starts_with("COSTFORM_") && !self.allowed.iter().any(|allowed| allowed == name) {
+            return Err(invalid(format!(
+                "env(`{name}`) is not allowed: only `COSTFORM_*` variables are readable; \
+                 pass `--allow-env {name}` to allow it"
+            )));
+        }
+        match (self.values.get(name), default) {
+            (Some(value), _) => Ok(Value::from(value.clone())),
+            (None, Some(default)) => Ok(default),
+            (None, None) => Err(invalid(format!(
+                "environment variable `{name}` is not set; set it or give `env(\"{name}\", default=...)`"
+            ))),
+        }
+    }
+}
+
+fn register_date_filters(environment: &mut Environment<'static>) {
+    environment.add_filter("start_of_month", |text: &str| unary(text, dates::start_of_month));
+    environment.add_filter("start_of_quarter", |text: &str| unary(text, dates::start_of_quarter));
+    environment.add_filter("start_of_year", |text: &str| unary(text, dates::start_of_year));
+    environment.add_filter("add_days", |text: &str, n: i64| shifted(text, n, dates::add_days));
+    environment.add_filter("add_months", |text: &str, n: i64| shifted(text, n, dates::add_months));
+    environment.add_filter("add_years", |text: &str, n: i64| shifted(text, n, dates::add_years));
+    environment.add_filter("date", |text: &str, format: &str| {
+        dates::format_date(input_date(text)?, format).map_err(invalid)
+    });
+}
+
+fn input_date(text: &str) -> Result<Date, Error> {
+    dates::parse_date(text).map_err(invalid)
+}
+
+fn invalid(message: String) -> Error {
+    Error::new(ErrorKind::InvalidOperation, message)
+}
+
+fn unary(text: &str, apply: fn(Date) -> Date) -> Result<String, Error> {
+    Ok(apply(input_date(text)?).to_string())
+}
+
+fn shifted(text: &str, n: i64, apply: fn(Date, i64) -> Result<Date, String>) -> Result<String, Error> {
+    apply(input_date(text)?, n).map(|date| date.to_string()).map_err(invalid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn renderer(env: &[(&str, &str)], allow: &[&str]) -> Renderer {
+        let now = dates::parse_now("2026-11-26T10:00:00Z").unwrap();
+        let mut variables = BTreeMap::new();
+        variables.insert("org".to_owned(), Scalar::String("5f0c8a1b2c3d4e5f6a7b8c9d".to_owned()));
+        variables.insert("months".to_owned(), Scalar::Integer(3));
+        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let allow: Vec<String> = allow.iter().map(|s| (*s).to_owned()).collect();
+        Renderer::new(now, &variables, &env, &allow)
+    }
+
+    #[test]
+    fn filters_chain_on_today() {
+        let mut r = renderer(&[], &[]);
+        assert_eq!(r.render("{{ today | start_of_month | add_months(-1) }}").unwrap(), "2026-10-01");
+        assert_eq!(r.render("{{ today | start_of_quarter }}").unwrap(), "2026-10-01");
+        assert_eq!(r.render("{{ today | start_of_year | add_years(-1) }}").unwrap(), "2025-01-01");
+        assert_eq!(r.render("{{ today | add_days(5) }}").unwrap(), "2026-12-01");
+        assert_eq!(r.render("{{ today | date('%Y/%m') }}").unwrap(), "2026/11");
+        assert_eq!(r.render("{{ now }}").unwrap(), "2026-11-26T10:00:00Z");
+        assert_eq!(r.render("{{ today | add_months(-var.months) }}").unwrap(), "2026-08-26");
+        assert_eq!(r.render("plain {text}").unwrap(), "plain {text}");
+    }
+
+    #[test]
+    fn undefined_names_are_errors_with_a_position() {
+        let mut r = renderer(&[], &[]);
+        let err = r.render("{{ var.nope }}").unwrap_err();
+        assert_eq!(err.message, "template error: `var.nope` is undefined");
+        assert_eq!(err.range, Some(3..11));
+        let err = r.render("{{ today | bogus }}").unwrap_err();
+        assert!(err.message.contains("unknown filter"), "{}", err.message);
+    }
+
+    #[test]
+    fn env_reads_only_costform_names_unless_allowed() {
+        let env = [("COSTFORM_ORG", "abc"), ("MONGODB_ATLAS_CLIENT_SECRET", "s3cr3t"), ("TEAM", "data")];
+        let mut r = renderer(&env, &["TEAM"]);
+        assert_eq!(r.render("{{ env('COSTFORM_ORG') }}").unwrap(), "abc");
+        assert_eq!(r.render("{{ env('TEAM') }}").unwrap(), "data");
+        assert_eq!(r.render("{{ env('COSTFORM_MISSING', default='x') }}").unwrap(), "x");
+        for source in ["{{ env('MONGODB_ATLAS_CLIENT_SECRET') }}", "{{ env('MONGODB_ATLAS_CLIENT_SECRET', default='') }}"] {
+            let err = r.render(source).unwrap_err();
+            assert!(err.message.contains("--allow-env MONGODB_ATLAS_CLIENT_SECRET"), "{}", err.message);
+            assert!(!err.message.contains("s3cr3t"));
+        }
+        assert!(r.render("{{ env('COSTFORM_MISSING') }}").unwrap_err().message.contains("is not set"));
+    }
+
+    #[test]
+    fn runaway_loops_run_out_of_fuel() {
+        let mut r = renderer(&[], &[]);
+        let source = "{% for a in range(10000) %}{% for b in range(10000) %}{{ a }}{% endfor %}{% endfor %}";
+        assert_eq!(r.render(source).unwrap_err().message, "template ran too long and was stopped");
+    }
+
+    #[test]
+    fn bad_filter_input_names_the_value() {
+        let mut r = renderer(&[], &[]);
+        let err = r.render("{{ 'soon' | start_of_month }}").unwrap_err();
+        assert!(err.message.contains("`soon` is not a `YYYY-MM-DD` date"), "{}", err.message);
+    }
+}
