@@ -1,1 +1,35 @@
-//! placeholder
+//! costform-planner decides and executes: [`plan()`] is a pure function from the
+//! rendered requests and the state to a [`Plan`](costform_model::plan::Plan);
+//! [`apply()`] and [`fetch()`] run a plan or collect results through the
+//! [`Submitter`] and [`ResultReader`] traits; the state store keeps the state
+//! file locked, journaled and atomically written so that no token is lost.
+//!
+//! It must not depend on `costform-http` (the CLI plugs the client into the
+//! traits) and it never prints: progress goes through observer traits.
+
+mod apply;
+mod atomic;
+mod cancel;
+mod csv;
+mod error;
+mod fetch;
+mod journal;
+mod lock;
+mod planning;
+mod refresh;
+mod remote;
+mod stale;
+mod store;
+mod summarize;
+
+pub use apply::{ApplyObserver, ApplyOptions, ApplyReport, apply};
+pub use cancel::Cancel;
+pub use error::Error;
+pub use fetch::{FetchObserver, FetchOptions, FetchOutcome, FetchReport, ReportFetch, fetch};
+pub use lock::{LockInfo, LockOptions, force_unlock, read_lock};
+pub use planning::{PlanOptions, plan};
+pub use refresh::{Refreshed, refresh};
+pub use remote::{ReadOutcome, RemoteError, ResultReader, Submitter};
+pub use stale::check_not_stale;
+pub use store::{LockedState, StateStore};
+pub use summarize::{ResultSummary, summarize};

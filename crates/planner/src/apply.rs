@@ -1,0 +1,138 @@
+//! `apply`: sends a plan's queries with bounded parallelism and journals each
+//! token the moment it arrives.
+
+use costform_model::ids::{ReportName, Token};
+use costform_model::plan::{Action, Plan};
+use costform_model::request::PlannedRequest;
+use costform_model::state::{StateEntry, TokenStatus};
+use futures::StreamExt as _;
+use jiff::Timestamp;
+
+use crate::cancel::Cancel;
+use crate::error::Error;
+use crate::remote::{RemoteError, Submitter};
+use crate::store::LockedState;
+
+/// How to run `apply`.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// At most this many queries in flight (0 is taken as 1). Atlas's rate
+    /// limits for these paths are unknown, so the CLI keeps this modest.
+    pub parallelism: usize,
+    /// Raised by Ctrl-C: nothing new is sent, what is in flight is recorded.
+    pub cancel: Cancel,
+}
+
+/// Progress of `apply`, for the CLI's output; the engine never prints.
+/// Methods default to doing nothing.
+pub trait ApplyObserver: Sync {
+    /// A query is about to be sent.
+    fn started(&self, name: &ReportName, action: Action) {
+        let _ = (name, action);
+    }
+
+    /// A query was answered; on success the token is already journaled.
+    fn finished(&self, name: &ReportName, action: Action, result: Result<&Token, &RemoteError>) {
+        let _ = (name, action, result);
+    }
+}
+
+/// Observes nothing.
+impl ApplyObserver for () {}
+
+/// What `apply` did, each list sorted by report name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyReport {
+    /// Reports created or re-queried, with their new tokens.
+    pub applied: Vec<(ReportName, Token)>,
+    /// Reports Atlas refused, with its answer; their old entries are kept.
+    pub failed: Vec<(ReportName, RemoteError)>,
+    /// Reports dropped from the state.
+    pub forgotten: Vec<ReportName>,
+    /// Reports not sent because of a cancel.
+    pub not_started: Vec<ReportName>,
+    /// Whether the run was cancelled.
+    pub cancelled: bool,
+}
+
+impl ApplyReport {
+    /// Whether every change was applied.
+    pub fn is_complete(&self) -> bool {
+        self.failed.is_empty() && self.not_started.is_empty()
+    }
+}
+
+/// Applies `plan` to the locked state through `submitter`. Forgets need no
+/// call and are journaled first; creates and requeries run at most
+/// `options.parallelism` at a time. The state is committed once at the end,
+/// also after failures or a cancel, so every token received is kept.
+pub async fn apply<S: Submitter>(
+    plan: &Plan,
+    state: &mut LockedState,
+    submitter: &S,
+    options: &ApplyOptions,
+    observer: &dyn ApplyObserver,
+) -> Result<ApplyReport, Error> {
+    let mut report = ApplyReport::default();
+    for change in plan
+        .changes
+        .iter()
+        .filter(|change| change.action == Action::Forget)
+    {
+        state.forget(&change.name)?;
+        report.forgotten.push(change.name.clone());
+    }
+
+    let queries = plan
+        .changes
+        .iter()
+        .filter_map(|change| Some((change, change.after.as_ref()?)));
+    let mut answers = futures::stream::iter(queries)
+        .map(|(change, request)| async move {
+            if options.cancel.is_cancelled() {
+                return (change, request, None);
+            }
+            observer.started(&change.name, change.action);
+            (
+                change,
+                request,
+                Some(submitter.submit(&change.name, request).await),
+            )
+        })
+        .buffer_unordered(options.parallelism.max(1));
+
+    while let Some((change, request, answer)) = answers.next().await {
+        match answer {
+            None => report.not_started.push(change.name.clone()),
+            Some(Ok(token)) => {
+                state.record(&change.name, new_entry(plan, request, &token))?;
+                observer.finished(&change.name, change.action, Ok(&token));
+                report.applied.push((change.name.clone(), token));
+            }
+            Some(Err(error)) => {
+                observer.finished(&change.name, change.action, Err(&error));
+                report.failed.push((change.name.clone(), error));
+            }
+        }
+    }
+    drop(answers);
+
+    report.cancelled = options.cancel.is_cancelled();
+    report.applied.sort_by(|a, b| a.0.cmp(&b.0));
+    report.failed.sort_by(|a, b| a.0.cmp(&b.0));
+    report.not_started.sort();
+    state.commit()?;
+    Ok(report)
+}
+
+/// The entry for a freshly issued token.
+fn new_entry(plan: &Plan, request: &PlannedRequest, token: &Token) -> StateEntry {
+    StateEntry {
+        request: request.clone(),
+        token: token.clone(),
+        applied_at: Timestamp::now(),
+        now: plan.now,
+        status: TokenStatus::Submitted,
+        result: None,
+    }
+}

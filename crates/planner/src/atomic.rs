@@ -1,0 +1,59 @@
+//! Writing a file so that readers see the old bytes or the new ones, never a
+//! half-written file: a temporary file in the same directory, synced, renamed
+//! over the target, then the directory synced so the rename survives a crash.
+
+use std::fs::File;
+use std::io::Write as _;
+use std::path::Path;
+
+use crate::error::Error;
+
+/// Replaces `target` with `bytes`. `before_rename` runs once the new bytes are
+/// safely on disk and before they replace the old ones (the state store keeps
+/// its backup there). The file is created 0600 on Unix (tempfile's default):
+/// state and results are not meant for other users of the machine.
+pub(crate) fn write_atomically(
+    target: &Path,
+    bytes: &[u8],
+    before_rename: impl FnOnce() -> Result<(), Error>,
+) -> Result<(), Error> {
+    let dir = parent_dir(target);
+    let prefix = format!(
+        ".{}.",
+        target
+            .file_name()
+            .map(|name| name.to_string_lossy())
+            .unwrap_or_default()
+    );
+    let mut temp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(Error::io("create a temporary file in", dir))?;
+    temp.write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(Error::io("write", temp.path().to_owned()))?;
+    before_rename()?;
+    temp.persist(target)
+        .map_err(|error| Error::io("replace", target)(error.error))?;
+    sync_dir(dir)
+}
+
+/// The directory holding `path` (`.` for a bare file name).
+pub(crate) fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// Syncs a directory so a rename in it is durable. Directories cannot be
+/// opened as files on Windows, where the rename itself is what we get.
+fn sync_dir(dir: &Path) -> Result<(), Error> {
+    if cfg!(unix) {
+        File::open(dir)
+            .and_then(|handle| handle.sync_all())
+            .map_err(Error::io("sync", dir))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,313 @@
+//! `fetch`: reads results by token, writes each ready result atomically next
+//! to the others and records it in the state; 404 marks the token expired.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use costform_model::ids::ReportName;
+use costform_model::state::{ResultFormat, ResultRecord, State, StateEntry, TokenStatus};
+use futures::StreamExt as _;
+use jiff::Timestamp;
+use sha2::{Digest as _, Sha256};
+use tokio::time::Instant;
+
+use crate::atomic::{parent_dir, write_atomically};
+use crate::cancel::Cancel;
+use crate::error::Error;
+use crate::remote::{ReadOutcome, RemoteError, ResultReader};
+use crate::store::LockedState;
+use crate::summarize::summarize;
+
+/// How to run `fetch`.
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    /// The reports to fetch; empty means every report whose token has not
+    /// expired.
+    pub names: Vec<ReportName>,
+    /// The format asked of Atlas and written to disk.
+    pub format: ResultFormat,
+    /// Where `NAME.json` / `NAME.csv` are written (created if missing).
+    pub out_dir: PathBuf,
+    /// Poll until ready instead of looking once.
+    pub wait: bool,
+    /// With `wait`, give up on reports still processing after this long.
+    pub timeout: Option<Duration>,
+    /// At most this many reports polled at a time (0 is taken as 1).
+    pub parallelism: usize,
+    /// The first pause between polls of one report.
+    pub initial_delay: Duration,
+    /// The longest pause between polls; pauses double up to it.
+    pub max_delay: Duration,
+    /// Raised by Ctrl-C: no new report is polled, waits end early.
+    pub cancel: Cancel,
+}
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        Self {
+            names: Vec::new(),
+            format: ResultFormat::Json,
+            out_dir: PathBuf::from("results"),
+            wait: false,
+            timeout: None,
+            parallelism: 4,
+            initial_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(30),
+            cancel: Cancel::new(),
+        }
+    }
+}
+
+/// Progress of `fetch`, for the CLI's output. Methods default to nothing.
+pub trait FetchObserver: Sync {
+    /// One look at a report's token was answered (`attempt` counts from 1).
+    fn polled(&self, name: &ReportName, attempt: u32, outcome: Result<&ReadOutcome, &RemoteError>) {
+        let _ = (name, attempt, outcome);
+    }
+
+    /// A report is done for this run; a ready result is already recorded.
+    fn finished(&self, name: &ReportName, outcome: &FetchOutcome) {
+        let _ = (name, outcome);
+    }
+}
+
+/// Observes nothing.
+impl FetchObserver for () {}
+
+/// Where one report stands after `fetch`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchOutcome {
+    /// Written to `path` and recorded in the state.
+    Ready {
+        /// Usage rows in the result.
+        rows: u64,
+        /// The file written.
+        path: PathBuf,
+    },
+    /// Atlas is still computing; try again later.
+    Processing,
+    /// Atlas no longer knows the token; the next plan re-queries it.
+    Expired,
+    /// Atlas or the network failed; the state is untouched for this report.
+    Failed(RemoteError),
+    /// Not polled because the run was cancelled.
+    NotStarted,
+}
+
+/// One report's result of `fetch`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFetch {
+    /// The report.
+    pub name: ReportName,
+    /// What happened to it.
+    pub outcome: FetchOutcome,
+}
+
+/// What `fetch` did, sorted by report name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FetchReport {
+    /// One line per report asked for.
+    pub reports: Vec<ReportFetch>,
+    /// Whether the run was cancelled.
+    pub cancelled: bool,
+}
+
+impl FetchReport {
+    /// Whether some results are not ready yet (`--detailed-exitcode` 2).
+    pub fn has_processing(&self) -> bool {
+        self.reports
+            .iter()
+            .any(|report| report.outcome == FetchOutcome::Processing)
+    }
+}
+
+/// Fetches results for the reports in `options.names` (or all live ones),
+/// at most `options.parallelism` at a time, and commits the state once at
+/// the end.
+pub async fn fetch<R: ResultReader>(
+    state: &mut LockedState,
+    reader: &R,
+    options: &FetchOptions,
+    observer: &dyn FetchObserver,
+) -> Result<FetchReport, Error> {
+    let selected = select(state.state(), &options.names)?;
+    let deadline = options.timeout.map(|timeout| Instant::now() + timeout);
+    let mut looks = futures::stream::iter(selected)
+        .map(|(name, entry)| async move {
+            let answer = look(&name, &entry, reader, options, deadline, observer).await;
+            (name, entry, answer)
+        })
+        .buffer_unordered(options.parallelism.max(1));
+
+    let mut report = FetchReport::default();
+    while let Some((name, entry, answer)) = looks.next().await {
+        let outcome = match answer {
+            None => FetchOutcome::NotStarted,
+            Some(Ok(ReadOutcome::Processing)) => FetchOutcome::Processing,
+            Some(Ok(ReadOutcome::Ready(body))) => {
+                let (rows, path) = save(state, &name, entry, &body, options)?;
+                FetchOutcome::Ready { rows, path }
+            }
+            Some(Err(error)) if error.is_not_found() => {
+                state.record(
+                    &name,
+                    StateEntry {
+                        status: TokenStatus::Expired,
+                        ..entry
+                    },
+                )?;
+                FetchOutcome::Expired
+            }
+            Some(Err(error)) => FetchOutcome::Failed(error),
+        };
+        observer.finished(&name, &outcome);
+        report.reports.push(ReportFetch { name, outcome });
+    }
+    drop(looks);
+
+    report.reports.sort_by(|a, b| a.name.cmp(&b.name));
+    report.cancelled = options.cancel.is_cancelled();
+    state.commit()?;
+    Ok(report)
+}
+
+/// The reports to fetch with their entries; names not in the state are an
+/// error listing all of them.
+fn select(state: &State, names: &[ReportName]) -> Result<Vec<(ReportName, StateEntry)>, Error> {
+    if names.is_empty() {
+        return Ok(state
+            .reports
+            .iter()
+            .filter(|(_, entry)| entry.status != TokenStatus::Expired)
+            .map(|(name, entry)| (name.clone(), entry.clone()))
+            .collect());
+    }
+    let names: BTreeSet<&ReportName> = names.iter().collect();
+    let unknown: Vec<ReportName> = names
+        .iter()
+        .filter(|name| !state.reports.contains_key(**name))
+        .map(|name| (*name).clone())
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Error::UnknownReports { names: unknown });
+    }
+    Ok(names
+        .into_iter()
+        .filter_map(|name| Some((name.clone(), state.reports.get(name)?.clone())))
+        .collect())
+}
+
+/// Looks at one token: once, or with `wait` until it is ready, the deadline
+/// passes or the run is cancelled. `None`: not looked at (cancelled).
+async fn look<R: ResultReader>(
+    name: &ReportName,
+    entry: &StateEntry,
+    reader: &R,
+    options: &FetchOptions,
+    deadline: Option<Instant>,
+    observer: &dyn FetchObserver,
+) -> Option<Result<ReadOutcome, RemoteError>> {
+    if options.cancel.is_cancelled() {
+        return None;
+    }
+    let mut delay = options.initial_delay;
+    let mut attempt: u32 = 0;
+    loop {
+        attempt = attempt.saturating_add(1);
+        let answer = reader.read(name, entry, options.format).await;
+        observer.polled(name, attempt, answer.as_ref());
+        if !options.wait || !matches!(answer, Ok(ReadOutcome::Processing)) {
+            return Some(answer);
+        }
+        let mut pause = jittered(delay);
+        if let Some(deadline) = deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Some(answer);
+            }
+            pause = pause.min(left);
+        }
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = options.cancel.cancelled() => return Some(answer),
+        }
+        delay = delay.saturating_mul(2).min(options.max_delay);
+    }
+}
+
+/// Between half and all of `delay`, so parallel polls do not move in step.
+fn jittered(delay: Duration) -> Duration {
+    delay.mul_f64(rand::random_range(0.5..=1.0))
+}
+
+/// Writes a ready result and records it; returns its rows and path.
+fn save(
+    state: &mut LockedState,
+    name: &ReportName,
+    entry: StateEntry,
+    body: &[u8],
+    options: &FetchOptions,
+) -> Result<(u64, PathBuf), Error> {
+    let bytes = match options.format {
+        ResultFormat::Json => pretty_json(body),
+        ResultFormat::Csv => body.to_vec(),
+    };
+    fs::create_dir_all(&options.out_dir).map_err(Error::io("create", &options.out_dir))?;
+    let path = options
+        .out_dir
+        .join(format!("{name}.{}", options.format.extension()));
+    write_atomically(&path, &bytes, || Ok(()))?;
+    let rows = summarize(&bytes, options.format, None).rows;
+    let result = ResultRecord {
+        fetched_at: Timestamp::now(),
+        path: recorded_path(&path, state.path()),
+        format: options.format,
+        rows,
+        sha256: hex::encode(Sha256::digest(&bytes)),
+        covers_open_month: entry.request.covers_open_month,
+    };
+    state.record(
+        name,
+        StateEntry {
+            status: TokenStatus::Ready,
+            result: Some(result),
+            ..entry
+        },
+    )?;
+    Ok((rows, path))
+}
+
+/// The result pretty-printed, keys in Atlas's order; bytes that are not JSON
+/// are kept as they came, since they are still what Atlas said.
+fn pretty_json(body: &[u8]) -> Vec<u8> {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .and_then(|value| serde_json::to_vec_pretty(&value))
+        .map_or_else(
+            |_| body.to_vec(),
+            |mut pretty| {
+                pretty.push(b'\n');
+                pretty
+            },
+        )
+}
+
+/// The result path as stored: relative to the state file's directory (with
+/// `/`) when below it, so the state works in another checkout; else absolute.
+fn recorded_path(file: &Path, state_path: &Path) -> String {
+    let (Ok(file), Ok(base)) = (
+        fs::canonicalize(file),
+        fs::canonicalize(parent_dir(state_path)),
+    ) else {
+        return file.display().to_string();
+    };
+    match file.strip_prefix(&base) {
+        Ok(relative) => relative
+            .components()
+            .map(|part| part.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/"),
+        Err(_) => file.display().to_string(),
+    }
+}

@@ -1,0 +1,134 @@
+//! The journal `PATH.journal`: one JSON line per token, appended and synced
+//! the moment Atlas returns it, so a run killed before it rewrites the state
+//! loses nothing. The next writing command folds the journal into the state.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use costform_model::ids::ReportName;
+use costform_model::state::{State, StateEntry};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::lock::sibling;
+
+/// One line of the journal.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum Record {
+    /// The first line: the state the journal continues, so that a reader can
+    /// predict the state the fold will produce (and a saved plan made from it
+    /// is not stale after the fold).
+    Begin {
+        /// The lineage of the state being extended.
+        lineage: String,
+        /// Its serial before the fold.
+        serial: u64,
+    },
+    /// A report's new entry (a fresh token, a fetched result, an expiry).
+    Put {
+        /// The report.
+        name: ReportName,
+        /// Its whole new entry.
+        entry: Box<StateEntry>,
+    },
+    /// A report dropped from the state.
+    Forget {
+        /// The report.
+        name: ReportName,
+    },
+}
+
+/// The journal next to a state file.
+pub(crate) fn journal_path(state_path: &Path) -> PathBuf {
+    sibling(state_path, ".journal")
+}
+
+/// Reads the journal's records, if there is a journal. A damaged last line is
+/// a write cut short by a crash and is skipped with a warning; a damaged line
+/// before it is an error.
+pub(crate) fn read(path: &Path) -> Result<Option<Vec<Record>>, Error> {
+    let text = match fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(Error::io("read", path)(error)),
+    };
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .collect();
+    let mut records = Vec::with_capacity(lines.len());
+    for (position, (index, line)) in lines.iter().enumerate() {
+        match serde_json::from_str(line) {
+            Ok(record) => records.push(record),
+            Err(source) if position + 1 == lines.len() => {
+                tracing::warn!(path = %path.display(), line = index + 1, %source, "ignoring a torn last journal line");
+            }
+            Err(source) => {
+                return Err(Error::CorruptJournal {
+                    path: path.to_owned(),
+                    line: index + 1,
+                    source,
+                });
+            }
+        }
+    }
+    Ok(Some(records))
+}
+
+/// Applies `records` to `state`; later records win. A `Begin` sets the
+/// lineage only when `state` had none of its own yet (`adopt_lineage`).
+pub(crate) fn fold(state: &mut State, records: Vec<Record>, adopt_lineage: bool) {
+    for record in records {
+        match record {
+            Record::Begin { lineage, .. } => {
+                if adopt_lineage {
+                    state.lineage = lineage;
+                }
+            }
+            Record::Put { name, entry } => {
+                state.reports.insert(name, *entry);
+            }
+            Record::Forget { name } => {
+                state.reports.remove(&name);
+            }
+        }
+    }
+}
+
+/// An open journal, appended to once per record.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    path: PathBuf,
+    file: File,
+}
+
+impl Journal {
+    /// Creates the journal in append mode, starting it with a `Begin` record.
+    /// Created 0600 on Unix: entries hold tokens, which read results.
+    pub(crate) fn open(path: PathBuf, state: &State) -> Result<Self, Error> {
+        let mut options = OpenOptions::new();
+        options.append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&path).map_err(Error::io("open", &path))?;
+        let mut journal = Self { path, file };
+        journal.append(&Record::Begin {
+            lineage: state.lineage.clone(),
+            serial: state.serial,
+        })?;
+        Ok(journal)
+    }
+
+    /// Appends one record as a line and syncs it to disk before returning.
+    pub(crate) fn append(&mut self, record: &Record) -> Result<(), Error> {
+        let mut line = serde_json::to_string(record).map_err(Error::Encode)?;
+        line.push('\n');
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.sync_data())
+            .map_err(Error::io("append to", &self.path))
+    }
+}

@@ -1,0 +1,58 @@
+//! `plan --refresh`: asks Atlas whether the stored tokens still exist, so the
+//! plan can re-query the expired ones. In memory only: plan never writes.
+
+use costform_model::ids::ReportName;
+use costform_model::state::{ResultFormat, State, TokenStatus};
+use futures::StreamExt as _;
+
+use crate::remote::{RemoteError, ResultReader};
+
+/// What a refresh learned.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Refreshed {
+    /// Tokens Atlas answered 404 for, now marked expired; sorted.
+    pub expired: Vec<ReportName>,
+    /// Tokens that could not be checked, with why; their status is kept so a
+    /// network hiccup never triggers a re-query. Sorted.
+    pub failed: Vec<(ReportName, RemoteError)>,
+}
+
+/// Looks once at every token not already expired, `parallelism` at a time,
+/// and marks those Atlas no longer knows as expired in `state`.
+pub async fn refresh<R: ResultReader>(
+    state: &mut State,
+    reader: &R,
+    parallelism: usize,
+) -> Refreshed {
+    let live = state
+        .reports
+        .iter()
+        .filter(|(_, entry)| entry.status != TokenStatus::Expired);
+    let answers: Vec<(ReportName, Result<_, RemoteError>)> = futures::stream::iter(live)
+        .map(|(name, entry)| async move {
+            (
+                name.clone(),
+                reader.read(name, entry, ResultFormat::Json).await,
+            )
+        })
+        .buffer_unordered(parallelism.max(1))
+        .collect()
+        .await;
+
+    let mut refreshed = Refreshed::default();
+    for (name, answer) in answers {
+        match answer {
+            Err(error) if error.is_not_found() => {
+                if let Some(entry) = state.reports.get_mut(&name) {
+                    entry.status = TokenStatus::Expired;
+                }
+                refreshed.expired.push(name);
+            }
+            Err(error) => refreshed.failed.push((name, error)),
+            Ok(_) => {}
+        }
+    }
+    refreshed.expired.sort();
+    refreshed.failed.sort_by(|a, b| a.0.cmp(&b.0));
+    refreshed
+}

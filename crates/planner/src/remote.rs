@@ -1,0 +1,72 @@
+//! The traits through which the engines reach Atlas. The CLI implements them
+//! with the HTTP client; tests implement them in memory.
+
+use std::fmt;
+use std::future::Future;
+
+use costform_model::ids::{ReportName, Token};
+use costform_model::request::PlannedRequest;
+use costform_model::state::{ResultFormat, StateEntry};
+
+/// Sends one query and returns Atlas's token (`POST .../costExplorer/usage`).
+pub trait Submitter: Send + Sync {
+    /// Submits `request` for report `name`.
+    fn submit(
+        &self,
+        name: &ReportName,
+        request: &PlannedRequest,
+    ) -> impl Future<Output = Result<Token, RemoteError>> + Send;
+}
+
+/// Reads one token's results (`GET .../costExplorer/usage/{token}`).
+pub trait ResultReader: Send + Sync {
+    /// Looks once at the results of `entry`'s token, in `format`.
+    fn read(
+        &self,
+        name: &ReportName,
+        entry: &StateEntry,
+        format: ResultFormat,
+    ) -> impl Future<Output = Result<ReadOutcome, RemoteError>> + Send;
+}
+
+/// What one look at a token's results found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadOutcome {
+    /// Atlas is still computing (102).
+    Processing,
+    /// The results, as returned.
+    Ready(Vec<u8>),
+}
+
+/// A failed call, as the engines need to know it: 404 means an expired token;
+/// the rest is shown to the user with Atlas's `errorCode`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteError {
+    /// The HTTP status, if a response arrived.
+    pub status: Option<u16>,
+    /// Atlas's `errorCode`, if any.
+    pub error_code: Option<String>,
+    /// What went wrong, in words.
+    pub message: String,
+}
+
+impl RemoteError {
+    /// Whether Atlas does not know the token (any more).
+    pub fn is_not_found(&self) -> bool {
+        self.status == Some(404)
+    }
+}
+
+impl fmt::Display for RemoteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(status) = self.status {
+            write!(f, "{status} ")?;
+        }
+        if let Some(code) = &self.error_code {
+            write!(f, "{code}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RemoteError {}
