@@ -1,0 +1,169 @@
+//! The Atlas client: the two Cost Explorer calls over auth and retries.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use reqwest::{Method, StatusCode, Url};
+use serde::Deserialize;
+
+use costform_model::ids::{OrgId, Token};
+use costform_model::request::RequestBody;
+use costform_model::state::ResultFormat;
+
+use crate::auth::Auth;
+use crate::config::ClientConfig;
+use crate::error::{ApiError, Error};
+use crate::retry::Backoff;
+use crate::transport::{Exchange, Outgoing, Transport};
+use crate::usage::{JSON_MEDIA_TYPE, Usage, media_type, read_usage};
+
+/// A client for one Atlas base URL and one set of credentials.
+///
+/// Cloning is cheap and clones share everything: the connection pool, the
+/// service account's token, the Digest challenge and the retry counter, so a
+/// run should build one client and hand clones to its tasks.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    base_url: String,
+    transport: Transport,
+    auth: Auth,
+}
+
+#[derive(Deserialize)]
+struct Created {
+    token: String,
+}
+
+impl Client {
+    /// Builds the client; no request is sent yet.
+    pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("costform/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            // Atlas does not redirect API calls; following one would turn a
+            // POST into a GET and hide what happened.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(Error::Setup)?;
+        let transport = Transport {
+            http,
+            backoff: Backoff {
+                base: config.base_backoff,
+                max: config.max_backoff,
+            },
+            max_attempts: config.max_attempts,
+            retries: AtomicU64::new(0),
+        };
+        let auth = Auth::new(&config.credentials, &config.base_url)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                base_url: config.base_url,
+                transport,
+                auth,
+            }),
+        })
+    }
+
+    /// How many retries this client (and its clones) has performed so far.
+    pub fn retries(&self) -> u64 {
+        self.inner.transport.retries.load(Ordering::Relaxed)
+    }
+
+    /// Creates a Cost Explorer query and returns its token.
+    ///
+    /// A POST whose connection drops after Atlas received it is retried like
+    /// any other failure, so Atlas may create the query twice. That is
+    /// harmless: queries are read-only and the token returned last simply
+    /// supersedes the lost one.
+    pub async fn create_cost_explorer_query(
+        &self,
+        org_id: &OrgId,
+        body: &RequestBody,
+    ) -> Result<Token, Error> {
+        let path = format!("/api/atlas/v2/orgs/{org_id}/billing/costExplorer/usage");
+        let request = Outgoing {
+            method: Method::POST,
+            url: endpoint(&self.inner.base_url, &path)?,
+            accept: JSON_MEDIA_TYPE,
+            content_type: Some(JSON_MEDIA_TYPE),
+            body: serde_json::to_vec(body).map_err(|e| Error::InvalidResponse {
+                url: path.clone(),
+                message: format!("the request body cannot be serialized: {e}"),
+            })?,
+        };
+        let exchange = self.send(&request).await?;
+        if !matches!(exchange.status, StatusCode::OK | StatusCode::ACCEPTED) {
+            return Err(unexpected(&request, &exchange));
+        }
+        let invalid = |message: String| Error::InvalidResponse {
+            url: request.url.to_string(),
+            message,
+        };
+        let created: Created = serde_json::from_slice(&exchange.body)
+            .map_err(|e| invalid(format!("expected `{{\"token\": ...}}`: {e}")))?;
+        Token::parse(&created.token).map_err(|e| invalid(e.to_string()))
+    }
+
+    /// Asks for a query's results; [`Usage::Processing`] means poll again.
+    /// An unknown or expired token is an error for which
+    /// [`Error::is_not_found`] holds.
+    pub async fn get_cost_explorer_usage(
+        &self,
+        org_id: &OrgId,
+        token: &Token,
+        format: ResultFormat,
+    ) -> Result<Usage, Error> {
+        let path =
+            format!("/api/atlas/v2/orgs/{org_id}/billing/costExplorer/usage/{token}?envelope=true");
+        let request = Outgoing {
+            method: Method::GET,
+            url: endpoint(&self.inner.base_url, &path)?,
+            accept: media_type(format),
+            content_type: None,
+            body: Vec::new(),
+        };
+        let exchange = self.send(&request).await?;
+        read_usage(&request, exchange, format)
+    }
+
+    async fn send(&self, request: &Outgoing) -> Result<Exchange, Error> {
+        let Inner {
+            transport, auth, ..
+        } = &*self.inner;
+        transport
+            .with_retries(request, || auth.send(transport, request))
+            .await
+    }
+}
+
+/// An error for a response that is neither the success nor a retryable one.
+fn unexpected(request: &Outgoing, exchange: &Exchange) -> Error {
+    let status = exchange.status.as_u16();
+    if status >= 400 {
+        return ApiError::from_body(
+            status,
+            request.method.as_str(),
+            request.url.as_str(),
+            &exchange.body,
+        )
+        .into();
+    }
+    Error::InvalidResponse {
+        url: request.url.to_string(),
+        message: format!("unexpected status {status}"),
+    }
+}
+
+/// `base_url` joined with `path` (which starts with `/`).
+pub(crate) fn endpoint(base_url: &str, path: &str) -> Result<Url, Error> {
+    Url::parse(&format!("{base_url}{path}")).map_err(|e| Error::InvalidBaseUrl {
+        value: base_url.to_owned(),
+        reason: e.to_string(),
+    })
+}

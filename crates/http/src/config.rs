@@ -1,0 +1,150 @@
+//! Where to connect, with which credentials, and how patiently.
+
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::secret::Secret;
+
+/// Env: the Atlas base URL.
+pub const BASE_URL: &str = "MONGODB_ATLAS_BASE_URL";
+/// Env: a ready-made bearer token.
+pub const ACCESS_TOKEN: &str = "MONGODB_ATLAS_ACCESS_TOKEN";
+/// Env: a service account's client id.
+pub const CLIENT_ID: &str = "MONGODB_ATLAS_CLIENT_ID";
+/// Env: a service account's client secret.
+pub const CLIENT_SECRET: &str = "MONGODB_ATLAS_CLIENT_SECRET";
+/// Env: an API key's public half (the Digest user name).
+pub const PUBLIC_API_KEY: &str = "MONGODB_ATLAS_PUBLIC_API_KEY";
+/// Env: an API key's private half (the Digest password).
+pub const PRIVATE_API_KEY: &str = "MONGODB_ATLAS_PRIVATE_API_KEY";
+
+/// Atlas itself, used when no base URL is configured.
+pub const DEFAULT_BASE_URL: &str = "https://cloud.mongodb.com";
+
+/// How the client proves who it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credentials {
+    /// A bearer token obtained elsewhere (`atlas auth`, a CI secret).
+    AccessToken(Secret),
+    /// A service account: the client mints one OAuth token and reuses it.
+    ServiceAccount {
+        /// The client id (not secret on its own).
+        client_id: String,
+        /// The client secret.
+        client_secret: Secret,
+    },
+    /// A legacy programmatic API key, sent through HTTP Digest.
+    ApiKey {
+        /// The public key, the Digest user name.
+        public_key: String,
+        /// The private key, the Digest password.
+        private_key: Secret,
+    },
+}
+
+/// Everything [`crate::Client::new`] needs. Every request is bounded by both
+/// timeouts, so a stuck connection never hangs a run.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The Atlas base URL, without a trailing slash.
+    pub base_url: String,
+    /// The credentials to authenticate with.
+    pub credentials: Credentials,
+    /// How long establishing a connection may take.
+    pub connect_timeout: Duration,
+    /// How long one request may take, body included.
+    pub request_timeout: Duration,
+    /// How many times a request is sent at most (first try included).
+    pub max_attempts: u32,
+    /// The first retry's nominal delay; later ones double.
+    pub base_backoff: Duration,
+    /// The longest delay chosen by backoff (`Retry-After` may exceed it).
+    pub max_backoff: Duration,
+}
+
+impl ClientConfig {
+    /// A config with the default timeouts and retry policy.
+    pub fn new(base_url: &str, credentials: Credentials) -> Result<Self, Error> {
+        Ok(Self {
+            base_url: normalize_base_url(base_url)?,
+            credentials,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            max_attempts: 6,
+            base_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+        })
+    }
+
+    /// Reads the base URL and the first credentials that are set, in the
+    /// documented order: access token, service account, API key. `env` is
+    /// usually `|name| std::env::var(name).ok()`; empty values count as unset.
+    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let get = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+        let base_url = get(BASE_URL).unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+        let credentials = if let Some(token) = get(ACCESS_TOKEN) {
+            Credentials::AccessToken(Secret::new(token))
+        } else if let Some((client_id, secret)) = pair(&get, CLIENT_ID, CLIENT_SECRET)? {
+            Credentials::ServiceAccount {
+                client_id,
+                client_secret: Secret::new(secret),
+            }
+        } else if let Some((public_key, private)) = pair(&get, PUBLIC_API_KEY, PRIVATE_API_KEY)? {
+            Credentials::ApiKey {
+                public_key,
+                private_key: Secret::new(private),
+            }
+        } else {
+            return Err(Error::NoCredentials);
+        };
+        Self::new(&base_url, credentials)
+    }
+}
+
+/// Both halves of a credential pair, none, or an error naming the missing one.
+fn pair(
+    get: &impl Fn(&str) -> Option<String>,
+    first: &'static str,
+    second: &'static str,
+) -> Result<Option<(String, String)>, Error> {
+    match (get(first), get(second)) {
+        (Some(a), Some(b)) => Ok(Some((a, b))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(Error::IncompleteCredentials {
+            present: first,
+            missing: second,
+        }),
+        (None, Some(_)) => Err(Error::IncompleteCredentials {
+            present: second,
+            missing: first,
+        }),
+    }
+}
+
+/// Checks the base URL and drops trailing slashes so paths can be appended.
+fn normalize_base_url(value: &str) -> Result<String, Error> {
+    let invalid = |reason: &str| Error::InvalidBaseUrl {
+        value: value.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let url = reqwest::Url::parse(value.trim()).map_err(|e| invalid(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(
+            "the scheme must be `https` (or `http` for a local emulator)",
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // Show the URL without them: this error is printed.
+        let mut shown = url.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        return Err(Error::InvalidBaseUrl {
+            value: shown.to_string(),
+            reason: "credentials belong in the environment variables, not the URL".to_owned(),
+        });
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("a base URL has no query or fragment"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}

@@ -1,0 +1,262 @@
+//! The one error type of this crate, and the parsing of Atlas's `ApiError` body.
+
+use serde::Deserialize;
+
+use crate::config::{ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, PRIVATE_API_KEY, PUBLIC_API_KEY};
+
+/// Error bodies longer than this are cut: a proxy's HTML error page is useful
+/// as a hint, not as a wall of text.
+const MAX_RAW_BODY: usize = 2048;
+
+/// Everything that can go wrong talking to Atlas.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Atlas (or something in front of it) answered with an error status.
+    #[error(transparent)]
+    Api(Box<ApiError>),
+    /// No response could be obtained, even after retrying.
+    #[error("request to `{url}` failed after {attempts} attempt(s)")]
+    Transport {
+        /// The request URL.
+        url: String,
+        /// How many times the request was sent.
+        attempts: u32,
+        /// The last transport failure.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// None of the supported credential variables is set.
+    #[error(
+        "no Atlas credentials: set `{CLIENT_ID}` and `{CLIENT_SECRET}` (a service account), \
+         `{ACCESS_TOKEN}`, or `{PUBLIC_API_KEY}` and `{PRIVATE_API_KEY}` (an API key); \
+         to create a service account, open the Atlas UI at Organization > Access Manager > \
+         Applications > Service Accounts and give it the Organization Billing Viewer role"
+    )]
+    NoCredentials,
+    /// One half of a credential pair is set and the other is not.
+    #[error("`{present}` is set but `{missing}` is not")]
+    IncompleteCredentials {
+        /// The variable that is set.
+        present: &'static str,
+        /// The variable that is missing.
+        missing: &'static str,
+    },
+    /// The configured base URL cannot be used.
+    #[error("`{value}` is not a usable Atlas base URL: {reason}")]
+    InvalidBaseUrl {
+        /// The configured value.
+        value: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// Atlas answered successfully, but not with what the API promises.
+    #[error("unexpected response from `{url}`: {message}")]
+    InvalidResponse {
+        /// The request URL.
+        url: String,
+        /// What was wrong with the response.
+        message: String,
+    },
+    /// The OAuth token endpoint refused the service account.
+    #[error("could not obtain an access token from `{url}`{}: {detail}", status.map(|s| format!(" (status {s})")).unwrap_or_default())]
+    Auth {
+        /// The token endpoint URL.
+        url: String,
+        /// The HTTP status, when the endpoint answered.
+        status: Option<u16>,
+        /// The endpoint's explanation (never the secret).
+        detail: String,
+    },
+    /// The HTTP client could not be built (TLS setup).
+    #[error("failed to set up the http client")]
+    Setup(#[source] reqwest::Error),
+}
+
+impl Error {
+    /// The HTTP status Atlas answered with, when it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(api) => Some(api.status),
+            Error::Auth { status, .. } => *status,
+            _ => None,
+        }
+    }
+
+    /// Atlas's `errorCode`, such as `VALIDATION_ERROR`.
+    pub fn error_code(&self) -> Option<&str> {
+        match self {
+            Error::Api(api) => api.error_code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether Atlas does not know the resource: for a token, it expired.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+}
+
+/// An error answer from Atlas, as its `ApiError` body describes it.
+///
+/// Bodies that are not an `ApiError` (a proxy's HTML page, plain text) are kept
+/// in `detail`, cut to about 2 KB, with no `error_code`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The HTTP status (or the envelope's `status`).
+    pub status: u16,
+    /// `errorCode`, such as `VALIDATION_ERROR` or `RATE_LIMITED_TOKEN_BUCKET`.
+    pub error_code: Option<String>,
+    /// `reason`, the status text.
+    pub reason: Option<String>,
+    /// `detail`, the human explanation (or the raw body).
+    pub detail: Option<String>,
+    /// `badRequestDetail.fields` as `(field, description)` pairs.
+    pub fields: Vec<(String, String)>,
+    /// The request method.
+    pub method: String,
+    /// The request URL.
+    pub url: String,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "atlas answered {}", self.status)?;
+        if let Some(code) = &self.error_code {
+            write!(f, " {code}")?;
+        }
+        write!(f, " for {} {}", self.method, self.url)?;
+        if let Some(text) = self.detail.as_ref().or(self.reason.as_ref()) {
+            write!(f, ": {text}")?;
+        }
+        for (i, (field, description)) in self.fields.iter().enumerate() {
+            let open = if i == 0 { " (" } else { "; " };
+            write!(f, "{open}`{field}`: {description}")?;
+        }
+        if !self.fields.is_empty() {
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl From<ApiError> for Error {
+    fn from(api: ApiError) -> Self {
+        Error::Api(Box::new(api))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiErrorBody {
+    error_code: String,
+    reason: Option<String>,
+    detail: Option<String>,
+    bad_request_detail: Option<BadRequestDetail>,
+}
+
+#[derive(Deserialize)]
+struct BadRequestDetail {
+    #[serde(default)]
+    fields: Vec<FieldViolation>,
+}
+
+#[derive(Deserialize)]
+struct FieldViolation {
+    field: String,
+    description: String,
+}
+
+impl ApiError {
+    /// Reads an error response body, structured when it is an `ApiError`.
+    pub(crate) fn from_body(status: u16, method: &str, url: &str, body: &[u8]) -> Self {
+        match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(value) => Self::from_content(status, method, url, &value),
+            Err(_) => Self::raw(status, method, url, &String::from_utf8_lossy(body)),
+        }
+    }
+
+    /// Reads an error carried as JSON, such as an envelope's `content`.
+    pub(crate) fn from_content(
+        status: u16,
+        method: &str,
+        url: &str,
+        content: &serde_json::Value,
+    ) -> Self {
+        if let Ok(body) = ApiErrorBody::deserialize(content) {
+            return Self {
+                status,
+                error_code: Some(body.error_code),
+                reason: body.reason,
+                detail: body.detail,
+                fields: body
+                    .bad_request_detail
+                    .map(|detail| {
+                        detail
+                            .fields
+                            .into_iter()
+                            .map(|v| (v.field, v.description))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                method: method.to_owned(),
+                url: url.to_owned(),
+            };
+        }
+        match content {
+            serde_json::Value::String(text) => Self::raw(status, method, url, text),
+            other => Self::raw(status, method, url, &other.to_string()),
+        }
+    }
+
+    fn raw(status: u16, method: &str, url: &str, text: &str) -> Self {
+        let text = text.trim();
+        Self {
+            status,
+            error_code: None,
+            reason: None,
+            detail: (!text.is_empty()).then(|| truncate(text, MAX_RAW_BODY)),
+            fields: Vec::new(),
+            method: method.to_owned(),
+            url: url.to_owned(),
+        }
+    }
+}
+
+/// Cuts `text` to at most `max` bytes on a character boundary, marking the cut.
+pub(crate) fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes in all)", &text[..end], text.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_raw_bodies_are_cut_on_a_character_boundary() {
+        let body = "é".repeat(2000);
+        let error = ApiError::from_body(502, "GET", "https://x", body.as_bytes());
+        let detail = error.detail.unwrap();
+        assert!(detail.len() < 2100, "{}", detail.len());
+        assert!(detail.ends_with("(4000 bytes in all)"), "{detail}");
+    }
+
+    #[test]
+    fn display_lists_field_violations() {
+        let body = br#"{"error":400,"errorCode":"VALIDATION_ERROR","detail":"Invalid dates",
+            "badRequestDetail":{"fields":[{"field":"startDate","description":"not the 1st"}]}}"#;
+        let error = ApiError::from_body(400, "POST", "https://x/y", body);
+        assert_eq!(
+            error.to_string(),
+            "atlas answered 400 VALIDATION_ERROR for POST https://x/y: Invalid dates (`startDate`: not the 1st)"
+        );
+    }
+}
