@@ -1,0 +1,435 @@
+//! The command line: clap types only. Turning them into validated settings is
+//! `context`'s job.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use costform_model::ids::ReportName;
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 success; 1 error (bad input, API error, lock held, stale plan);
+2 with --detailed-exitcode: plan has changes, or fetch has results still processing;
+130 interrupted (Ctrl-C) after saving the state.
+
+Examples:
+  costform validate --dir reports/
+  costform plan --dir reports/ --out plan.json
+  costform apply plan.json
+  costform fetch --wait --timeout 10m";
+
+/// Terraform-style plan/apply for MongoDB Atlas Cost Explorer queries.
+#[derive(Debug, Parser)]
+#[command(name = "costform", version, about, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    /// Options every command understands.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options that apply to every command.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Directory holding the report definition files (*.yaml, *.yml).
+    #[arg(long, global = true, env = "COSTFORM_DIR", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// State file [default: DIR/costform.state.json].
+    #[arg(long, global = true, env = "COSTFORM_STATE", value_name = "PATH")]
+    pub state: Option<PathBuf>,
+
+    /// Pin "now": YYYY-MM-DD (midnight UTC) or an RFC 3339 time. Templates and
+    /// periods are rendered as of this instant.
+    #[arg(long, global = true, env = "COSTFORM_NOW", value_name = "WHEN")]
+    pub now: Option<String>,
+
+    /// Set a variable declared under `variables:`; repeatable; wins over --var-file.
+    #[arg(long = "var", global = true, value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+
+    /// Read variables from a YAML file of `name: value` pairs; repeatable.
+    #[arg(long = "var-file", global = true, value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+
+    /// Let templates read this environment variable with env(); by default only
+    /// COSTFORM_* variables are readable, so a definitions file cannot copy a
+    /// secret into a plan. Repeatable.
+    #[arg(long = "allow-env", global = true, value_name = "NAME")]
+    pub allow_env: Vec<String>,
+
+    /// Wait this long for the state lock instead of failing at once (e.g. 30s, 2m).
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
+    pub lock_timeout: Option<std::time::Duration>,
+
+    /// Plain output without colours (also NO_COLOR, or when output is not a terminal).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    /// More detail: -v shows retries and each request, -vv debug output.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Only errors and the requested output.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse, render and check every definition (no network, no state).
+    #[command(
+        after_help = "Examples:\n  costform validate\n  costform validate --format json --dir reports/"
+    )]
+    Validate(ValidateArgs),
+    /// Print, as JSON, the exact request bodies that would be sent.
+    #[command(
+        after_help = "Examples:\n  costform render\n  costform render last-month-by-service --now 2027-01-03"
+    )]
+    Render(RenderArgs),
+    /// Show what apply would do: creates, requeries and forgets, as a diff against the state.
+    #[command(after_help = PLAN_HELP)]
+    Plan(PlanArgs),
+    /// Send the queries and record their tokens in the state.
+    #[command(after_help = APPLY_HELP)]
+    Apply(ApplyArgs),
+    /// Retrieve results for the tokens in the state.
+    #[command(after_help = FETCH_HELP)]
+    Fetch(FetchArgs),
+    /// Show the state, or a saved plan.
+    #[command(after_help = "Examples:\n  costform show\n  costform show plan.json --json")]
+    Show(ShowArgs),
+    /// Inspect and edit the state.
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Remove a lock left behind by a killed run.
+    #[command(
+        after_help = "The lock id is printed by the command that found the lock.\n\nExample:\n  costform force-unlock 0b5e6c1a-5f6b-4a53-9d1e-0c8f3a7b2d41"
+    )]
+    ForceUnlock(ForceUnlockArgs),
+    /// Serve the Atlas-compatible emulator (loopback by default).
+    #[command(after_help = EMULATOR_HELP)]
+    Emulator(EmulatorArgs),
+    /// Run the whole cycle on the bundled examples against an in-process emulator.
+    #[command(after_help = "Examples:\n  costform demo\n  costform demo --dir /tmp/costform-demo")]
+    Demo,
+    /// Print a JSON Schema: definitions (default), state or plan.
+    #[command(after_help = "Example:\n  costform schema > costform.schema.json")]
+    Schema(SchemaArgs),
+    /// Print shell completions.
+    #[command(
+        after_help = "Example:\n  costform completions bash > /etc/bash_completion.d/costform"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    #[command(after_help = "Example:\n  costform man | man -l -")]
+    Man,
+}
+
+const PLAN_HELP: &str = "\
+Plan is offline and needs no credentials unless --refresh is given.
+
+Examples:
+  costform plan
+  costform plan --format markdown >> \"$GITHUB_STEP_SUMMARY\"
+  costform plan --out plan.json --detailed-exitcode
+  costform plan --now 2026-12-01 --target last-month-by-service";
+
+const APPLY_HELP: &str = "\
+Without PLANFILE, apply plans first and asks for confirmation on a terminal;
+in CI, pass --auto-approve or apply a saved plan.
+
+Examples:
+  costform apply
+  costform plan --out plan.json && costform apply plan.json
+  costform apply --auto-approve --parallelism 8";
+
+const FETCH_HELP: &str = "\
+Examples:
+  costform fetch
+  costform fetch --wait --timeout 10m --out-dir results/
+  costform fetch last-month-by-service --format csv
+  costform fetch --wait --summary markdown >> \"$GITHUB_STEP_SUMMARY\"";
+
+const EMULATOR_HELP: &str = "\
+It prints its base URL and the demo credentials it accepts.
+
+Example:
+  costform emulator --listen 127.0.0.1:8080 --processing-polls 2
+  MONGODB_ATLAS_BASE_URL=http://127.0.0.1:8080 MONGODB_ATLAS_ACCESS_TOKEN=costform-demo-access-token costform apply";
+
+/// `costform validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// text for people, json for editors and CI annotations (one object per problem).
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
+    pub format: ValidateFormat,
+}
+
+/// Output formats of `validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    /// Diagnostics with the offending value underlined.
+    Text,
+    /// `{"valid": bool, "diagnostics": [...]}`.
+    Json,
+}
+
+/// `costform render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Only these reports (default: all).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<ReportName>,
+}
+
+/// Selecting and forcing reports, shared by plan and apply.
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// Limit the plan to this report; repeatable.
+    #[arg(long = "target", value_name = "NAME")]
+    pub targets: Vec<ReportName>,
+    /// Query this report again even if nothing changed; repeatable.
+    #[arg(long = "replace", value_name = "NAME")]
+    pub replace: Vec<ReportName>,
+}
+
+/// `costform plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Save the plan, to apply exactly it later with `costform apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 2 when the plan has changes, 0 when it has none.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// text (Terraform-like), json (the versioned plan format) or markdown (pull requests).
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub targets: TargetArgs,
+    /// Ask Atlas about the stored tokens first, so expired ones are re-queried
+    /// (needs credentials).
+    #[arg(long)]
+    pub refresh: bool,
+    /// Concurrent requests for --refresh.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+}
+
+/// Output formats of `plan` and `show`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// Terraform-like text.
+    Text,
+    /// The versioned plan format (schemas/plan.schema.json).
+    Json,
+    /// A summary table and collapsed details, for a pull-request comment.
+    Markdown,
+}
+
+/// `costform apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved with `costform plan --out`; applied exactly as saved.
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: Option<PathBuf>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Concurrent requests to Atlas.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub targets: TargetArgs,
+}
+
+/// `costform fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Only these reports (default: every report with a live token).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<ReportName>,
+    /// Poll until every result is ready (1 s growing to 30 s between polls).
+    #[arg(long)]
+    pub wait: bool,
+    /// Give up waiting after this long (e.g. 90s, 10m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "wait")]
+    pub timeout: Option<std::time::Duration>,
+    /// The result files: json as Atlas returns it, or csv (asks Atlas for CSV).
+    #[arg(long, value_enum, default_value_t = ResultFormatArg::Json)]
+    pub format: ResultFormatArg,
+    /// How to print the end summary.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub summary: SummaryFormat,
+    /// Where result files go [default: results/ next to the state file].
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Concurrent requests to Atlas.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+    /// Exit 2 when some results are still processing.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+/// Result file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResultFormatArg {
+    /// NAME.json.
+    Json,
+    /// NAME.csv.
+    Csv,
+}
+
+/// Summary formats of `fetch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    /// A table.
+    Text,
+    /// One JSON object.
+    Json,
+    /// A table for a pull-request comment or step summary.
+    Markdown,
+}
+
+/// `costform show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A saved plan (default: show the state).
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `costform state ...`.
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// List the reports in the state, one per line.
+    List,
+    /// Show one report's entry as JSON.
+    Show {
+        /// The report.
+        name: ReportName,
+    },
+    /// Remove a report from the state (its token is not touched in Atlas).
+    Rm {
+        /// The reports.
+        #[arg(required = true)]
+        names: Vec<ReportName>,
+    },
+}
+
+/// `costform force-unlock`.
+#[derive(Debug, Args)]
+pub struct ForceUnlockArgs {
+    /// The lock id to remove.
+    pub lock_id: String,
+}
+
+/// `costform emulator`.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// Polls that answer "processing" before a token's results are ready.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub processing_polls: u32,
+    /// Delay added to every API response (e.g. 20ms).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub latency: Option<std::time::Duration>,
+    /// Answer 429 (with Retry-After) to every Nth API request.
+    #[arg(long, value_name = "N")]
+    pub rate_limit_every: Option<u32>,
+    /// Retry-After seconds sent with 429s.
+    #[arg(long, default_value_t = 1, value_name = "SECONDS")]
+    pub retry_after: u64,
+    /// Answer 500 to every Nth API request.
+    #[arg(long, value_name = "N")]
+    pub server_error_every: Option<u32>,
+    /// Drop the connection of every Nth API request.
+    #[arg(long, value_name = "N")]
+    pub drop_every: Option<u32>,
+}
+
+/// `costform schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which schema.
+    #[arg(value_enum, default_value_t = SchemaKind::Definitions)]
+    pub kind: SchemaKind,
+}
+
+/// The JSON Schemas costform publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// Definition files (schemas/costform.schema.json).
+    Definitions,
+    /// The state file (schemas/state.schema.json).
+    State,
+    /// Saved and JSON plans (schemas/plan.schema.json).
+    Plan,
+}
+
+/// `costform completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("`{text}` is not NAME=VALUE")),
+    }
+}
+
+/// Parses "30s", "2m", "1h 30m" or ISO 8601 ("PT30S").
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let signed: jiff::SignedDuration = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration; write e.g. `30s`, `2m` or `1h 30m`"))?;
+    std::time::Duration::try_from(signed).map_err(|_| format!("`{text}` must not be negative"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_read_like_terraform_timeouts() {
+        assert_eq!(
+            parse_duration("30s"),
+            Ok(std::time::Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_duration("2m"),
+            Ok(std::time::Duration::from_secs(120))
+        );
+        assert!(
+            parse_duration("soon")
+                .unwrap_err()
+                .contains("`soon` is not a duration")
+        );
+    }
+
+    #[test]
+    fn vars_split_at_the_first_equals_sign() {
+        assert_eq!(parse_var("org=a=b"), Ok(("org".into(), "a=b".into())));
+        assert!(parse_var("=x").is_err());
+    }
+}

@@ -1,0 +1,99 @@
+//! The planner's `Submitter` and `ResultReader`, implemented with the Atlas
+//! client. This is the only place where report kinds meet endpoints: a new
+//! kind adds an arm here and a method to the client.
+
+use costform_http::{Client, Usage};
+use costform_model::ids::{ReportName, Token};
+use costform_model::request::PlannedRequest;
+use costform_model::state::{ResultFormat, StateEntry};
+use costform_planner::{ReadOutcome, RemoteError, ResultReader, Submitter};
+
+/// The report kind every current definition uses.
+const COST_EXPLORER: &str = "cost_explorer";
+
+/// Sends queries with the client. Without a client (a plan that only forgets
+/// needs no credentials) every submission fails, which the planner never asks
+/// for in that case.
+pub struct AtlasSubmitter {
+    client: Option<Client>,
+}
+
+impl AtlasSubmitter {
+    /// Wraps a configured client, or none when no query will be sent.
+    pub fn new(client: Option<Client>) -> Self {
+        Self { client }
+    }
+}
+
+impl Submitter for AtlasSubmitter {
+    async fn submit(
+        &self,
+        _name: &ReportName,
+        request: &PlannedRequest,
+    ) -> Result<Token, RemoteError> {
+        let Some(client) = &self.client else {
+            return Err(RemoteError {
+                status: None,
+                error_code: None,
+                message: "no Atlas client configured".to_owned(),
+            });
+        };
+        match request.kind.as_str() {
+            COST_EXPLORER => client
+                .create_cost_explorer_query(&request.org_id, &request.request)
+                .await
+                .map_err(remote),
+            other => Err(unsupported(other)),
+        }
+    }
+}
+
+/// Reads results with the client.
+pub struct AtlasReader {
+    client: Client,
+}
+
+impl AtlasReader {
+    /// Wraps a configured client.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+impl ResultReader for AtlasReader {
+    async fn read(
+        &self,
+        _name: &ReportName,
+        entry: &StateEntry,
+        format: ResultFormat,
+    ) -> Result<ReadOutcome, RemoteError> {
+        match entry.request.kind.as_str() {
+            COST_EXPLORER => match self
+                .client
+                .get_cost_explorer_usage(&entry.request.org_id, &entry.token, format)
+                .await
+                .map_err(remote)?
+            {
+                Usage::Processing => Ok(ReadOutcome::Processing),
+                Usage::Ready { body, .. } => Ok(ReadOutcome::Ready(body)),
+            },
+            other => Err(unsupported(other)),
+        }
+    }
+}
+
+fn remote(error: costform_http::Error) -> RemoteError {
+    RemoteError {
+        status: error.status(),
+        error_code: error.error_code().map(str::to_owned),
+        message: error.to_string(),
+    }
+}
+
+fn unsupported(kind: &str) -> RemoteError {
+    RemoteError {
+        status: None,
+        error_code: None,
+        message: format!("report kind `{kind}` has no Atlas endpoint in this costform"),
+    }
+}

@@ -1,0 +1,140 @@
+//! `costform apply`: send the queries and record their tokens.
+
+use miette::IntoDiagnostic;
+use std::io::{BufRead, Write as _};
+
+use costform_model::plan::Plan;
+use costform_planner::{ApplyOptions, ApplyReport, LockedState};
+
+use crate::args::{ApplyArgs, PlanFormat};
+use crate::atlas::AtlasSubmitter;
+use crate::commands::plan;
+use crate::context::Context;
+use crate::exit::Exit;
+use crate::progress::ApplyProgress;
+use crate::render::plan_text::abbreviate;
+use crate::{interrupt, state_lock};
+
+/// Runs `apply`, with a saved plan or by planning first.
+pub async fn run(context: &Context, args: &ApplyArgs) -> miette::Result<Exit> {
+    if let Some(file) = &args.plan_file {
+        if !args.targets.targets.is_empty() || !args.targets.replace.is_empty() {
+            return Err(miette::miette!(
+                help = "pass --target and --replace to `costform plan --out FILE` instead",
+                "a saved plan is applied exactly as saved: --target and --replace cannot change it"
+            ));
+        }
+        let plan = plan::load(file)?;
+        let mut locked = state_lock::lock(context, "apply")?;
+        costform_planner::check_not_stale(&plan, state_lock::existing(&locked))
+            .into_diagnostic()?;
+        return execute(context, &plan, &mut locked, args).await;
+    }
+
+    let definitions = context.load_definitions()?;
+    let mut locked = state_lock::lock(context, "apply")?;
+    let plan = plan::compute(
+        context,
+        &definitions,
+        state_lock::existing(&locked),
+        &args.targets,
+    )?;
+    plan::print(&plan, PlanFormat::Text, context);
+    if plan.is_empty() {
+        return Ok(Exit::Success);
+    }
+    if !args.auto_approve {
+        if !context.ui.interactive {
+            return Err(miette::miette!(
+                help = "pass --auto-approve, or save a reviewed plan with `costform plan --out FILE` and run `costform apply FILE`",
+                "refusing to apply without confirmation: there is no terminal to ask on; nothing was sent"
+            ));
+        }
+        if !confirm()? {
+            anstream::eprintln!("\nApply cancelled: nothing was sent.");
+            return Ok(Exit::Error);
+        }
+    }
+    execute(context, &plan, &mut locked, args).await
+}
+
+/// Asks Terraform's question on the terminal; only `yes` approves.
+fn confirm() -> miette::Result<bool> {
+    anstream::eprint!(
+        "\nDo you want to perform these actions?\n  costform will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|error| miette::miette!("failed to read the answer: {error}"))?;
+    Ok(answer.trim() == "yes")
+}
+
+async fn execute(
+    context: &Context,
+    plan: &Plan,
+    locked: &mut LockedState,
+    args: &ApplyArgs,
+) -> miette::Result<Exit> {
+    let needs_atlas = plan.changes.iter().any(|change| change.after.is_some());
+    let submitter = AtlasSubmitter::new(if needs_atlas {
+        Some(context.client()?)
+    } else {
+        None
+    });
+    let cancel = interrupt::on_ctrl_c();
+    let options = ApplyOptions {
+        parallelism: usize::from(args.parallelism),
+        cancel: cancel.clone(),
+    };
+    let progress = ApplyProgress::new(context.ui, plan.changes.len());
+    let report = costform_planner::apply(plan, locked, &submitter, &options, &progress)
+        .await
+        .into_diagnostic()?;
+    progress.finish();
+    Ok(summarize(context, &report))
+}
+
+/// The end summary and the exit code it implies.
+fn summarize(context: &Context, report: &ApplyReport) -> Exit {
+    let ui = context.ui;
+    for (name, error) in &report.failed {
+        let code = error.error_code.as_deref().unwrap_or("no errorCode");
+        anstream::eprintln!(
+            "{} report.{name}: {code}: {}",
+            ui.error("Failed:"),
+            error.message
+        );
+    }
+    let line = format!(
+        "{} applied, {} failed, {} forgotten.",
+        report.applied.len(),
+        report.failed.len(),
+        report.forgotten.len()
+    );
+    if report.cancelled {
+        anstream::eprintln!(
+            "\n{} {line} {} not started. Every token received is saved in the state.",
+            ui.warn("Interrupted!"),
+            report.not_started.len()
+        );
+        return Exit::Interrupted;
+    }
+    if report.failed.is_empty() {
+        anstream::println!("\n{} {line}", ui.success("Apply complete!"));
+        if !ui.quiet {
+            for (name, token) in &report.applied {
+                anstream::println!("  report.{name}: token {}", abbreviate(token.as_str()));
+            }
+        }
+        Exit::Success
+    } else {
+        anstream::println!(
+            "\n{} {line} The tokens received are saved in the state.",
+            ui.error("Apply incomplete:")
+        );
+        Exit::Error
+    }
+}

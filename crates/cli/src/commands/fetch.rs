@@ -1,0 +1,113 @@
+//! `costform fetch`: retrieve results by token, write them, summarize them.
+
+use costform_model::state::{ResultFormat, State};
+use costform_planner::{FetchOptions, FetchOutcome, FetchReport};
+use miette::IntoDiagnostic;
+
+use crate::args::{FetchArgs, ResultFormatArg, SummaryFormat};
+use crate::atlas::AtlasReader;
+use crate::context::Context;
+use crate::exit::Exit;
+use crate::progress::{FetchProgress, status_label};
+use crate::render::fetch_summary::{self, SummaryRow};
+use crate::{interrupt, state_lock};
+
+/// Runs `fetch`: exit 1 on any failure, 2 with `--detailed-exitcode` while
+/// results are still processing.
+pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
+    let format = match args.format {
+        ResultFormatArg::Json => ResultFormat::Json,
+        ResultFormatArg::Csv => ResultFormat::Csv,
+    };
+    let reader = AtlasReader::new(context.client()?);
+    let mut locked = state_lock::lock(context, "fetch")?;
+    let options = FetchOptions {
+        names: args.names.clone(),
+        format,
+        out_dir: args
+            .out_dir
+            .clone()
+            .unwrap_or_else(|| context.results_dir()),
+        wait: args.wait,
+        timeout: args.timeout,
+        parallelism: usize::from(args.parallelism),
+        cancel: interrupt::on_ctrl_c(),
+        ..FetchOptions::default()
+    };
+    let total = if args.names.is_empty() {
+        locked.state().reports.len()
+    } else {
+        args.names.len()
+    };
+    let progress = FetchProgress::new(context.ui, total, context.global.verbose > 0);
+    let report = costform_planner::fetch(&mut locked, &reader, &options, &progress)
+        .await
+        .into_diagnostic()?;
+    progress.finish();
+    let rows = summary_rows(&report, locked.state(), format);
+    let text = match args.summary {
+        SummaryFormat::Text => fetch_summary::text(&rows, context.ui),
+        SummaryFormat::Json => fetch_summary::json(&rows),
+        SummaryFormat::Markdown => fetch_summary::markdown(&rows),
+    };
+    anstream::print!("{text}");
+    Ok(exit(&report, args.detailed_exitcode))
+}
+
+fn exit(report: &FetchReport, detailed: bool) -> Exit {
+    if report.cancelled {
+        Exit::Interrupted
+    } else if report
+        .reports
+        .iter()
+        .any(|fetched| matches!(fetched.outcome, FetchOutcome::Failed(_)))
+    {
+        Exit::Error
+    } else if detailed && report.has_processing() {
+        Exit::Pending
+    } else {
+        Exit::Success
+    }
+}
+
+/// Summaries are computed from the files just written, so what the table says
+/// is what the files hold.
+fn summary_rows(report: &FetchReport, state: &State, format: ResultFormat) -> Vec<SummaryRow> {
+    report
+        .reports
+        .iter()
+        .map(|fetched| {
+            let group_by = state
+                .reports
+                .get(&fetched.name)
+                .and_then(|entry| entry.request.request.get("groupBy"))
+                .and_then(|value| value.as_str())
+                .map(str::to_owned);
+            let mut row = SummaryRow {
+                name: fetched.name.to_string(),
+                status: status_label(&fetched.outcome),
+                path: None,
+                rows: None,
+                total_usage: None,
+                group_by: group_by.clone(),
+                by_group: std::collections::BTreeMap::new(),
+                error: None,
+            };
+            match &fetched.outcome {
+                FetchOutcome::Ready { rows, path } => {
+                    row.path = Some(path.display().to_string());
+                    row.rows = Some(*rows);
+                    if let Ok(body) = std::fs::read(path) {
+                        let summary =
+                            costform_planner::summarize(&body, format, group_by.as_deref());
+                        row.total_usage = Some(summary.total_usage);
+                        row.by_group = summary.by_group;
+                    }
+                }
+                FetchOutcome::Failed(error) => row.error = Some(error.message.clone()),
+                FetchOutcome::Processing | FetchOutcome::Expired | FetchOutcome::NotStarted => {}
+            }
+            row
+        })
+        .collect()
+}

@@ -1,0 +1,73 @@
+//! `costform state list | show NAME | rm NAME...`.
+
+use costform_planner::StateStore;
+use miette::IntoDiagnostic;
+
+use crate::args::StateCommand;
+use crate::context::Context;
+use crate::exit::Exit;
+use crate::state_lock;
+
+/// Runs a state subcommand; `rm` takes the lock, the others only read.
+pub fn run(context: &Context, command: &StateCommand) -> miette::Result<Exit> {
+    match command {
+        StateCommand::List => {
+            if let Some(state) = read(context)? {
+                for name in state.reports.keys() {
+                    anstream::println!("report.{name}");
+                }
+            }
+            Ok(Exit::Success)
+        }
+        StateCommand::Show { name } => {
+            let state =
+                read(context)?.unwrap_or_else(|| costform_model::state::State::new(String::new()));
+            let Some(entry) = state.reports.get(name) else {
+                return Err(missing(context, &[name.to_string()]));
+            };
+            anstream::println!(
+                "{}",
+                serde_json::to_string_pretty(entry).unwrap_or_default()
+            );
+            Ok(Exit::Success)
+        }
+        StateCommand::Rm { names } => {
+            let mut locked = state_lock::lock(context, "state rm")?;
+            let absent: Vec<String> = names
+                .iter()
+                .filter(|name| !locked.state().reports.contains_key(*name))
+                .map(ToString::to_string)
+                .collect();
+            if !absent.is_empty() {
+                return Err(missing(context, &absent));
+            }
+            for name in names {
+                locked.forget(name).into_diagnostic()?;
+            }
+            locked.commit().into_diagnostic()?;
+            for name in names {
+                anstream::println!(
+                    "Removed report.{name} (its token was not revoked: Atlas tokens cannot be deleted)"
+                );
+            }
+            Ok(Exit::Success)
+        }
+    }
+}
+
+fn read(context: &Context) -> miette::Result<Option<costform_model::state::State>> {
+    StateStore::read(&context.state_path()).into_diagnostic()
+}
+
+fn missing(context: &Context, names: &[String]) -> miette::Report {
+    miette::miette!(
+        help = "`costform state list` shows what the state holds",
+        "no report {} in the state `{}`",
+        names
+            .iter()
+            .map(|name| format!("`{name}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        context.state_path().display()
+    )
+}

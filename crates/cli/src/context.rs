@@ -1,0 +1,128 @@
+//! The resolved settings of one run: where the definitions and the state are,
+//! what "now" is, the environment snapshot, and how to print.
+//!
+//! Commands take a `Context` rather than reading the process environment, so
+//! `costform demo` can run the real commands against its own emulator and
+//! directories.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use costform_model::{Definitions, LoadOptions};
+use jiff::Timestamp;
+use miette::{IntoDiagnostic, WrapErr, miette};
+
+use crate::args::GlobalArgs;
+use crate::ui::{self, Ui};
+
+/// The state file's name inside the definitions directory.
+pub const DEFAULT_STATE_FILE: &str = "costform.state.json";
+
+/// Everything a command needs to know about this run.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The global flags as given.
+    pub global: GlobalArgs,
+    /// A snapshot of the process environment (or the demo's stand-in).
+    pub env: BTreeMap<String, String>,
+    /// The resolved "now": `--now`, `COSTFORM_NOW`, or the clock.
+    pub now: Timestamp,
+    /// How to print.
+    pub ui: Ui,
+}
+
+impl Context {
+    /// Resolves the flags against the environment.
+    pub fn new(global: GlobalArgs, env: BTreeMap<String, String>, ui: Ui) -> miette::Result<Self> {
+        let now = match &global.now {
+            Some(text) => costform_model::parse_now(text).map_err(|reason| {
+                miette!(
+                    help = "write a date such as `2026-11-26` (midnight UTC) or an RFC 3339 time such as `2026-11-26T03:00:00Z`",
+                    "invalid --now / COSTFORM_NOW `{text}`: {reason}"
+                )
+            })?,
+            None => Timestamp::now(),
+        };
+        Ok(Self {
+            global,
+            env,
+            now,
+            ui,
+        })
+    }
+
+    /// The definitions directory (`--dir`, `COSTFORM_DIR`, or `.`).
+    pub fn dir(&self) -> PathBuf {
+        self.global
+            .dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    /// The state file (`--state`, or `DIR/costform.state.json`).
+    pub fn state_path(&self) -> PathBuf {
+        self.global
+            .state
+            .clone()
+            .unwrap_or_else(|| self.dir().join(DEFAULT_STATE_FILE))
+    }
+
+    /// The directory the state file lives in, where `results/` goes by default.
+    pub fn state_dir(&self) -> PathBuf {
+        let path = self.state_path();
+        match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+
+    /// Loads, renders and validates the definitions; prints warnings to stderr
+    /// and fails with every error at once.
+    pub fn load_definitions(&self) -> miette::Result<Definitions> {
+        match costform_model::load(&self.load_options()) {
+            Ok(definitions) => {
+                if !definitions.warnings.is_empty() && !self.ui.quiet {
+                    ui::print_report(miette::Report::new(definitions.warnings.clone()));
+                }
+                Ok(definitions)
+            }
+            Err(diagnostics) => Err(miette::Report::new(diagnostics)),
+        }
+    }
+
+    /// What the model needs to load the definitions.
+    pub fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            dir: self.dir(),
+            now: self.now,
+            vars: self.global.vars.clone(),
+            var_files: self.global.var_files.clone(),
+            env: self.env.clone(),
+            allow_env: self.global.allow_env.clone(),
+        }
+    }
+
+    /// Reads an environment variable from the run's snapshot.
+    pub fn env_var(&self, name: &str) -> Option<String> {
+        self.env.get(name).cloned()
+    }
+
+    /// The Atlas client, configured from the environment snapshot.
+    pub fn client(&self) -> miette::Result<costform_http::Client> {
+        let config =
+            costform_http::ClientConfig::from_env(|name| self.env_var(name)).into_diagnostic()?;
+        costform_http::Client::new(config).into_diagnostic()
+    }
+
+    /// The default results directory: `results/` next to the state file.
+    pub fn results_dir(&self) -> PathBuf {
+        self.state_dir().join("results")
+    }
+}
+
+/// Reads a file the user named, with the path in the error.
+pub fn read_file(path: &Path) -> miette::Result<String> {
+    std::fs::read_to_string(path)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("failed to read `{}`", path.display()))
+}

@@ -1,0 +1,188 @@
+//! The Terraform-like text rendering of a plan, for terminals, CI logs and the
+//! `<details>` of the markdown rendering.
+
+use std::fmt::Write as _;
+
+use costform_model::plan::{Action, Change, Plan};
+use serde_json::Value;
+
+use crate::ui::Ui;
+
+/// The header line: the resolved now, the state serial and the definitions
+/// dir, so a plan in a CI log says exactly what it was computed from.
+pub fn header(plan: &Plan) -> String {
+    let state = match &plan.state.lineage {
+        Some(_) => format!("state serial {}", plan.state.serial),
+        None => "no state yet".to_owned(),
+    };
+    format!(
+        "costform plan · now {} · {state} · definitions {}",
+        plan.now, plan.definitions_dir
+    )
+}
+
+/// The legend shown above the changes, only for the symbols the plan uses.
+fn legend(plan: &Plan, ui: Ui) -> String {
+    let mut out = String::from("Actions are shown with these symbols:\n");
+    for (action, meaning) in [
+        (Action::Create, "create: send a new query"),
+        (
+            Action::Requery,
+            "requery: send a new query; its token replaces the stored one",
+        ),
+        (
+            Action::Forget,
+            "forget: drop from the state (Atlas tokens cannot be deleted)",
+        ),
+    ] {
+        if plan.changes.iter().any(|change| change.action == action) {
+            let _ = writeln!(out, "  {} {meaning}", symbol(action, ui));
+        }
+    }
+    out
+}
+
+/// The whole plan as text, ending with the summary sentence.
+pub fn render(plan: &Plan, ui: Ui) -> String {
+    let mut out = format!("{}\n\n", ui.dim(&header(plan)));
+    if plan.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} The definitions match the state: {} {} up to date.",
+            ui.success("No changes."),
+            plan.unchanged.len(),
+            if plan.unchanged.len() == 1 {
+                "report is"
+            } else {
+                "reports are"
+            }
+        );
+        return out;
+    }
+    out.push_str(&legend(plan, ui));
+    out.push_str("\ncostform will perform the following actions:\n\n");
+    out.push_str(&changes(plan, ui));
+    if !plan.unchanged.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            ui.dim(&format!("  ({} unchanged)", plan.unchanged.len()))
+        );
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}", ui.bold(&plan.summary().sentence()));
+    out
+}
+
+/// Every change with its fields, without header or summary (also used inside
+/// the markdown `<details>`).
+pub fn changes(plan: &Plan, ui: Ui) -> String {
+    let mut out = String::new();
+    for change in &plan.changes {
+        write_change(&mut out, change, ui);
+        out.push('\n');
+    }
+    out
+}
+
+fn write_change(out: &mut String, change: &Change, ui: Ui) {
+    let reasons: Vec<&str> = change
+        .reasons
+        .iter()
+        .map(|reason| reason.describe())
+        .collect();
+    let _ = writeln!(
+        out,
+        "{} {} {}",
+        symbol(change.action, ui),
+        ui.bold(&change.address()),
+        ui.dim(&format!("({})", reasons.join(", ")))
+    );
+    match change.action {
+        Action::Create => {
+            if let Some(after) = &change.after {
+                let mut fields = vec![
+                    ("kind".to_owned(), Value::String(after.kind.clone())),
+                    ("org_id".to_owned(), Value::String(after.org_id.to_string())),
+                ];
+                fields.extend(
+                    after
+                        .request
+                        .iter()
+                        .map(|(key, value)| (key.clone(), value.clone())),
+                );
+                for (field, value) in fields {
+                    let _ = writeln!(
+                        out,
+                        "      {} {field}: {}",
+                        paint(Action::Create, "+", ui),
+                        value
+                    );
+                }
+            }
+        }
+        Action::Requery => {
+            for diff in &change.diff {
+                let _ = writeln!(
+                    out,
+                    "      {} {}: {} -> {}",
+                    paint(Action::Requery, "~", ui),
+                    diff.field,
+                    show(diff.before.as_ref()),
+                    show(diff.after.as_ref())
+                );
+            }
+            if let Some(token) = &change.before_token {
+                let _ = writeln!(
+                    out,
+                    "        {}",
+                    ui.dim(&format!(
+                        "token {} is superseded",
+                        abbreviate(token.as_str())
+                    ))
+                );
+            }
+        }
+        Action::Forget => {
+            if let Some(token) = &change.before_token {
+                let _ = writeln!(
+                    out,
+                    "        {}",
+                    ui.dim(&format!(
+                        "token {} is dropped from the state",
+                        abbreviate(token.as_str())
+                    ))
+                );
+            }
+        }
+    }
+}
+
+fn show(value: Option<&Value>) -> String {
+    value.map_or_else(|| "(unset)".to_owned(), Value::to_string)
+}
+
+/// The first and last characters of a token: enough to recognise it in logs.
+pub fn abbreviate(token: &str) -> String {
+    match (token.get(..8), token.get(token.len().saturating_sub(4)..)) {
+        (Some(head), Some(tail)) if token.len() > 12 => format!("{head}…{tail}"),
+        _ => token.to_owned(),
+    }
+}
+
+/// The action's symbol, right-aligned in three columns as Terraform does.
+pub fn symbol(action: Action, ui: Ui) -> String {
+    paint(action, &format!("{:>3}", action.symbol()), ui)
+}
+
+fn paint(action: Action, text: &str, ui: Ui) -> String {
+    use owo_colors::OwoColorize;
+    if !ui.color {
+        return text.to_owned();
+    }
+    match action {
+        Action::Create => text.green().to_string(),
+        Action::Requery => text.yellow().to_string(),
+        Action::Forget => text.red().to_string(),
+    }
+}

@@ -1,0 +1,24 @@
+//! Taking the state lock for a writing command, with `--lock-timeout`.
+
+use costform_model::state::State;
+use costform_planner::{LockOptions, LockedState, StateStore};
+use miette::IntoDiagnostic;
+
+use crate::context::Context;
+
+/// Locks the state at the context's path; a held lock fails fast (or after
+/// `--lock-timeout`) with a message naming the holder.
+pub fn lock(context: &Context, command: &str) -> miette::Result<LockedState> {
+    let options = LockOptions {
+        timeout: context.global.lock_timeout,
+        command: command.to_owned(),
+    };
+    StateStore::lock(&context.state_path(), &options).into_diagnostic()
+}
+
+/// The locked state, or `None` when no state has been written yet (serial 0),
+/// which is what plans record as "no state".
+pub fn existing(locked: &LockedState) -> Option<&State> {
+    let state = locked.state();
+    (state.serial > 0).then_some(state)
+}
