@@ -60,7 +60,7 @@ impl fmt::Display for Scalar {
 
 /// One report (or a file's `defaults:`). Every string may be a template.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RawReport {
     /// The report kind (the plugin that builds the request); default `cost_explorer`.
     #[schemars(schema_with = "kind_schema")]
