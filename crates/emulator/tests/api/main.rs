@@ -1,0 +1,9 @@
+//! The emulator over real HTTP, as costform's client (reqwest) sees it.
+
+mod auth;
+mod conformance;
+mod faults;
+mod log;
+mod results;
+mod support;
+mod validation;
