@@ -1,0 +1,234 @@
+//! `fetch` and `refresh` through a fake reader.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+use common::{FakeReader, entry, name, remote_error, request, token};
+use costform_model::state::{ResultFormat, TokenStatus};
+use costform_planner::{
+    Error, FetchOptions, FetchOutcome, LockOptions, LockedState, ReadOutcome, StateStore, fetch,
+    refresh,
+};
+use sha2::{Digest as _, Sha256};
+
+const READY: &[u8] = br#"{"usageDetails":[{"service":"Clusters","usageAmount":51.19},{"service":"Storage","usageAmount":2}]}"#;
+
+/// A locked state with submitted tokens for `reports`.
+fn locked_with(dir: &Path, reports: &[&str]) -> LockedState {
+    let options = LockOptions {
+        timeout: None,
+        command: "fetch".to_owned(),
+    };
+    let mut locked = StateStore::lock(&dir.join("costform.state.json"), &options).unwrap();
+    for (i, report) in reports.iter().enumerate() {
+        let mut open = request("2026-11-01");
+        open.covers_open_month = true;
+        locked
+            .record(&name(report), entry(open, token(u32::try_from(i).unwrap())))
+            .unwrap();
+    }
+    locked.commit().unwrap();
+    locked
+}
+
+fn options(dir: &Path) -> FetchOptions {
+    FetchOptions {
+        out_dir: dir.join("results"),
+        initial_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(4),
+        ..FetchOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn ready_results_are_written_and_recorded_processing_ones_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut locked = locked_with(dir.path(), &["done", "later", "broken"]);
+    let reader = FakeReader::default()
+        .answer("done", vec![Ok(ReadOutcome::Ready(READY.to_vec()))])
+        .answer("later", vec![Ok(ReadOutcome::Processing)])
+        .answer("broken", vec![Err(remote_error(500, "UNEXPECTED_ERROR"))]);
+
+    let report = fetch(&mut locked, &reader, &options(dir.path()), &())
+        .await
+        .unwrap();
+
+    let outcomes: Vec<(&str, &FetchOutcome)> = report
+        .reports
+        .iter()
+        .map(|r| (r.name.as_str(), &r.outcome))
+        .collect();
+    let written = dir.path().join("results").join("done.json");
+    assert_eq!(
+        outcomes[0],
+        (
+            "broken",
+            &FetchOutcome::Failed(remote_error(500, "UNEXPECTED_ERROR"))
+        )
+    );
+    assert_eq!(
+        outcomes[1],
+        (
+            "done",
+            &FetchOutcome::Ready {
+                rows: 2,
+                path: written.clone()
+            }
+        )
+    );
+    assert_eq!(outcomes[2], ("later", &FetchOutcome::Processing));
+    assert!(report.has_processing());
+
+    let bytes = fs::read(&written).unwrap();
+    let pretty: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(
+        pretty,
+        serde_json::from_slice::<serde_json::Value>(READY).unwrap()
+    );
+    assert!(String::from_utf8_lossy(&bytes).contains("\n  \"usageDetails\""));
+
+    let state = StateStore::read(locked.path()).unwrap().unwrap();
+    let done = &state.reports[&name("done")];
+    let result = done.result.as_ref().unwrap();
+    assert_eq!(done.status, TokenStatus::Ready);
+    assert_eq!(
+        (result.path.as_str(), result.rows, result.format),
+        ("results/done.json", 2, ResultFormat::Json)
+    );
+    assert_eq!(result.sha256, hex::encode(Sha256::digest(&bytes)));
+    assert!(result.covers_open_month);
+    assert_eq!(state.reports[&name("later")].status, TokenStatus::Submitted);
+    assert_eq!(
+        state.reports[&name("broken")].status,
+        TokenStatus::Submitted
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_token_is_marked_expired_and_skipped_next_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut locked = locked_with(dir.path(), &["old"]);
+    let reader =
+        FakeReader::default().answer("old", vec![Err(remote_error(404, "RESOURCE_NOT_FOUND"))]);
+
+    let report = fetch(&mut locked, &reader, &options(dir.path()), &())
+        .await
+        .unwrap();
+    assert_eq!(report.reports[0].outcome, FetchOutcome::Expired);
+    assert_eq!(
+        StateStore::read(locked.path()).unwrap().unwrap().reports[&name("old")].status,
+        TokenStatus::Expired
+    );
+
+    let again = fetch(&mut locked, &reader, &options(dir.path()), &())
+        .await
+        .unwrap();
+    assert!(again.reports.is_empty());
+    assert_eq!(reader.calls_for("old"), 1);
+}
+
+#[tokio::test]
+async fn wait_polls_until_ready_and_csv_rows_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut locked = locked_with(dir.path(), &["slow"]);
+    let csv = b"Usage Amount,Service\n1.5,Clusters\n2.5,\"Storage, extra\"\n\n".to_vec();
+    let reader = FakeReader::default().answer(
+        "slow",
+        vec![
+            Ok(ReadOutcome::Processing),
+            Ok(ReadOutcome::Processing),
+            Ok(ReadOutcome::Ready(csv.clone())),
+        ],
+    );
+    let options = FetchOptions {
+        wait: true,
+        format: ResultFormat::Csv,
+        ..options(dir.path())
+    };
+
+    let report = fetch(&mut locked, &reader, &options, &()).await.unwrap();
+
+    assert!(matches!(
+        report.reports[0].outcome,
+        FetchOutcome::Ready { rows: 2, .. }
+    ));
+    assert_eq!(reader.calls_for("slow"), 3);
+    assert_eq!(
+        fs::read(dir.path().join("results").join("slow.csv")).unwrap(),
+        csv
+    );
+    assert!(
+        reader
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|(_, format)| *format == ResultFormat::Csv)
+    );
+}
+
+#[tokio::test]
+async fn wait_gives_up_at_the_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut locked = locked_with(dir.path(), &["never"]);
+    let reader = FakeReader::default().answer("never", vec![Ok(ReadOutcome::Processing)]);
+    let options = FetchOptions {
+        wait: true,
+        timeout: Some(Duration::from_millis(30)),
+        ..options(dir.path())
+    };
+
+    let report = fetch(&mut locked, &reader, &options, &()).await.unwrap();
+
+    assert_eq!(report.reports[0].outcome, FetchOutcome::Processing);
+    assert!(reader.calls_for("never") >= 2);
+}
+
+#[tokio::test]
+async fn names_not_in_the_state_are_refused_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut locked = locked_with(dir.path(), &["known"]);
+    let options = FetchOptions {
+        names: vec![name("zeta"), name("known"), name("alpha")],
+        ..options(dir.path())
+    };
+    let error = fetch(&mut locked, &FakeReader::default(), &options, &())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::UnknownReports { names } if *names == [name("alpha"), name("zeta")])
+    );
+    assert!(error.to_string().contains("`alpha`, `zeta`"), "{error}");
+}
+
+#[tokio::test]
+async fn refresh_marks_unknown_tokens_expired_in_memory_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let locked = locked_with(dir.path(), &["gone", "live", "flaky"]);
+    let mut state = locked.state().clone();
+    let reader = FakeReader::default()
+        .answer("gone", vec![Err(remote_error(404, "RESOURCE_NOT_FOUND"))])
+        .answer("live", vec![Ok(ReadOutcome::Processing)])
+        .answer("flaky", vec![Err(remote_error(503, "SERVICE_UNAVAILABLE"))]);
+
+    let refreshed = refresh(&mut state, &reader, 2).await;
+
+    assert_eq!(refreshed.expired, [name("gone")]);
+    assert_eq!(
+        refreshed
+            .failed
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>(),
+        ["flaky"]
+    );
+    assert_eq!(state.reports[&name("gone")].status, TokenStatus::Expired);
+    assert_eq!(state.reports[&name("flaky")].status, TokenStatus::Submitted);
+    assert_eq!(
+        locked.state().reports[&name("gone")].status,
+        TokenStatus::Submitted
+    );
+}
