@@ -1,0 +1,106 @@
+//! The request bodies costform sends conform to Atlas's own OpenAPI schema
+//! for `CostExplorerFilterRequestBody` (the vendored spec excerpt).
+
+mod common;
+
+use std::path::Path;
+
+use common::{USAGE_PATH, bearer_client, created, org};
+use costform_model::request::RequestBody;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn validator() -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/atlas-openapi/cost-explorer.yaml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let spec: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+    let schema = &spec["components"]["schemas"]["CostExplorerFilterRequestBody"];
+    assert!(
+        schema.is_object(),
+        "the spec has no CostExplorerFilterRequestBody"
+    );
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+        .unwrap()
+}
+
+fn body(json: &serde_json::Value) -> RequestBody {
+    json.as_object().unwrap().clone()
+}
+
+/// Bodies as the cost_explorer report kind renders them; extend with new
+/// shapes as the model grows.
+fn sent_bodies() -> Vec<serde_json::Value> {
+    vec![
+        serde_json::json!({"startDate": "2026-10-01", "endDate": "2026-11-01"}),
+        serde_json::json!({
+            "startDate": "2026-10-01", "endDate": "2026-11-01", "groupBy": "services",
+            "services": ["Clusters", "Storage", "Data Transfer", "AI Model APIs"]
+        }),
+        serde_json::json!({
+            "startDate": "2026-01-01", "endDate": "2026-04-01", "groupBy": "projects",
+            "projects": ["65a1b2c3d4e5f6a7b8c9d0e1"], "includePartialMatches": false
+        }),
+        serde_json::json!({
+            "startDate": "2025-01-01", "endDate": "2026-01-01", "groupBy": "organizations",
+            "organizations": ["5f0c8a1b2c3d4e5f6a7b8c9d"],
+            "clusters": ["32b6e34b3d91647abb20e7b8"], "includePartialMatches": true
+        }),
+    ]
+}
+
+#[test]
+fn every_body_costform_sends_validates_against_the_spec() {
+    let validator = validator();
+    for sent in sent_bodies() {
+        let errors: Vec<String> = validator
+            .iter_errors(&sent)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{sent}: {errors:?}");
+    }
+}
+
+#[test]
+fn the_schema_check_is_strict_enough_to_catch_mistakes() {
+    let validator = validator();
+    for wrong in [
+        serde_json::json!({"startDate": "2026-10-01"}),
+        serde_json::json!({"startDate": "2026-13-01", "endDate": "2026-11-01"}),
+        serde_json::json!({"startDate": "01/10/2026", "endDate": "2026-11-01"}),
+        serde_json::json!({"startDate": "2026-10-01", "endDate": "2026-11-01", "groupBy": "service"}),
+        serde_json::json!({"startDate": "2026-10-01", "endDate": "2026-11-01", "projects": ["65A1B2"]}),
+        serde_json::json!({"startDate": "2026-10-01", "endDate": "2026-11-01", "includePartialMatches": "no"}),
+    ] {
+        assert!(!validator.is_valid(&wrong), "accepted {wrong}");
+    }
+}
+
+#[tokio::test]
+async fn the_body_on_the_wire_is_the_body_given() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(202).set_body_json(created()))
+        .mount(&server)
+        .await;
+    let client = bearer_client(&server.uri());
+    let validator = validator();
+
+    for sent in sent_bodies() {
+        client
+            .create_cost_explorer_query(&org(), &body(&sent))
+            .await
+            .unwrap();
+    }
+
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), sent_bodies().len());
+    for (request, sent) in received.iter().zip(sent_bodies()) {
+        assert_eq!(request.url.path(), USAGE_PATH);
+        let on_wire: serde_json::Value = request.body_json().unwrap();
+        assert_eq!(on_wire, sent);
+        assert!(validator.is_valid(&on_wire), "{on_wire}");
+    }
+}
