@@ -57,3 +57,9 @@ fn sync_dir(dir: &Path) -> Result<(), Error> {
     }
     Ok(())
 }
+
+/// Replaces `target` with `bytes` atomically, for files other than the state
+/// (saved plans, fetched results): readers see the old file or the new one, never half of it.
+pub fn write_file_atomically(target: &Path, bytes: &[u8]) -> Result<(), Error> {
+    write_atomically(target, bytes, || Ok(()))
+}

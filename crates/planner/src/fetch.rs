@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use sha2::{Digest as _, Sha256};
 use tokio::time::Instant;
 
-use crate::atomic::{parent_dir, write_atomically};
+use crate::atomic::{parent_dir, write_file_atomically};
 use crate::cancel::Cancel;
 use crate::error::Error;
 use crate::remote::{ReadOutcome, RemoteError, ResultReader};
@@ -258,7 +258,7 @@ fn save(
     let path = options
         .out_dir
         .join(format!("{name}.{}", options.format.extension()));
-    write_atomically(&path, &bytes, || Ok(()))?;
+    write_file_atomically(&path, &bytes)?;
     let rows = summarize(&bytes, options.format, None).rows;
     let result = ResultRecord {
         fetched_at: Timestamp::now(),

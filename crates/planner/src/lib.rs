@@ -23,6 +23,7 @@ mod store;
 mod summarize;
 
 pub use apply::{ApplyObserver, ApplyOptions, ApplyReport, apply};
+pub use atomic::write_file_atomically;
 pub use cancel::Cancel;
 pub use error::Error;
 pub use fetch::{FetchObserver, FetchOptions, FetchOutcome, FetchReport, ReportFetch, fetch};
