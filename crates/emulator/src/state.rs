@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use rand::Rng;
@@ -11,6 +11,9 @@ use serde_json::Value;
 
 use crate::config::{Config, Fault, Faults};
 use crate::log::{IssuedToken, LoggedRequest};
+
+/// How long past its lifetime an expired nonce is still recognised as stale.
+const STALE_NONCE_MEMORY: Duration = Duration::from_secs(600);
 
 /// Shared by the connection layer, the handlers and the test-facing handles.
 #[derive(Debug)]
@@ -203,7 +206,11 @@ impl Shared {
 
     pub fn mint_oauth_token(&self) -> String {
         let token = random_hex();
+        let lifetime = self.config.oauth_token_lifetime;
         let mut inner = self.lock();
+        inner
+            .oauth_tokens
+            .retain(|_, minted| minted.elapsed() < lifetime);
         inner.oauth_tokens.insert(token.clone(), Instant::now());
         inner.oauth_minted += 1;
         token
@@ -220,9 +227,16 @@ impl Shared {
         self.lock().oauth_minted
     }
 
+    /// A fresh nonce; nonces long past their lifetime are forgotten (they then
+    /// answer as unknown rather than stale), so the table stays small.
     pub fn new_nonce(&self) -> String {
         let nonce = random_hex();
-        self.lock().nonces.insert(nonce.clone(), Instant::now());
+        let remembered = self.config.nonce_lifetime.saturating_mul(2) + STALE_NONCE_MEMORY;
+        let mut inner = self.lock();
+        inner
+            .nonces
+            .retain(|_, issued| issued.elapsed() < remembered);
+        inner.nonces.insert(nonce.clone(), Instant::now());
         nonce
     }
 

@@ -1,12 +1,7 @@
-//! The request log: redaction, issued tokens, delivery, and the threaded emulator.
-
-use std::io::{Read, Write};
-use std::net::TcpStream;
+//! The request log: redaction, issued tokens, delivery.
 
 use base64::Engine;
-use costform_emulator::{
-    Config, DEMO_ACCESS_TOKEN, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, EmulatorThread,
-};
+use costform_emulator::{DEMO_ACCESS_TOKEN, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 
 use crate::support::{ORG, client, create_request, create_token, last_quarter, start};
 
@@ -69,28 +64,4 @@ async fn issued_token_is_logged_and_marked_delivered() {
     );
     assert_eq!(issued[0].body, last_quarter());
     assert!(issued[0].delivered);
-}
-
-#[test]
-fn threaded_emulator_serves_synchronous_callers_and_stops_on_drop() {
-    let emulator = EmulatorThread::start(Config::demo()).expect("emulator thread starts");
-    let address = emulator.local_addr();
-    let mut stream = TcpStream::connect(address).expect("connect");
-    let request = format!(
-        "GET /api/atlas/v2/orgs/{ORG}/billing/costExplorer/usage/x HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).expect("write");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("read");
-    assert!(
-        answer.starts_with("HTTP/1.1 401 Unauthorized\r\n"),
-        "{answer}"
-    );
-    assert_eq!(emulator.request_log().len(), 1);
-
-    drop(emulator);
-    assert!(
-        TcpStream::connect(address).is_err(),
-        "the listener closed with the emulator"
-    );
 }

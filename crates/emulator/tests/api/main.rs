@@ -3,6 +3,7 @@
 mod auth;
 mod conformance;
 mod faults;
+mod lifecycle;
 mod log;
 mod results;
 mod support;
