@@ -17,7 +17,7 @@ pub struct LoggedRequest {
     pub path: String,
     /// The query string, without `?`, if any.
     pub query: Option<String>,
-    /// Request headers in arrival order, names lower case; `authorization`
+    /// Request headers (repeated names grouped), names lower case; `authorization`
     /// values are cut to their scheme (`Bearer`, `Digest`, `Basic`) so that no
     /// credential is ever kept.
     pub headers: Vec<(String, String)>,
