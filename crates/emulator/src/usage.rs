@@ -211,9 +211,14 @@ impl Row {
     }
 }
 
-/// A readable synthetic name, e.g. `Emulated Project 65a1b2`.
+/// A readable synthetic name, e.g. `Emulated Project c9d0e1`. The tail of an
+/// id, not its head: Atlas ids start with a timestamp, so ids created together
+/// share their first characters and would share a name.
 fn name(kind: &str, id: &str) -> String {
-    let short: String = id.chars().take(6).collect();
+    let short: String = id
+        .chars()
+        .skip(id.chars().count().saturating_sub(6))
+        .collect();
     format!("Emulated {kind} {short}")
 }
 

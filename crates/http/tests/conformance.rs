@@ -104,3 +104,28 @@ async fn the_body_on_the_wire_is_the_body_given() {
         assert!(validator.is_valid(&on_wire), "{on_wire}");
     }
 }
+
+/// The bodies the model renders for the bundled examples, at a mid-year and a
+/// year-crossing "now", are exactly what the client sends: each must satisfy
+/// Atlas's schema.
+#[test]
+fn every_example_body_validates_against_the_spec() {
+    let validator = validator();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut checked = 0;
+    for now in ["2026-11-26", "2027-01-03"] {
+        let now = costform_model::parse_now(now).unwrap();
+        let definitions = costform_model::load(&costform_model::LoadOptions::new(&examples, now))
+            .unwrap_or_else(|diagnostics| panic!("the examples validate: {diagnostics:?}"));
+        for (name, report) in &definitions.reports {
+            let sent = serde_json::Value::Object(report.planned.request.clone());
+            let errors: Vec<String> = validator
+                .iter_errors(&sent)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(errors.is_empty(), "{name} at {now}: {sent}: {errors:?}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} example bodies were checked");
+}
