@@ -15,7 +15,11 @@ fn main() -> Result<(), String> {
     let elapsed = started.elapsed();
     match result {
         Ok(definitions) => {
-            println!("{} reports, {} warnings in {elapsed:?}", definitions.reports.len(), definitions.warnings.len());
+            println!(
+                "{} reports, {} warnings in {elapsed:?}",
+                definitions.reports.len(),
+                definitions.warnings.len()
+            );
             Ok(())
         }
         Err(diagnostics) => Err(format!("{diagnostics}: {:?}", diagnostics.iter().next())),

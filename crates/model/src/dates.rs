@@ -36,11 +36,15 @@ pub fn parse_date(text: &str) -> Result<Date, String> {
     let shaped = bytes.len() == 10
         && bytes[4] == b'-'
         && bytes[7] == b'-'
-        && bytes.iter().enumerate().all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
     if !shaped {
         return Err(format!("`{text}` is not a `YYYY-MM-DD` date"));
     }
-    text.parse::<Date>().map_err(|_| format!("`{text}` is not a valid calendar date"))
+    text.parse::<Date>()
+        .map_err(|_| format!("`{text}` is not a valid calendar date"))
 }
 
 /// The first day of `date`'s month.
@@ -61,8 +65,12 @@ pub fn start_of_year(date: Date) -> Date {
 
 /// `date` moved by `days` (negative goes back).
 pub fn add_days(date: Date, days: i64) -> Result<Date, String> {
-    date.checked_add(jiff::Span::new().try_days(days).map_err(|e| e.to_string())?)
-        .map_err(|_| format!("`{date}` plus {days} days is out of range"))
+    date.checked_add(
+        jiff::Span::new()
+            .try_days(days)
+            .map_err(|e| e.to_string())?,
+    )
+    .map_err(|_| format!("`{date}` plus {days} days is out of range"))
 }
 
 /// `date` moved by `months`, clamped to the end of the target month
@@ -86,7 +94,8 @@ pub fn add_years(date: Date, years: i64) -> Result<Date, String> {
 
 /// `date` formatted with a strftime pattern (`%Y-%m`, `%B %Y`, ...).
 pub fn format_date(date: Date, format: &str) -> Result<String, String> {
-    jiff::fmt::strtime::format(format, date).map_err(|err| format!("bad date format `{format}`: {err}"))
+    jiff::fmt::strtime::format(format, date)
+        .map_err(|err| format!("bad date format `{format}`: {err}"))
 }
 
 /// The `period:` shorthands, with M the first of the current UTC month.
@@ -122,7 +131,11 @@ pub fn period_range(period: &str, now: Timestamp) -> Option<(Date, Date)> {
 /// is not a month start (the 1st–15th round down, later days round up).
 pub fn nearest_month_start(date: Date) -> Date {
     let first = start_of_month(date);
-    if date.day() <= 15 { first } else { add_months(first, 1).unwrap_or(first) }
+    if date.day() <= 15 {
+        first
+    } else {
+        add_months(first, 1).unwrap_or(first)
+    }
 }
 
 #[cfg(test)]
@@ -179,14 +192,26 @@ mod tests {
         assert!(parse_date("2026-02-29").is_err());
         assert!(parse_date("2026-2-01").is_err());
         assert!(parse_date("2026-02-01T00:00").is_err());
-        assert_eq!(format_date(d("2026-02-01"), "%B %Y").unwrap(), "February 2026");
+        assert_eq!(
+            format_date(d("2026-02-01"), "%B %Y").unwrap(),
+            "February 2026"
+        );
     }
 
     #[test]
     fn now_accepts_a_date_or_rfc3339_converted_to_utc() {
-        assert_eq!(parse_now("2026-11-26").unwrap().to_string(), "2026-11-26T00:00:00Z");
-        assert_eq!(parse_now("2026-11-30T23:30:00-02:00").unwrap().to_string(), "2026-12-01T01:30:00Z");
-        assert_eq!(today(parse_now("2026-11-30T23:30:00-02:00").unwrap()), d("2026-12-01"));
+        assert_eq!(
+            parse_now("2026-11-26").unwrap().to_string(),
+            "2026-11-26T00:00:00Z"
+        );
+        assert_eq!(
+            parse_now("2026-11-30T23:30:00-02:00").unwrap().to_string(),
+            "2026-12-01T01:30:00Z"
+        );
+        assert_eq!(
+            today(parse_now("2026-11-30T23:30:00-02:00").unwrap()),
+            d("2026-12-01")
+        );
         assert!(parse_now("yesterday").unwrap_err().contains("`yesterday`"));
     }
 
@@ -208,7 +233,11 @@ mod tests {
             ("last_year", "2025-01-01", "2026-01-01"),
         ];
         for (period, start, end) in expected {
-            assert_eq!(range(period, now), (start.to_owned(), end.to_owned()), "{period}");
+            assert_eq!(
+                range(period, now),
+                (start.to_owned(), end.to_owned()),
+                "{period}"
+            );
         }
         assert_eq!(period_range("fortnight", parse_now(now).unwrap()), None);
     }
@@ -216,11 +245,26 @@ mod tests {
     #[test]
     fn periods_in_january_reach_into_the_previous_year() {
         let now = "2027-01-03";
-        assert_eq!(range("last_month", now), ("2026-12-01".into(), "2027-01-01".into()));
-        assert_eq!(range("this_month", now), ("2027-01-01".into(), "2027-02-01".into()));
-        assert_eq!(range("year_to_date", now), ("2027-01-01".into(), "2027-02-01".into()));
-        assert_eq!(range("last_3_months", now), ("2026-10-01".into(), "2027-01-01".into()));
-        assert_eq!(range("last_year", now), ("2026-01-01".into(), "2027-01-01".into()));
+        assert_eq!(
+            range("last_month", now),
+            ("2026-12-01".into(), "2027-01-01".into())
+        );
+        assert_eq!(
+            range("this_month", now),
+            ("2027-01-01".into(), "2027-02-01".into())
+        );
+        assert_eq!(
+            range("year_to_date", now),
+            ("2027-01-01".into(), "2027-02-01".into())
+        );
+        assert_eq!(
+            range("last_3_months", now),
+            ("2026-10-01".into(), "2027-01-01".into())
+        );
+        assert_eq!(
+            range("last_year", now),
+            ("2026-01-01".into(), "2027-01-01".into())
+        );
     }
 
     #[test]

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use miette::{LabeledSpan, NamedSource, SourceSpan};
-use serde_saphyr::Location;
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
+use serde_saphyr::Location;
 
 /// How bad a diagnostic is: errors stop `validate`/`plan`, warnings are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -58,7 +58,10 @@ pub struct SourceFile {
 impl SourceFile {
     /// Wraps a file's path and text.
     pub fn new(path: PathBuf, text: &str) -> Self {
-        Self { path, text: Arc::from(text) }
+        Self {
+            path,
+            text: Arc::from(text),
+        }
     }
 
     /// A diagnostic underlining `len` bytes at byte `offset` of this file.
@@ -88,7 +91,13 @@ impl SourceFile {
     }
 
     /// An error underlining `len` bytes at byte `offset`.
-    pub fn error(&self, code: &'static str, offset: usize, len: usize, message: impl Into<String>) -> Diagnostic {
+    pub fn error(
+        &self,
+        code: &'static str,
+        offset: usize,
+        len: usize,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         self.diagnostic(Severity::Error, code, offset, len, message)
     }
 
@@ -105,7 +114,12 @@ impl SourceFile {
     }
 
     /// An error underlining the YAML node at `location`.
-    pub fn error_at(&self, code: &'static str, location: Location, message: impl Into<String>) -> Diagnostic {
+    pub fn error_at(
+        &self,
+        code: &'static str,
+        location: Location,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         self.at(Severity::Error, code, location, message)
     }
 }
@@ -114,8 +128,14 @@ impl SourceFile {
 /// saphyr always knows them).
 pub fn byte_range(location: Location) -> (usize, usize) {
     let span = location.span();
-    let offset = span.byte_offset().and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
-    let len = span.byte_len().and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+    let offset = span
+        .byte_offset()
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0);
+    let len = span
+        .byte_len()
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0);
     (offset, len)
 }
 
@@ -171,7 +191,12 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 impl Diagnostic {
     /// A diagnostic about a whole file or directory, with nothing to underline.
-    pub fn about(path: &Path, severity: Severity, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn about(
+        path: &Path,
+        severity: Severity,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             file: path.to_path_buf(),
             line: 0,
@@ -217,19 +242,22 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|help| Box::new(help) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|help| Box::new(help) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.source_span.as_ref().map(|(_, source)| source as &dyn miette::SourceCode)
+        self.source_span
+            .as_ref()
+            .map(|(_, source)| source as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let (span, _) = self.source_span.as_ref()?;
-        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(
-            Some("here".to_owned()),
-            *span,
-        ))))
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(Some("here".to_owned()), *span),
+        )))
     }
 }
 
@@ -261,7 +289,8 @@ impl Diagnostics {
 
     /// Sorts by file, line and column, so output is stable and reads top-down.
     pub fn sort(&mut self) {
-        self.0.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        self.0
+            .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     }
 
     /// The errors only.
@@ -310,7 +339,12 @@ impl fmt::Display for Diagnostics {
         match (errors, warnings) {
             (0, w) => write!(f, "{w} warning{} in the definitions", plural(w)),
             (e, 0) => write!(f, "{e} error{} in the definitions", plural(e)),
-            (e, w) => write!(f, "{e} error{} and {w} warning{} in the definitions", plural(e), plural(w)),
+            (e, w) => write!(
+                f,
+                "{e} error{} and {w} warning{} in the definitions",
+                plural(e),
+                plural(w)
+            ),
         }
     }
 }
@@ -323,19 +357,33 @@ impl std::error::Error for Diagnostics {}
 
 impl miette::Diagnostic for Diagnostics {
     fn severity(&self) -> Option<miette::Severity> {
-        Some(if self.has_errors() { miette::Severity::Error } else { miette::Severity::Warning })
+        Some(if self.has_errors() {
+            miette::Severity::Error
+        } else {
+            miette::Severity::Warning
+        })
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
-        Some(Box::new(self.0.iter().map(|d| d as &dyn miette::Diagnostic)))
+        Some(Box::new(
+            self.0.iter().map(|d| d as &dyn miette::Diagnostic),
+        ))
     }
 }
 
 /// The closest of `candidates` to a misspelled `input`, as a `did you mean` help.
-pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     candidates
         .into_iter()
-        .map(|candidate| (strsim::jaro_winkler(&input.to_lowercase(), &candidate.to_lowercase()), candidate))
+        .map(|candidate| {
+            (
+                strsim::jaro_winkler(&input.to_lowercase(), &candidate.to_lowercase()),
+                candidate,
+            )
+        })
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, candidate)| format!("did you mean `{candidate}`?"))
@@ -354,14 +402,20 @@ mod tests {
 
     #[test]
     fn suggestions_only_come_for_close_names() {
-        assert_eq!(did_you_mean("group_bu", ["group_by", "org_id"]).as_deref(), Some("did you mean `group_by`?"));
+        assert_eq!(
+            did_you_mean("group_bu", ["group_by", "org_id"]).as_deref(),
+            Some("did you mean `group_by`?")
+        );
         assert_eq!(did_you_mean("zzz", ["group_by", "org_id"]), None);
     }
 
     #[test]
     fn json_output_has_one_flat_object_per_diagnostic() {
         let file = SourceFile::new(PathBuf::from("a.yaml"), "reports:\n  x: 1\n");
-        let list = Diagnostics(vec![file.error("costform::unknown_key", 11, 1, "bad").with_help("fix")]);
+        let list = Diagnostics(vec![
+            file.error("costform::unknown_key", 11, 1, "bad")
+                .with_help("fix"),
+        ]);
         let json = serde_json::to_value(&list).unwrap();
         assert_eq!(
             json,

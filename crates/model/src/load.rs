@@ -37,7 +37,14 @@ pub struct LoadOptions {
 impl LoadOptions {
     /// Options for `dir` at `now` with no overrides.
     pub fn new(dir: impl Into<PathBuf>, now: Timestamp) -> Self {
-        Self { dir: dir.into(), now, vars: Vec::new(), var_files: Vec::new(), env: BTreeMap::new(), allow_env: Vec::new() }
+        Self {
+            dir: dir.into(),
+            now,
+            vars: Vec::new(),
+            var_files: Vec::new(),
+            env: BTreeMap::new(),
+            allow_env: Vec::new(),
+        }
     }
 }
 
@@ -81,12 +88,18 @@ pub fn load(options: &LoadOptions) -> Result<Definitions, Diagnostics> {
     let mut declarations = Declarations::default();
     for (path, text) in read_definition_files(&options.dir, &mut diagnostics) {
         let source = SourceFile::new(path, &text);
-        if let Some(raw) = crate::parse::parse_yaml::<RawDefinitionFile>(&source, &mut diagnostics) {
+        if let Some(raw) = crate::parse::parse_yaml::<RawDefinitionFile>(&source, &mut diagnostics)
+        {
             declarations.declare(&source, &raw.variables, &mut diagnostics);
             parsed.push(ParsedFile { source, raw });
         }
     }
-    let variables = declarations.resolve(&options.vars, &options.var_files, &options.env, &mut diagnostics);
+    let variables = declarations.resolve(
+        &options.vars,
+        &options.var_files,
+        &options.env,
+        &mut diagnostics,
+    );
     let mut renderer = Renderer::new(options.now, &variables, &options.env, &options.allow_env);
 
     let mut reports: BTreeMap<ReportName, ReportDefinition> = BTreeMap::new();
@@ -96,7 +109,11 @@ pub fn load(options: &LoadOptions) -> Result<Definitions, Diagnostics> {
         if raw.reports.value.0.is_empty() {
             let message = "`reports:` is empty".to_owned();
             let help = "add at least one report under `reports:`, or remove the file".to_owned();
-            diagnostics.push(source.error_at(code::NO_REPORTS, raw.reports.referenced, message).with_help(help));
+            diagnostics.push(
+                source
+                    .error_at(code::NO_REPORTS, raw.reports.referenced, message)
+                    .with_help(help),
+            );
         }
         for (name, report) in raw.reports.value.0 {
             let Some(report_name) = check_name(&source, &name, &mut seen, &mut diagnostics) else {
@@ -106,11 +123,19 @@ pub fn load(options: &LoadOptions) -> Result<Definitions, Diagnostics> {
             if !render(&source, &mut report, &mut renderer, &mut diagnostics) {
                 continue;
             }
-            let context = BuildContext { file: &source, name_at: name.referenced, now: options.now };
+            let context = BuildContext {
+                file: &source,
+                name_at: name.referenced,
+                now: options.now,
+            };
             if let Some(planned) = build(&report, &context, &mut diagnostics) {
                 let line = usize::try_from(name.referenced.line()).unwrap_or(0);
-                let definition =
-                    ReportDefinition { name: report_name.clone(), file: source.path.clone(), line, planned };
+                let definition = ReportDefinition {
+                    name: report_name.clone(),
+                    file: source.path.clone(),
+                    line,
+                    planned,
+                };
                 reports.insert(report_name, definition);
             }
         }
@@ -120,7 +145,12 @@ pub fn load(options: &LoadOptions) -> Result<Definitions, Diagnostics> {
     if diagnostics.has_errors() {
         return Err(diagnostics);
     }
-    Ok(Definitions { dir: options.dir.clone(), now: options.now, reports, warnings: diagnostics })
+    Ok(Definitions {
+        dir: options.dir.clone(),
+        now: options.now,
+        reports,
+        warnings: diagnostics,
+    })
 }
 
 /// Every `*.yaml`/`*.yml` directly in `dir`, not hidden, sorted by name.
@@ -128,8 +158,13 @@ fn read_definition_files(dir: &Path, diagnostics: &mut Diagnostics) -> Vec<(Path
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) => {
-            let message = format!("cannot read definitions directory `{}`: {err}", dir.display());
-            diagnostics.push(Diagnostic::about(dir, Severity::Error, code::IO, message).with_help(dir_help()));
+            let message = format!(
+                "cannot read definitions directory `{}`: {err}",
+                dir.display()
+            );
+            diagnostics.push(
+                Diagnostic::about(dir, Severity::Error, code::IO, message).with_help(dir_help()),
+            );
             return Vec::new();
         }
     };
@@ -140,8 +175,14 @@ fn read_definition_files(dir: &Path, diagnostics: &mut Diagnostics) -> Vec<(Path
         .collect();
     paths.sort();
     if paths.is_empty() {
-        let message = format!("no definition files (`*.yaml`, `*.yml`) in `{}`", dir.display());
-        diagnostics.push(Diagnostic::about(dir, Severity::Error, code::NO_DEFINITIONS, message).with_help(dir_help()));
+        let message = format!(
+            "no definition files (`*.yaml`, `*.yml`) in `{}`",
+            dir.display()
+        );
+        diagnostics.push(
+            Diagnostic::about(dir, Severity::Error, code::NO_DEFINITIONS, message)
+                .with_help(dir_help()),
+        );
     }
     let mut files = Vec::new();
     for path in paths {
@@ -164,8 +205,12 @@ fn is_definition_file(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
         return false;
     };
+    let extension = path
+        .extension()
+        .and_then(|extension| extension.to_str())
+        .unwrap_or_default();
     !name.starts_with('.')
-        && (name.ends_with(".yaml") || name.ends_with(".yml"))
+        && (extension.eq_ignore_ascii_case("yaml") || extension.eq_ignore_ascii_case("yml"))
         && path.metadata().is_ok_and(|meta| meta.is_file())
 }
 
@@ -184,21 +229,38 @@ fn check_name(
         }
     };
     if let Some((file, line)) = seen.get(&name.value) {
-        let message = format!("report `{}` is already defined in `{}` line {line}", name.value, file.display());
-        let help = "report names are unique across all definition files: rename one of them".to_owned();
-        diagnostics.push(source.error_at(code::DUPLICATE_REPORT, name.referenced, message).with_help(help));
+        let message = format!(
+            "report `{}` is already defined in `{}` line {line}",
+            name.value,
+            file.display()
+        );
+        let help =
+            "report names are unique across all definition files: rename one of them".to_owned();
+        diagnostics.push(
+            source
+                .error_at(code::DUPLICATE_REPORT, name.referenced, message)
+                .with_help(help),
+        );
         return None;
     }
-    seen.insert(name.value.clone(), (source.path.clone(), name.referenced.line()));
+    seen.insert(
+        name.value.clone(),
+        (source.path.clone(), name.referenced.line()),
+    );
     Some(report_name)
 }
 
 /// Renders every string of `report` in place; false when a template failed.
-fn render(source: &SourceFile, report: &mut RawReport, renderer: &mut Renderer, diagnostics: &mut Diagnostics) -> bool {
+fn render(
+    source: &SourceFile,
+    report: &mut RawReport,
+    renderer: &mut Renderer,
+    diagnostics: &mut Diagnostics,
+) -> bool {
     let mut ok = true;
     for value in report.strings_mut() {
         match renderer.render(&value.value) {
-            Ok(rendered) => value.value = rendered,
+            Ok(output) => value.value = output,
             Err(err) => {
                 ok = false;
                 let (offset, len) = template_span(source, value.referenced, err.range.as_ref());
@@ -212,7 +274,11 @@ fn render(source: &SourceFile, report: &mut RawReport, renderer: &mut Renderer, 
 /// Where in the file a template error is: inside the value when the engine
 /// gave a range and the scalar is written plainly or quoted without escapes,
 /// else the whole value.
-fn template_span(source: &SourceFile, at: Location, range: Option<&std::ops::Range<usize>>) -> (usize, usize) {
+fn template_span(
+    source: &SourceFile,
+    at: Location,
+    range: Option<&std::ops::Range<usize>>,
+) -> (usize, usize) {
     let (offset, len) = crate::diagnostic::byte_range(at);
     let Some(range) = range else {
         return (offset, len);
@@ -228,13 +294,32 @@ fn template_span(source: &SourceFile, at: Location, range: Option<&std::ops::Ran
 }
 
 /// Finds the report's kind and lets it validate and build the request.
-fn build(report: &RawReport, context: &BuildContext<'_>, diagnostics: &mut Diagnostics) -> Option<PlannedRequest> {
-    let kind_name = report.kind.as_ref().map_or(kinds::DEFAULT_KIND, |kind| kind.value.as_str());
+fn build(
+    report: &RawReport,
+    context: &BuildContext<'_>,
+    diagnostics: &mut Diagnostics,
+) -> Option<PlannedRequest> {
+    let kind_name = report
+        .kind
+        .as_ref()
+        .map_or(kinds::DEFAULT_KIND, |kind| kind.value.as_str());
     let Some(kind) = kinds::find(kind_name) else {
-        let at = report.kind.as_ref().map_or(context.name_at, |kind| kind.referenced);
+        let at = report
+            .kind
+            .as_ref()
+            .map_or(context.name_at, |kind| kind.referenced);
         let help = did_you_mean(kind_name, kinds::names())
             .or_else(|| Some(format!("known kinds: `{}`", kinds::names().join("`, `"))));
-        diagnostics.push(context.file.error_at(code::UNKNOWN_KIND, at, format!("unknown report kind `{kind_name}`")).with_optional_help(help));
+        diagnostics.push(
+            context
+                .file
+                .error_at(
+                    code::UNKNOWN_KIND,
+                    at,
+                    format!("unknown report kind `{kind_name}`"),
+                )
+                .with_optional_help(help),
+        );
         return None;
     };
     let mut accepted = true;

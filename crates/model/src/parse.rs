@@ -30,7 +30,10 @@ fn options() -> serde_saphyr::Options {
 
 /// Parses `file` as `T`, or pushes one diagnostic for the first problem
 /// (saphyr stops there).
-pub fn parse_yaml<T: DeserializeOwned>(file: &SourceFile, diagnostics: &mut Diagnostics) -> Option<T> {
+pub fn parse_yaml<T: DeserializeOwned>(
+    file: &SourceFile,
+    diagnostics: &mut Diagnostics,
+) -> Option<T> {
     match serde_saphyr::from_str_with_options::<T>(&file.text, options()) {
         Ok(value) => Some(value),
         Err(err) => {
@@ -40,8 +43,16 @@ pub fn parse_yaml<T: DeserializeOwned>(file: &SourceFile, diagnostics: &mut Diag
             let message = strip_location(&rendered);
             let diagnostic = match unknown_field(message) {
                 Some(key) => file
-                    .error(code::UNKNOWN_KEY, offset, len.max(key.len()), format!("unknown key `{key}`"))
-                    .with_optional_help(did_you_mean(key, REPORT_KEYS.iter().chain(FILE_KEYS).copied())),
+                    .error(
+                        code::UNKNOWN_KEY,
+                        offset,
+                        len.max(key.len()),
+                        format!("unknown key `{key}`"),
+                    )
+                    .with_optional_help(did_you_mean(
+                        key,
+                        REPORT_KEYS.iter().chain(FILE_KEYS).copied(),
+                    )),
                 None => file.error(code::YAML, offset, len, lowercase_first(message)),
             };
             diagnostics.push(diagnostic);
@@ -58,10 +69,15 @@ fn unknown_field(message: &str) -> Option<&str> {
 
 /// Saphyr appends " at line L column C"; the diagnostic has its own position.
 fn strip_location(message: &str) -> &str {
-    message.rfind(" at line ").map_or(message, |at| &message[..at]).trim()
+    message
+        .rfind(" at line ")
+        .map_or(message, |at| &message[..at])
+        .trim()
 }
 
 fn lowercase_first(message: &str) -> String {
     let mut chars = message.chars();
-    chars.next().map_or_else(String::new, |first| first.to_lowercase().chain(chars).collect())
+    chars.next().map_or_else(String::new, |first| {
+        first.to_lowercase().chain(chars).collect()
+    })
 }

@@ -120,8 +120,20 @@ impl RawReport {
     #[must_use]
     pub fn merged_with(mut self, defaults: &RawReport) -> Self {
         merge_fields!(
-            self, defaults, kind, org_id, start_date, end_date, period, group_by, organizations,
-            projects, clusters, services, include_partial_matches, refresh
+            self,
+            defaults,
+            kind,
+            org_id,
+            start_date,
+            end_date,
+            period,
+            group_by,
+            organizations,
+            projects,
+            clusters,
+            services,
+            include_partial_matches,
+            refresh
         );
         self
     }
@@ -137,11 +149,21 @@ impl RawReport {
             &mut self.group_by,
             &mut self.refresh,
         ];
-        let lists = [&mut self.organizations, &mut self.projects, &mut self.clusters, &mut self.services];
+        let lists = [
+            &mut self.organizations,
+            &mut self.projects,
+            &mut self.clusters,
+            &mut self.services,
+        ];
         singles
             .into_iter()
             .filter_map(Option::as_mut)
-            .chain(lists.into_iter().filter_map(Option::as_mut).flat_map(|list| list.value.iter_mut()))
+            .chain(
+                lists
+                    .into_iter()
+                    .filter_map(Option::as_mut)
+                    .flat_map(|list| list.value.iter_mut()),
+            )
             .collect()
     }
 
@@ -149,8 +171,19 @@ impl RawReport {
     /// can refuse keys it does not take.
     pub fn set_keys(&self) -> Vec<(&'static str, serde_saphyr::Location)> {
         set_keys!(
-            self, kind, org_id, start_date, end_date, period, group_by, organizations, projects,
-            clusters, services, include_partial_matches, refresh
+            self,
+            kind,
+            org_id,
+            start_date,
+            end_date,
+            period,
+            group_by,
+            organizations,
+            projects,
+            clusters,
+            services,
+            include_partial_matches,
+            refresh
         )
     }
 }

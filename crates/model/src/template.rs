@@ -56,16 +56,30 @@ impl Renderer {
         environment.set_fuel(Some(FUEL));
         environment.set_debug(true);
         register_date_filters(&mut environment);
-        let access = Arc::new(EnvAccess { values: env.clone(), allowed: allow_env.to_vec() });
-        environment.add_function("env", move |name: &str, kwargs: Kwargs| access.read(name, &kwargs));
+        let access = Arc::new(EnvAccess {
+            values: env.clone(),
+            allowed: allow_env.to_vec(),
+        });
+        environment.add_function("env", move |name: &str, kwargs: Kwargs| {
+            access.read(name, &kwargs)
+        });
 
-        let var: BTreeMap<String, Value> =
-            variables.iter().map(|(name, value)| (name.clone(), scalar_value(value))).collect();
+        let var: BTreeMap<String, Value> = variables
+            .iter()
+            .map(|(name, value)| (name.clone(), scalar_value(value)))
+            .collect();
         let mut context = BTreeMap::new();
-        context.insert("today".to_owned(), Value::from(dates::today(now).to_string()));
+        context.insert(
+            "today".to_owned(),
+            Value::from(dates::today(now).to_string()),
+        );
         context.insert("now".to_owned(), Value::from(now.to_string()));
         context.insert("var".to_owned(), Value::from(var));
-        Self { environment, context: Value::from(context), rendered: HashMap::new() }
+        Self {
+            environment,
+            context: Value::from(context),
+            rendered: HashMap::new(),
+        }
     }
 
     /// Renders `source`, or returns it unchanged when it holds no template.
@@ -76,10 +90,13 @@ impl Renderer {
         if let Some(done) = self.rendered.get(source) {
             return done.clone();
         }
-        let result = self.environment.render_str(source, self.context.clone()).map_err(|err| TemplateError {
-            message: describe(&err),
-            range: err.range(),
-        });
+        let result = self
+            .environment
+            .render_str(source, self.context.clone())
+            .map_err(|err| TemplateError {
+                message: describe(&err),
+                range: err.range(),
+            });
         self.rendered.insert(source.to_owned(), result.clone());
         result
     }
@@ -131,12 +148,24 @@ impl EnvAccess {
 }
 
 fn register_date_filters(environment: &mut Environment<'static>) {
-    environment.add_filter("start_of_month", |text: &str| unary(text, dates::start_of_month));
-    environment.add_filter("start_of_quarter", |text: &str| unary(text, dates::start_of_quarter));
-    environment.add_filter("start_of_year", |text: &str| unary(text, dates::start_of_year));
-    environment.add_filter("add_days", |text: &str, n: i64| shifted(text, n, dates::add_days));
-    environment.add_filter("add_months", |text: &str, n: i64| shifted(text, n, dates::add_months));
-    environment.add_filter("add_years", |text: &str, n: i64| shifted(text, n, dates::add_years));
+    environment.add_filter("start_of_month", |text: &str| {
+        unary(text, dates::start_of_month)
+    });
+    environment.add_filter("start_of_quarter", |text: &str| {
+        unary(text, dates::start_of_quarter)
+    });
+    environment.add_filter("start_of_year", |text: &str| {
+        unary(text, dates::start_of_year)
+    });
+    environment.add_filter("add_days", |text: &str, n: i64| {
+        shifted(text, n, dates::add_days)
+    });
+    environment.add_filter("add_months", |text: &str, n: i64| {
+        shifted(text, n, dates::add_months)
+    });
+    environment.add_filter("add_years", |text: &str, n: i64| {
+        shifted(text, n, dates::add_years)
+    });
     environment.add_filter("date", |text: &str, format: &str| {
         dates::format_date(input_date(text)?, format).map_err(invalid)
     });
@@ -154,8 +183,14 @@ fn unary(text: &str, apply: fn(Date) -> Date) -> Result<String, Error> {
     Ok(apply(input_date(text)?).to_string())
 }
 
-fn shifted(text: &str, n: i64, apply: fn(Date, i64) -> Result<Date, String>) -> Result<String, Error> {
-    apply(input_date(text)?, n).map(|date| date.to_string()).map_err(invalid)
+fn shifted(
+    text: &str,
+    n: i64,
+    apply: fn(Date, i64) -> Result<Date, String>,
+) -> Result<String, Error> {
+    apply(input_date(text)?, n)
+        .map(|date| date.to_string())
+        .map_err(invalid)
 }
 
 #[cfg(test)]
@@ -165,9 +200,15 @@ mod tests {
     fn renderer(env: &[(&str, &str)], allow: &[&str]) -> Renderer {
         let now = dates::parse_now("2026-11-26T10:00:00Z").unwrap();
         let mut variables = BTreeMap::new();
-        variables.insert("org".to_owned(), Scalar::String("5f0c8a1b2c3d4e5f6a7b8c9d".to_owned()));
+        variables.insert(
+            "org".to_owned(),
+            Scalar::String("5f0c8a1b2c3d4e5f6a7b8c9d".to_owned()),
+        );
         variables.insert("months".to_owned(), Scalar::Integer(3));
-        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         let allow: Vec<String> = allow.iter().map(|s| (*s).to_owned()).collect();
         Renderer::new(now, &variables, &env, &allow)
     }
@@ -175,13 +216,27 @@ mod tests {
     #[test]
     fn filters_chain_on_today() {
         let mut r = renderer(&[], &[]);
-        assert_eq!(r.render("{{ today | start_of_month | add_months(-1) }}").unwrap(), "2026-10-01");
-        assert_eq!(r.render("{{ today | start_of_quarter }}").unwrap(), "2026-10-01");
-        assert_eq!(r.render("{{ today | start_of_year | add_years(-1) }}").unwrap(), "2025-01-01");
+        assert_eq!(
+            r.render("{{ today | start_of_month | add_months(-1) }}")
+                .unwrap(),
+            "2026-10-01"
+        );
+        assert_eq!(
+            r.render("{{ today | start_of_quarter }}").unwrap(),
+            "2026-10-01"
+        );
+        assert_eq!(
+            r.render("{{ today | start_of_year | add_years(-1) }}")
+                .unwrap(),
+            "2025-01-01"
+        );
         assert_eq!(r.render("{{ today | add_days(5) }}").unwrap(), "2026-12-01");
         assert_eq!(r.render("{{ today | date('%Y/%m') }}").unwrap(), "2026/11");
         assert_eq!(r.render("{{ now }}").unwrap(), "2026-11-26T10:00:00Z");
-        assert_eq!(r.render("{{ today | add_months(-var.months) }}").unwrap(), "2026-08-26");
+        assert_eq!(
+            r.render("{{ today | add_months(-var.months) }}").unwrap(),
+            "2026-08-26"
+        );
         assert_eq!(r.render("plain {text}").unwrap(), "plain {text}");
     }
 
@@ -197,30 +252,59 @@ mod tests {
 
     #[test]
     fn env_reads_only_costform_names_unless_allowed() {
-        let env = [("COSTFORM_ORG", "abc"), ("MONGODB_ATLAS_CLIENT_SECRET", "s3cr3t"), ("TEAM", "data")];
+        let env = [
+            ("COSTFORM_ORG", "abc"),
+            ("MONGODB_ATLAS_CLIENT_SECRET", "s3cr3t"),
+            ("TEAM", "data"),
+        ];
         let mut r = renderer(&env, &["TEAM"]);
         assert_eq!(r.render("{{ env('COSTFORM_ORG') }}").unwrap(), "abc");
         assert_eq!(r.render("{{ env('TEAM') }}").unwrap(), "data");
-        assert_eq!(r.render("{{ env('COSTFORM_MISSING', default='x') }}").unwrap(), "x");
-        for source in ["{{ env('MONGODB_ATLAS_CLIENT_SECRET') }}", "{{ env('MONGODB_ATLAS_CLIENT_SECRET', default='') }}"] {
+        assert_eq!(
+            r.render("{{ env('COSTFORM_MISSING', default='x') }}")
+                .unwrap(),
+            "x"
+        );
+        for source in [
+            "{{ env('MONGODB_ATLAS_CLIENT_SECRET') }}",
+            "{{ env('MONGODB_ATLAS_CLIENT_SECRET', default='') }}",
+        ] {
             let err = r.render(source).unwrap_err();
-            assert!(err.message.contains("--allow-env MONGODB_ATLAS_CLIENT_SECRET"), "{}", err.message);
+            assert!(
+                err.message
+                    .contains("--allow-env MONGODB_ATLAS_CLIENT_SECRET"),
+                "{}",
+                err.message
+            );
             assert!(!err.message.contains("s3cr3t"));
         }
-        assert!(r.render("{{ env('COSTFORM_MISSING') }}").unwrap_err().message.contains("is not set"));
+        assert!(
+            r.render("{{ env('COSTFORM_MISSING') }}")
+                .unwrap_err()
+                .message
+                .contains("is not set")
+        );
     }
 
     #[test]
     fn runaway_loops_run_out_of_fuel() {
         let mut r = renderer(&[], &[]);
-        let source = "{% for a in range(10000) %}{% for b in range(10000) %}{{ a }}{% endfor %}{% endfor %}";
-        assert_eq!(r.render(source).unwrap_err().message, "template ran too long and was stopped");
+        let source =
+            "{% for a in range(10000) %}{% for b in range(10000) %}{{ a }}{% endfor %}{% endfor %}";
+        assert_eq!(
+            r.render(source).unwrap_err().message,
+            "template ran too long and was stopped"
+        );
     }
 
     #[test]
     fn bad_filter_input_names_the_value() {
         let mut r = renderer(&[], &[]);
         let err = r.render("{{ 'soon' | start_of_month }}").unwrap_err();
-        assert!(err.message.contains("`soon` is not a `YYYY-MM-DD` date"), "{}", err.message);
+        assert!(
+            err.message.contains("`soon` is not a `YYYY-MM-DD` date"),
+            "{}",
+            err.message
+        );
     }
 }

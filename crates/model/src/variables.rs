@@ -28,7 +28,12 @@ pub struct Declarations(BTreeMap<String, Declaration>);
 impl Declarations {
     /// Adds one file's `variables:`, reporting a default that disagrees with
     /// another file's.
-    pub fn declare(&mut self, file: &SourceFile, variables: &Entries<Spanned<Scalar>>, diagnostics: &mut Diagnostics) {
+    pub fn declare(
+        &mut self,
+        file: &SourceFile,
+        variables: &Entries<Spanned<Scalar>>,
+        diagnostics: &mut Diagnostics,
+    ) {
         for (name, value) in &variables.0 {
             if let Some(earlier) = self.0.get(&name.value) {
                 if earlier.value != value.value {
@@ -41,12 +46,18 @@ impl Declarations {
                         earlier.line
                     );
                     let help = "give the variable one default, or rename one of them".to_owned();
-                    diagnostics.push(file.error_at(code::VARIABLE, value.referenced, message).with_help(help));
+                    diagnostics.push(
+                        file.error_at(code::VARIABLE, value.referenced, message)
+                            .with_help(help),
+                    );
                 }
                 continue;
             }
-            let declaration =
-                Declaration { value: value.value.clone(), file: file.path.clone(), line: name.referenced.line() };
+            let declaration = Declaration {
+                value: value.value.clone(),
+                file: file.path.clone(),
+                line: name.referenced.line(),
+            };
             self.0.insert(name.value.clone(), declaration);
         }
     }
@@ -59,13 +70,16 @@ impl Declarations {
         env: &BTreeMap<String, String>,
         diagnostics: &mut Diagnostics,
     ) -> BTreeMap<String, Scalar> {
-        let mut values: BTreeMap<String, Scalar> =
-            self.0.iter().map(|(name, declaration)| (name.clone(), declaration.value.clone())).collect();
+        let mut values: BTreeMap<String, Scalar> = self
+            .0
+            .iter()
+            .map(|(name, declaration)| (name.clone(), declaration.value.clone()))
+            .collect();
         for (key, text) in env {
-            if let Some(name) = key.strip_prefix("COSTFORM_VAR_") {
-                if let Some(declaration) = self.0.get(name) {
-                    values.insert(name.to_owned(), coerce(&declaration.value, text));
-                }
+            if let Some(name) = key.strip_prefix("COSTFORM_VAR_")
+                && let Some(declaration) = self.0.get(name)
+            {
+                values.insert(name.to_owned(), coerce(&declaration.value, text));
             }
         }
         for path in var_files {
@@ -79,8 +93,13 @@ impl Declarations {
                     values.insert(name.clone(), coerce(&declaration.value, text));
                 }
                 None => diagnostics.push(
-                    Diagnostic::about(Path::new("--var"), Severity::Error, code::VARIABLE, self.undeclared(name))
-                        .with_optional_help(self.suggest(name)),
+                    Diagnostic::about(
+                        Path::new("--var"),
+                        Severity::Error,
+                        code::VARIABLE,
+                        undeclared(name),
+                    )
+                    .with_optional_help(self.suggest(name)),
                 ),
             }
         }
@@ -97,7 +116,9 @@ impl Declarations {
             }
         };
         let file = SourceFile::new(path.to_path_buf(), &text);
-        let Some(entries) = crate::parse::parse_yaml::<Entries<Spanned<Scalar>>>(&file, diagnostics) else {
+        let Some(entries) =
+            crate::parse::parse_yaml::<Entries<Spanned<Scalar>>>(&file, diagnostics)
+        else {
             return Vec::new();
         };
         let mut values = Vec::new();
@@ -105,20 +126,20 @@ impl Declarations {
             if self.0.contains_key(&name.value) {
                 values.push((name.value, value.value));
             } else {
-                let diagnostic = file.error_at(code::VARIABLE, name.referenced, self.undeclared(&name.value));
+                let diagnostic =
+                    file.error_at(code::VARIABLE, name.referenced, undeclared(&name.value));
                 diagnostics.push(diagnostic.with_optional_help(self.suggest(&name.value)));
             }
         }
         values
     }
 
-    fn undeclared(&self, name: &str) -> String {
-        format!("variable `{name}` is not declared in any definition file")
-    }
-
     fn suggest(&self, name: &str) -> Option<String> {
-        did_you_mean(name, self.0.keys().map(String::as_str))
-            .or_else(|| Some(format!("declare it under `variables:` with a default, e.g. `{name}: ...`")))
+        did_you_mean(name, self.0.keys().map(String::as_str)).or_else(|| {
+            Some(format!(
+                "declare it under `variables:` with a default, e.g. `{name}: ...`"
+            ))
+        })
     }
 }
 
@@ -126,9 +147,19 @@ impl Declarations {
 /// parses as one (`--var months=3` stays a number), and is text otherwise.
 fn coerce(default: &Scalar, text: &str) -> Scalar {
     match default {
-        Scalar::Bool(_) => text.parse().map_or_else(|_| Scalar::String(text.to_owned()), Scalar::Bool),
-        Scalar::Integer(_) => text.parse().map_or_else(|_| Scalar::String(text.to_owned()), Scalar::Integer),
-        Scalar::Float(_) => text.parse().map_or_else(|_| Scalar::String(text.to_owned()), Scalar::Float),
+        Scalar::Bool(_) => text
+            .parse()
+            .map_or_else(|_| Scalar::String(text.to_owned()), Scalar::Bool),
+        Scalar::Integer(_) => text
+            .parse()
+            .map_or_else(|_| Scalar::String(text.to_owned()), Scalar::Integer),
+        Scalar::Float(_) => text
+            .parse()
+            .map_or_else(|_| Scalar::String(text.to_owned()), Scalar::Float),
         Scalar::String(_) => Scalar::String(text.to_owned()),
     }
+}
+
+fn undeclared(name: &str) -> String {
+    format!("variable `{name}` is not declared in any definition file")
 }

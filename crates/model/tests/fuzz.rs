@@ -11,10 +11,16 @@ fn example_texts() -> Vec<String> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml"))
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml")
+        })
         .collect();
     paths.sort();
-    paths.iter().map(|path| std::fs::read_to_string(path).unwrap()).collect()
+    paths
+        .iter()
+        .map(|path| std::fs::read_to_string(path).unwrap())
+        .collect()
 }
 
 #[derive(Debug, Clone)]
@@ -42,7 +48,8 @@ fn apply(text: &str, mutations: &[Mutation]) -> Vec<u8> {
             }
             Mutation::Truncate { at } => bytes.truncate(at % (bytes.len() + 1)),
             Mutation::SwapLines { a, b } => {
-                let mut lines: Vec<Vec<u8>> = bytes.split(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
+                let mut lines: Vec<Vec<u8>> =
+                    bytes.split(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
                 let (a, b) = (a % lines.len(), b % lines.len());
                 lines.swap(a, b);
                 bytes = lines.join(&b'\n');

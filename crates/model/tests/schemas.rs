@@ -41,7 +41,10 @@ fn yaml_files(dir: &PathBuf) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml"))
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml")
+        })
         .collect();
     files.sort();
     files
@@ -56,14 +59,19 @@ fn the_definitions_schema_accepts_every_example_and_refuses_typos() {
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
         let document: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
-        let errors: Vec<String> = validator.iter_errors(&document).map(|e| e.to_string()).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&document)
+            .map(|e| e.to_string())
+            .collect();
         assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
     }
     let typo: serde_json::Value = serde_json::json!({"reports": {"r": {"group_bu": "services"}}});
     assert!(!validator.is_valid(&typo));
-    let bad_group: serde_json::Value = serde_json::json!({"reports": {"r": {"group_by": "project"}}});
+    let bad_group: serde_json::Value =
+        serde_json::json!({"reports": {"r": {"group_by": "project"}}});
     assert!(!validator.is_valid(&bad_group));
-    let templated: serde_json::Value = serde_json::json!({"reports": {"r": {"group_by": "{{ var.dim }}"}}});
+    let templated: serde_json::Value =
+        serde_json::json!({"reports": {"r": {"group_by": "{{ var.dim }}"}}});
     assert!(validator.is_valid(&templated));
     assert!(!validator.is_valid(&serde_json::json!({"reports": {}})));
 }

@@ -16,13 +16,19 @@ fn setup() -> (tempfile::TempDir, LoadOptions) {
 
 fn start_date(options: &LoadOptions) -> String {
     let definitions = load(options).unwrap_or_else(|d| panic!("{d:#?}"));
-    definitions.reports.values().next().unwrap().planned.request["startDate"].as_str().unwrap().to_owned()
+    definitions.reports.values().next().unwrap().planned.request["startDate"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// Var files live outside the definitions directory (inside it they would be
 /// read as definition files).
 fn var_file(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
-    let path = dir.parent().unwrap().join(format!("{}-{name}", dir.file_name().unwrap().to_string_lossy()));
+    let path = dir.parent().unwrap().join(format!(
+        "{}-{name}",
+        dir.file_name().unwrap().to_string_lossy()
+    ));
     std::fs::write(&path, text).unwrap();
     path
 }
@@ -33,7 +39,9 @@ fn each_source_overrides_the_ones_below_it() {
     assert_eq!(start_date(&options), "2026-10-01");
     options.env.insert("COSTFORM_VAR_months".into(), "2".into());
     assert_eq!(start_date(&options), "2026-09-01");
-    options.var_files.push(var_file(dir.path(), "vars.yaml", "months: 3\n"));
+    options
+        .var_files
+        .push(var_file(dir.path(), "vars.yaml", "months: 3\n"));
     assert_eq!(start_date(&options), "2026-08-01");
     options.vars.push(("months".into(), "4".into()));
     assert_eq!(start_date(&options), "2026-07-01");
@@ -42,17 +50,27 @@ fn each_source_overrides_the_ones_below_it() {
 #[test]
 fn undeclared_overrides_are_errors_except_from_the_environment() {
     let (dir, mut options) = setup();
-    options.env.insert("COSTFORM_VAR_unrelated".into(), "x".into());
+    options
+        .env
+        .insert("COSTFORM_VAR_unrelated".into(), "x".into());
     assert_eq!(start_date(&options), "2026-10-01");
 
     options.vars.push(("monhts".into(), "4".into()));
     let diagnostics = load(&options).unwrap_err();
     let d = &diagnostics.0[0];
-    assert_eq!((d.code, d.message.as_str()), ("costform::variable", "variable `monhts` is not declared in any definition file"));
+    assert_eq!(
+        (d.code, d.message.as_str()),
+        (
+            "costform::variable",
+            "variable `monhts` is not declared in any definition file"
+        )
+    );
     assert_eq!(d.help.as_deref(), Some("did you mean `months`?"));
 
     options.vars.clear();
-    options.var_files.push(var_file(dir.path(), "vars.yml", "months: 2\nregion: eu\n"));
+    options
+        .var_files
+        .push(var_file(dir.path(), "vars.yml", "months: 2\nregion: eu\n"));
     let diagnostics = load(&options).unwrap_err();
     let d = &diagnostics.0[0];
     assert_eq!((d.code, d.line, d.column), ("costform::variable", 2, 1));
@@ -61,7 +79,12 @@ fn undeclared_overrides_are_errors_except_from_the_environment() {
 #[test]
 fn conflicting_defaults_across_files_name_both() {
     let (dir, options) = setup();
-    std::fs::write(dir.path().join("b.yaml"), FILE.replace("months: 1", "months: 2").replace("  r:", "  s:")).unwrap();
+    std::fs::write(
+        dir.path().join("b.yaml"),
+        FILE.replace("months: 1", "months: 2")
+            .replace("  r:", "  s:"),
+    )
+    .unwrap();
     let diagnostics = load(&options).unwrap_err();
     assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
     let d = &diagnostics.0[0];

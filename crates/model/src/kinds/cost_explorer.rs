@@ -62,9 +62,17 @@ impl ReportKind for CostExplorer {
         crate::raw::REPORT_KEYS
     }
 
-    fn build(&self, report: &RawReport, context: &BuildContext<'_>, diagnostics: &mut Diagnostics) -> Option<PlannedRequest> {
+    fn build(
+        &self,
+        report: &RawReport,
+        context: &BuildContext<'_>,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<PlannedRequest> {
         let errors_before = diagnostics.errors().count();
-        let mut check = Checker { context, diagnostics };
+        let mut check = Checker {
+            context,
+            diagnostics,
+        };
         let org_id = check.org_id(report);
         let range = check.date_range(report);
         let group_by = check.group_by(report);
@@ -75,7 +83,7 @@ impl ReportKind for CostExplorer {
             ("projects", &report.projects),
             ("clusters", &report.clusters),
         ] {
-            filters.push((key, check.ids(list)));
+            filters.push((key, check.ids(list.as_ref())));
         }
         let services = check.services(report);
         if let Some(group_by) = group_by {
@@ -93,7 +101,10 @@ impl ReportKind for CostExplorer {
             body.insert("groupBy".to_owned(), Value::from(group_by));
         }
         if let Some(partial) = &report.include_partial_matches {
-            body.insert("includePartialMatches".to_owned(), Value::from(partial.value));
+            body.insert(
+                "includePartialMatches".to_owned(),
+                Value::from(partial.value),
+            );
         }
         for (key, ids) in filters.into_iter().chain([("services", services)]) {
             if !ids.is_empty() {
@@ -114,8 +125,19 @@ struct Checker<'a, 'b> {
 }
 
 impl Checker<'_, '_> {
-    fn report(&mut self, severity: Severity, code: &'static str, at: Location, message: String, help: Option<String>) {
-        let diagnostic = self.context.file.at(severity, code, at, message).with_optional_help(help);
+    fn report(
+        &mut self,
+        severity: Severity,
+        code: &'static str,
+        at: Location,
+        message: String,
+        help: Option<String>,
+    ) {
+        let diagnostic = self
+            .context
+            .file
+            .at(severity, code, at, message)
+            .with_optional_help(help);
         self.diagnostics.push(diagnostic);
     }
 
@@ -126,7 +148,12 @@ impl Checker<'_, '_> {
     fn org_id(&mut self, report: &RawReport) -> Option<OrgId> {
         let Some(org_id) = &report.org_id else {
             let help = "set `org_id:` on the report or under `defaults:`".to_owned();
-            self.error(code::MISSING_FIELD, self.context.name_at, "missing `org_id`".to_owned(), Some(help));
+            self.error(
+                code::MISSING_FIELD,
+                self.context.name_at,
+                "missing `org_id`".to_owned(),
+                Some(help),
+            );
             return None;
         };
         OrgId::parse(&org_id.value)
@@ -134,8 +161,8 @@ impl Checker<'_, '_> {
             .ok()
     }
 
-    fn ids(&mut self, list: &Option<Spanned<Vec<Spanned<String>>>>) -> Vec<String> {
-        let items = list.iter().flat_map(|list| &list.value);
+    fn ids(&mut self, list: Option<&Spanned<Vec<Spanned<String>>>>) -> Vec<String> {
+        let items = list.into_iter().flat_map(|list| &list.value);
         let mut ids = Vec::new();
         for item in items {
             match AtlasId::parse(&item.value) {
@@ -153,7 +180,13 @@ impl Checker<'_, '_> {
             if !SERVICES.contains(&item.value.as_str()) {
                 let message = format!("`{}` is not a service name Atlas documents", item.value);
                 let help = did_you_mean(&item.value, SERVICES.iter().copied());
-                self.report(Severity::Warning, code::UNKNOWN_SERVICE, item.referenced, message, help);
+                self.report(
+                    Severity::Warning,
+                    code::UNKNOWN_SERVICE,
+                    item.referenced,
+                    message,
+                    help,
+                );
             }
             services.push(item.value.clone());
         }
@@ -162,7 +195,10 @@ impl Checker<'_, '_> {
 
     fn group_by(&mut self, report: &RawReport) -> Option<&'static str> {
         let group_by = report.group_by.as_ref()?;
-        let found = GROUP_BY.iter().copied().find(|known| *known == group_by.value);
+        let found = GROUP_BY
+            .iter()
+            .copied()
+            .find(|known| *known == group_by.value);
         if found.is_none() {
             let message = format!("`{}` is not a `group_by` dimension", group_by.value);
             let help = did_you_mean(&group_by.value, GROUP_BY.iter().copied())
@@ -179,17 +215,29 @@ impl Checker<'_, '_> {
             "clusters" => &report.clusters,
             _ => &report.services,
         };
-        if filter.as_ref().is_none_or(|list| list.value.is_empty()) {
-            if let Some(at) = &report.group_by {
-                let message = format!("`group_by: {group_by}` with no `{group_by}` filter values");
-                let help = format!("Atlas says a dimension needs at least one filter value to be used; list the `{group_by}` to include");
-                self.report(Severity::Warning, code::GROUP_BY_WITHOUT_FILTER, at.referenced, message, Some(help));
-            }
+        if filter.as_ref().is_none_or(|list| list.value.is_empty())
+            && let Some(at) = &report.group_by
+        {
+            let message = format!("`group_by: {group_by}` with no `{group_by}` filter values");
+            let help = format!(
+                "Atlas says a dimension needs at least one filter value to be used; list the `{group_by}` to include"
+            );
+            self.report(
+                Severity::Warning,
+                code::GROUP_BY_WITHOUT_FILTER,
+                at.referenced,
+                message,
+                Some(help),
+            );
         }
     }
 
     fn refresh(&mut self, report: &RawReport) -> Refresh {
-        match report.refresh.as_ref().map(|refresh| (refresh.value.as_str(), refresh.referenced)) {
+        match report
+            .refresh
+            .as_ref()
+            .map(|refresh| (refresh.value.as_str(), refresh.referenced))
+        {
             None | Some(("never", _)) => Refresh::Never,
             Some(("until_closed", _)) => Refresh::UntilClosed,
             Some((other, at)) => {
@@ -223,9 +271,15 @@ impl Checker<'_, '_> {
         let end = self.month_start(report.end_date.as_ref(), "end_date");
         let (start, end) = (start?, end?);
         if end <= start {
-            let at = report.end_date.as_ref().map_or(self.context.name_at, |end| end.referenced);
+            let at = report
+                .end_date
+                .as_ref()
+                .map_or(self.context.name_at, |end| end.referenced);
             let message = format!("`end_date` `{end}` is not after `start_date` `{start}`");
-            let help = format!("`end_date` is exclusive: use `{}` for a one-month range", dates::add_months(start, 1).unwrap_or(start));
+            let help = format!(
+                "`end_date` is exclusive: use `{}` for a one-month range",
+                dates::add_months(start, 1).unwrap_or(start)
+            );
             self.error(code::INVALID_DATE, at, message, Some(help));
             return None;
         }
@@ -235,20 +289,34 @@ impl Checker<'_, '_> {
     fn month_start(&mut self, value: Option<&Spanned<String>>, key: &str) -> Option<Date> {
         let Some(value) = value else {
             let message = format!("missing `{key}`");
-            let help = "set `start_date` and `end_date`, or a `period` such as `last_month`".to_owned();
-            self.error(code::MISSING_FIELD, self.context.name_at, message, Some(help));
+            let help =
+                "set `start_date` and `end_date`, or a `period` such as `last_month`".to_owned();
+            self.error(
+                code::MISSING_FIELD,
+                self.context.name_at,
+                message,
+                Some(help),
+            );
             return None;
         };
         let date = match dates::parse_date(&value.value) {
             Ok(date) => date,
             Err(message) => {
-                self.error(code::INVALID_DATE, value.referenced, format!("`{key}`: {message}"), None);
+                self.error(
+                    code::INVALID_DATE,
+                    value.referenced,
+                    format!("`{key}`: {message}"),
+                    None,
+                );
                 return None;
             }
         };
         if date.day() != 1 {
             let message = format!("`{key}` `{date}` is not the first day of a month");
-            let help = format!("Cost Explorer ranges are whole months: use `{}`", dates::nearest_month_start(date));
+            let help = format!(
+                "Cost Explorer ranges are whole months: use `{}`",
+                dates::nearest_month_start(date)
+            );
             self.error(code::INVALID_DATE, value.referenced, message, Some(help));
             return None;
         }

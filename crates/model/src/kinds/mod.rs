@@ -24,7 +24,12 @@ pub trait ReportKind: Sync {
 
     /// Validates a rendered report and builds its request, pushing every
     /// problem found to `diagnostics`; `None` when there was an error.
-    fn build(&self, report: &RawReport, context: &BuildContext<'_>, diagnostics: &mut Diagnostics) -> Option<PlannedRequest>;
+    fn build(
+        &self,
+        report: &RawReport,
+        context: &BuildContext<'_>,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<PlannedRequest>;
 }
 
 /// Where a report is and when it is rendered, for building and diagnostics.
