@@ -143,7 +143,9 @@ id_newtype!(
 );
 
 fn is_atlas_id(s: &str) -> bool {
-    s.len() == 24 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 24
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl Token {
@@ -186,6 +188,9 @@ mod tests {
     #[test]
     fn invalid_ids_are_refused_when_deserialized() {
         let err = serde_json::from_str::<OrgId>("\"nope\"").unwrap_err();
-        assert!(err.to_string().contains("`nope` is not a 24-character"), "{err}");
+        assert!(
+            err.to_string().contains("`nope` is not a 24-character"),
+            "{err}"
+        );
     }
 }
