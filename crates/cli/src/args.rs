@@ -102,7 +102,7 @@ pub enum Command {
     #[command(after_help = "Examples:\n  costform show\n  costform show plan.json --json")]
     Show(ShowArgs),
     /// Inspect and edit the state.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = STATE_HELP)]
     State(StateCommand),
     /// Remove a lock left behind by a killed run.
     #[command(
@@ -158,7 +158,16 @@ It prints its base URL and the demo credentials it accepts.
 
 Example:
   costform emulator --listen 127.0.0.1:8080 --processing-polls 2
-  MONGODB_ATLAS_BASE_URL=http://127.0.0.1:8080 MONGODB_ATLAS_ACCESS_TOKEN=costform-demo-access-token costform apply";
+  # in another shell:
+  export MONGODB_ATLAS_BASE_URL=http://127.0.0.1:8080
+  export MONGODB_ATLAS_ACCESS_TOKEN=costform-demo-access-token
+  costform apply --auto-approve";
+
+const STATE_HELP: &str = "\
+Examples:
+  costform state list
+  costform state show last-month-by-service
+  costform state rm old-report";
 
 /// `costform validate`.
 #[derive(Debug, Args)]
@@ -312,13 +321,18 @@ pub struct ShowArgs {
 #[derive(Debug, Subcommand)]
 pub enum StateCommand {
     /// List the reports in the state, one per line.
+    #[command(after_help = "Example:\n  costform state list --dir reports/")]
     List,
     /// Show one report's entry as JSON.
+    #[command(after_help = "Example:\n  costform state show last-month-by-service")]
     Show {
         /// The report.
         name: ReportName,
     },
     /// Remove a report from the state (its token is not touched in Atlas).
+    #[command(
+        after_help = "The report is planned as new again if it is still defined.\n\nExample:\n  costform state rm old-report"
+    )]
     Rm {
         /// The reports.
         #[arg(required = true)]
