@@ -153,3 +153,24 @@ fn vm_hwm_kib(status_file: &Path) -> Option<u64> {
     let line = text.lines().find(|line| line.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
+
+/// A miette report as one line: its wrapped lines (`│ ` gutters dropped)
+/// joined, with no space after a line that wrapped at a hyphen, so that ids
+/// and phrases can be searched whole whatever the terminal width.
+pub fn unwrapped(report: &str) -> String {
+    let mut joined = String::new();
+    for line in report.lines() {
+        let line = line
+            .trim()
+            .trim_start_matches(['│', '×', '╰', '─', '▶'])
+            .trim();
+        if line.is_empty() {
+            continue;
+        }
+        if !joined.is_empty() && !joined.ends_with('-') {
+            joined.push(' ');
+        }
+        joined.push_str(line);
+    }
+    joined
+}

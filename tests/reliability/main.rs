@@ -12,5 +12,6 @@
 mod support;
 
 mod common;
+mod concurrency;
 mod crash;
 mod faults;
