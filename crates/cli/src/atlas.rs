@@ -42,7 +42,7 @@ impl Submitter for AtlasSubmitter {
             COST_EXPLORER => client
                 .create_cost_explorer_query(&request.org_id, &request.request)
                 .await
-                .map_err(remote),
+                .map_err(|error| remote(&error)),
             other => Err(unsupported(other)),
         }
     }
@@ -72,7 +72,7 @@ impl ResultReader for AtlasReader {
                 .client
                 .get_cost_explorer_usage(&entry.request.org_id, &entry.token, format)
                 .await
-                .map_err(remote)?
+                .map_err(|error| remote(&error))?
             {
                 Usage::Processing => Ok(ReadOutcome::Processing),
                 Usage::Ready { body, .. } => Ok(ReadOutcome::Ready(body)),
@@ -82,7 +82,7 @@ impl ResultReader for AtlasReader {
     }
 }
 
-fn remote(error: costform_http::Error) -> RemoteError {
+fn remote(error: &costform_http::Error) -> RemoteError {
     RemoteError {
         status: error.status(),
         error_code: error.error_code().map(str::to_owned),

@@ -82,7 +82,7 @@ impl Context {
         match costform_model::load(&self.load_options()) {
             Ok(definitions) => {
                 if !definitions.warnings.is_empty() && !self.ui.quiet {
-                    ui::print_report(miette::Report::new(definitions.warnings.clone()));
+                    ui::print_report(&miette::Report::new(definitions.warnings.clone()));
                 }
                 Ok(definitions)
             }

@@ -7,6 +7,10 @@ use owo_colors::OwoColorize;
 
 /// Whether and how to decorate output.
 #[derive(Debug, Clone, Copy)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "four independent yes/no facts about the terminal"
+)]
 pub struct Ui {
     /// ANSI colours on stdout/stderr.
     pub color: bool,
@@ -19,6 +23,17 @@ pub struct Ui {
 }
 
 impl Ui {
+    /// No colours, no bars, no prompts: for renderings written to files or
+    /// pull-request comments.
+    pub fn plain() -> Self {
+        Self {
+            color: false,
+            progress: false,
+            interactive: false,
+            quiet: false,
+        }
+    }
+
     /// Decides once from the flags, `NO_COLOR` and what the streams are.
     pub fn detect(no_color: bool, quiet: bool, env_no_color: bool) -> Self {
         let stderr_tty = std::io::stderr().is_terminal();
@@ -97,6 +112,6 @@ impl Ui {
 }
 
 /// Prints non-fatal diagnostics (definition warnings) to stderr through miette.
-pub fn print_report(report: miette::Report) {
+pub fn print_report(report: &miette::Report) {
     anstream::eprintln!("{report:?}");
 }

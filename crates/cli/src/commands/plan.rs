@@ -21,21 +21,19 @@ use crate::render::{plan_markdown, plan_text};
 pub async fn run(context: &Context, args: &PlanArgs) -> miette::Result<Exit> {
     let definitions = context.load_definitions()?;
     let mut state = StateStore::read(&context.state_path()).into_diagnostic()?;
-    if args.refresh {
-        if let Some(state) = state.as_mut() {
-            let reader = AtlasReader::new(context.client()?);
-            let refreshed =
-                costform_planner::refresh(state, &reader, usize::from(args.parallelism)).await;
-            for name in &refreshed.expired {
-                context.ui.status(&format!("report.{name}: token expired"));
-            }
-            for (name, error) in &refreshed.failed {
-                context.ui.status(&format!(
-                    "{} report.{name}: could not check the token, keeping it: {}",
-                    context.ui.warn("Warning:"),
-                    error.message
-                ));
-            }
+    if let (true, Some(state)) = (args.refresh, state.as_mut()) {
+        let reader = AtlasReader::new(context.client()?);
+        let refreshed =
+            costform_planner::refresh(state, &reader, usize::from(args.parallelism)).await;
+        for name in &refreshed.expired {
+            context.ui.status(&format!("report.{name}: token expired"));
+        }
+        for (name, error) in &refreshed.failed {
+            context.ui.status(&format!(
+                "{} report.{name}: could not check the token, keeping it: {}",
+                context.ui.warn("Warning:"),
+                error.message
+            ));
         }
     }
     let plan = compute(context, &definitions, state.as_ref(), &args.targets)?;

@@ -1,5 +1,7 @@
 //! `costform show [PLANFILE]`: the state, or a saved plan.
 
+use std::fmt::Write as _;
+
 use costform_model::state::State;
 use costform_planner::StateStore;
 use miette::IntoDiagnostic;
@@ -75,13 +77,14 @@ fn table(state: &State, context: &Context) -> String {
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
-        out.push_str(&format!(
-            "{:width$}  {:<9}  {range}  token {}  applied {}\n",
+        let _ = writeln!(
+            out,
+            "{:width$}  {:<9}  {range}  token {}  applied {}",
             name.as_str(),
             status,
             abbreviate(entry.token.as_str()),
             entry.applied_at,
-        ));
+        );
     }
     out
 }

@@ -1,5 +1,7 @@
 //! `costform validate`: parse, render and check every definition, offline.
 
+use std::fmt::Write as _;
+
 use serde_json::json;
 
 use crate::args::{ValidateArgs, ValidateFormat};
@@ -31,10 +33,11 @@ fn text(context: &Context) -> miette::Result<Exit> {
         plural(files, "file", "files"),
     );
     if warnings > 0 {
-        line.push_str(&format!(
+        let _ = write!(
+            line,
             ", with {warnings} {}",
             plural(warnings, "warning", "warnings")
-        ));
+        );
     }
     line.push('.');
     anstream::println!("{line}");

@@ -62,6 +62,10 @@ fn round2(amount: f64) -> f64 {
     (amount * 100.0).round() / 100.0
 }
 
+#[expect(
+    clippy::ref_option,
+    reason = "serde's serialize_with passes the field by reference"
+)]
 fn money_opt<S: serde::Serializer>(amount: &Option<f64>, serializer: S) -> Result<S::Ok, S::Error> {
     match amount {
         Some(amount) => serializer.serialize_f64(round2(*amount)),

@@ -64,13 +64,7 @@ fn render_limited(plan: &Plan, limit: usize) -> String {
         );
         return out;
     }
-    let plain = Ui {
-        color: false,
-        progress: false,
-        interactive: false,
-        quiet: false,
-    };
-    let details = plan_text::changes(plan, plain);
+    let details = plan_text::changes(plan, Ui::plain());
     let opening = format!(
         "\n<details><summary>Details ({} {})</summary>\n\n```diff\n",
         plan.changes.len(),
