@@ -12,10 +12,19 @@
 //! `tests/cmd/validate/`.
 
 #[path = "support/mod.rs"]
+#[allow(
+    unused_imports,
+    reason = "the shared support module re-exports more than this target needs"
+)]
 mod support;
 
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
 use costform_emulator::DEMO_ACCESS_TOKEN;
-use support::Config;
+use serde_json::Value;
+use support::{Config, EmulatorThread};
 
 /// Every `*.toml` and `*.trycmd` case, with the emulator's URL and the demo
 /// token in the environment and nothing of the developer's own Atlas or
@@ -50,4 +59,383 @@ fn cli_cases() {
         .insert_var("[EMULATOR]", base_url)
         .expect("a valid redaction");
     cases.run();
+}
+
+/// A scratch directory with three small reports over the three shapes a
+/// user meets: literal dates, a template, and a `period` with a filter.
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(
+        dir.path().join("reports.yaml"),
+        "reports:\n  \
+           by-service:\n    org_id: 5f0c8a1b2c3d4e5f6a7b8c9d\n    start_date: \"{{ today | start_of_month | add_months(-2) }}\"\n    end_date: \"{{ today | start_of_month }}\"\n    group_by: services\n    services: [Clusters, Storage, Backup]\n  \
+           fy2026:\n    org_id: 5f0c8a1b2c3d4e5f6a7b8c9d\n    start_date: \"2025-02-01\"\n    end_date: \"2026-02-01\"\n  \
+           by-project:\n    org_id: 6027d9e1f3a4b5c6d7e8f901\n    period: last_3_months\n    group_by: projects\n    projects: [65a1b2c3d4e5f6a7b8c9d0e1, 65a1b2c3d4e5f6a7b8c9d0e2]\n",
+    )
+    .expect("write the definitions");
+    dir
+}
+
+/// Runs `costform ARGS` in `dir` against `emulator`, with no terminal on
+/// stdin, and returns its exit code and its combined output.
+fn run(emulator: &EmulatorThread, dir: &Path, args: &[&str]) -> (i32, String) {
+    let output = support::costform(emulator)
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("costform runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (
+        output.status.code().expect("costform exited, not killed"),
+        text,
+    )
+}
+
+/// The state file `costform` wrote in `dir`, as JSON.
+fn read_state(dir: &Path) -> Value {
+    let text = std::fs::read_to_string(dir.join("costform.state.json")).expect("a state file");
+    serde_json::from_str(&text).expect("the state file is JSON")
+}
+
+/// The state's reports, keyed by name.
+fn state_reports(state: &Value) -> &serde_json::Map<String, Value> {
+    state["reports"]
+        .as_object()
+        .expect("`reports` is an object")
+}
+
+/// Every token apply records is the 64-character alphanumeric token Atlas
+/// returned, the very one the emulator issued: a shortened or altered token
+/// would make every later fetch fail.
+#[test]
+fn apply_records_the_issued_64_character_tokens() {
+    let emulator = support::emulator(Config::demo());
+    let dir = workspace();
+    let (code, output) = run(
+        &emulator,
+        dir.path(),
+        &["apply", "--auto-approve", "--now", "2026-11-26"],
+    );
+    assert_eq!(code, 0, "{output}");
+    let state = read_state(dir.path());
+    let reports = state_reports(&state);
+    assert_eq!(reports.len(), 3, "{state:#}");
+    let issued: Vec<String> = emulator
+        .issued_tokens()
+        .into_iter()
+        .map(|issued| issued.token)
+        .collect();
+    for (name, entry) in reports {
+        let token = entry["token"].as_str().expect("a token string");
+        assert_eq!(token.len(), 64, "{name}: {token}");
+        assert!(
+            token.chars().all(|c| c.is_ascii_alphanumeric()),
+            "{name}: {token}"
+        );
+        assert!(
+            issued.iter().any(|issued| issued == token),
+            "{name}: {token} was never issued"
+        );
+        assert_eq!(entry["status"], "submitted", "{name}");
+    }
+}
+
+/// Without a terminal and without `--auto-approve`, apply must not send a
+/// single query: the emulator sees no request and no state appears.
+#[test]
+fn apply_without_a_terminal_sends_nothing() {
+    let emulator = support::emulator(Config::demo());
+    let dir = workspace();
+    let (code, output) = run(&emulator, dir.path(), &["apply", "--now", "2026-11-26"]);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("nothing was sent"), "{output}");
+    assert!(
+        emulator.request_log().is_empty(),
+        "{:?}",
+        emulator.request_log()
+    );
+    assert!(!dir.path().join("costform.state.json").exists());
+}
+
+/// The total `fetch` prints for `name` in its summary table, as printed.
+fn printed_total<'a>(output: &'a str, name: &str) -> &'a str {
+    output
+        .lines()
+        .find(|line| line.split_whitespace().next() == Some(name) && line.contains(" ready "))
+        .and_then(|line| line.split_whitespace().last())
+        .unwrap_or_else(|| panic!("no summary row for `{name}` in:\n{output}"))
+}
+
+/// `fetch --wait` writes, for every report, exactly the rows the emulator
+/// served for the stored request, and its summary prints each report's total
+/// usage to the cent.
+#[test]
+fn fetch_writes_the_served_rows_and_prints_their_totals() {
+    let emulator = support::emulator(Config::demo());
+    let dir = workspace();
+    let (code, output) = run(
+        &emulator,
+        dir.path(),
+        &["apply", "--auto-approve", "--now", "2026-11-26"],
+    );
+    assert_eq!(code, 0, "{output}");
+    let (code, output) = run(
+        &emulator,
+        dir.path(),
+        &["fetch", "--wait", "--timeout", "30s"],
+    );
+    assert_eq!(code, 0, "{output}");
+
+    let state = read_state(dir.path());
+    for (name, entry) in state_reports(&state) {
+        let org_id = entry["org_id"].as_str().expect("an org id");
+        let expected = costform_emulator::synthetic_usage(org_id, &entry["request"]);
+        let rows = expected["usageDetails"].as_array().expect("usageDetails");
+        assert!(
+            !rows.is_empty(),
+            "{name}: the emulator serves rows for every example"
+        );
+
+        assert_eq!(entry["status"], "ready", "{name}: {entry:#}");
+        let path = entry["result"]["path"].as_str().expect("a result path");
+        assert_eq!(path, format!("results/{name}.json"));
+        let written: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(path)).expect("the result file exists"),
+        )
+        .expect("the result file is JSON");
+        assert_eq!(written["usageDetails"], expected["usageDetails"], "{name}");
+        assert_eq!(entry["result"]["rows"], rows.len(), "{name}");
+
+        let total: f64 = rows
+            .iter()
+            .map(|row| row["usageAmount"].as_f64().expect("a usage amount"))
+            .sum();
+        let printed = printed_total(&output, name).replace(',', "");
+        assert_eq!(printed, format!("{total:.2}"), "{name}:\n{output}");
+    }
+}
+
+/// CSV results are the emulator's CSV, header first.
+#[test]
+fn fetch_format_csv_writes_csv_files() {
+    let emulator = support::emulator(Config {
+        processing_polls: 0,
+        ..Config::demo()
+    });
+    let dir = workspace();
+    let (code, output) = run(
+        &emulator,
+        dir.path(),
+        &["apply", "--auto-approve", "--now", "2026-11-26"],
+    );
+    assert_eq!(code, 0, "{output}");
+    let (code, output) = run(&emulator, dir.path(), &["fetch", "--format", "csv"]);
+    assert_eq!(code, 0, "{output}");
+    let state = read_state(dir.path());
+    for (name, entry) in state_reports(&state) {
+        let org_id = entry["org_id"].as_str().expect("an org id");
+        let written = std::fs::read_to_string(dir.path().join(format!("results/{name}.csv")))
+            .unwrap_or_else(|error| panic!("{name}: no CSV file ({error}):\n{output}"));
+        assert!(
+            written.starts_with("Billed Date,Invoice Id,Organization Name,Organization ID,"),
+            "{name}: {written}"
+        );
+        assert_eq!(
+            written,
+            costform_emulator::synthetic_usage_csv(org_id, &entry["request"]),
+            "{name}"
+        );
+    }
+}
+
+/// A token Atlas no longer knows is marked `expired` by fetch, and the next
+/// plan re-queries that report saying why.
+#[test]
+fn an_expired_token_is_marked_and_requeried() {
+    let emulator = support::emulator(Config {
+        processing_polls: 0,
+        ..Config::demo()
+    });
+    let dir = workspace();
+    let (code, output) = run(
+        &emulator,
+        dir.path(),
+        &["apply", "--auto-approve", "--now", "2026-11-26"],
+    );
+    assert_eq!(code, 0, "{output}");
+    let fy2026 = read_state(dir.path())["reports"]["fy2026"]["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    assert!(
+        emulator.expire_token(&fy2026),
+        "the emulator knew the token"
+    );
+
+    let (code, output) = run(&emulator, dir.path(), &["fetch"]);
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains("report.fy2026: expired"), "{output}");
+    let state = read_state(dir.path());
+    assert_eq!(state["reports"]["fy2026"]["status"], "expired", "{state:#}");
+    assert_eq!(
+        state["reports"]["by-service"]["status"], "ready",
+        "{state:#}"
+    );
+
+    let (code, output) = run(
+        &emulator,
+        dir.path(),
+        &["plan", "--now", "2026-11-26", "--detailed-exitcode"],
+    );
+    assert_eq!(code, 2, "{output}");
+    assert!(
+        output.contains("-/+ report.fy2026 (token expired)"),
+        "{output}"
+    );
+    assert!(
+        output.contains("Plan: 0 to create, 1 to requery, 0 to forget."),
+        "{output}"
+    );
+}
+
+/// A `costform emulator` child process, killed when the test ends, passed or
+/// failed, so that no server outlives the test run.
+struct ServedEmulator {
+    child: Child,
+    base_url: String,
+}
+
+impl ServedEmulator {
+    /// Starts `costform emulator` on a free loopback port and reads the URL it
+    /// announces on its first line.
+    fn start() -> Self {
+        let mut child = Command::new(support::costform_bin())
+            .args(["emulator", "--listen", "127.0.0.1:0"])
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("`costform emulator` starts");
+        let stdout = child.stdout.take().expect("a piped stdout");
+        // The guard owns the child from here on: a panic below still kills it.
+        let mut served = Self {
+            child,
+            base_url: String::new(),
+        };
+        let mut first_line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut first_line)
+            .expect("the emulator announces itself");
+        served.base_url = first_line
+            .trim()
+            .strip_prefix("costform emulator listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {first_line:?}"))
+            .to_owned();
+        assert!(
+            served.base_url.starts_with("http://127.0.0.1:"),
+            "{}",
+            served.base_url
+        );
+        served
+    }
+}
+
+impl Drop for ServedEmulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `curl ARGS`, appending the HTTP status on its own last line, and
+/// returns `(status, body)`.
+fn curl(args: &[&str]) -> (u16, String) {
+    let output = Command::new("curl")
+        .args([
+            "--silent",
+            "--show-error",
+            "--max-time",
+            "10",
+            "--write-out",
+            "\n%{http_code}",
+        ])
+        .args(args)
+        .output()
+        .unwrap_or_else(|error| {
+            panic!("curl must be installed for this test (/usr/bin/curl): {error}")
+        });
+    let text = String::from_utf8(output.stdout).expect("curl prints UTF-8");
+    assert!(
+        output.status.success(),
+        "curl failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (body, status) = text.rsplit_once('\n').expect("the status line");
+    (
+        status.parse().expect("a numeric HTTP status"),
+        body.to_owned(),
+    )
+}
+
+/// `costform emulator` answers the Atlas docs' own curl samples: a POST with
+/// a bearer token gets a 202 and a 64-character token; a GET with
+/// `--digest --user` and `?envelope=true` gets the documented envelope,
+/// "processing" (102) first and then the results.
+#[test]
+fn the_emulator_answers_the_atlas_curl_samples() {
+    const ACCEPT: &str = "Accept: application/vnd.atlas.2023-01-01+json";
+    const ORG: &str = "5f0c8a1b2c3d4e5f6a7b8c9d";
+    let emulator = ServedEmulator::start();
+    let usage_url = format!(
+        "{}/api/atlas/v2/orgs/{ORG}/billing/costExplorer/usage",
+        emulator.base_url
+    );
+    let body = r#"{"startDate":"2026-10-01","endDate":"2026-11-01","groupBy":"services","services":["Clusters","Storage"]}"#;
+
+    let bearer = format!("Authorization: Bearer {DEMO_ACCESS_TOKEN}");
+    let (status, created) = curl(&[
+        "--header",
+        &bearer,
+        "--header",
+        ACCEPT,
+        "--header",
+        "Content-Type: application/vnd.atlas.2023-01-01+json",
+        "-X",
+        "POST",
+        &usage_url,
+        "--data",
+        body,
+    ]);
+    assert_eq!(status, 202, "{created}");
+    let created: Value = serde_json::from_str(&created).expect("a JSON answer");
+    let token = created["token"].as_str().expect("a token").to_owned();
+    assert_eq!(token.len(), 64, "{token}");
+    assert!(token.chars().all(|c| c.is_ascii_alphanumeric()), "{token}");
+
+    let user = format!(
+        "{}:{}",
+        costform_emulator::DEMO_PUBLIC_API_KEY,
+        costform_emulator::DEMO_PRIVATE_API_KEY
+    );
+    let result_url = format!("{usage_url}/{token}?envelope=true");
+    let get = || curl(&["--digest", "--user", &user, "--header", ACCEPT, &result_url]);
+
+    let (status, processing) = get();
+    assert_eq!(status, 200, "{processing}");
+    let processing: Value = serde_json::from_str(&processing).expect("an envelope");
+    assert_eq!(processing["status"], 102, "{processing:#}");
+
+    let (status, ready) = get();
+    assert_eq!(status, 200, "{ready}");
+    let ready: Value = serde_json::from_str(&ready).expect("an envelope");
+    assert_eq!(ready["status"], 200, "{ready:#}");
+    let expected =
+        costform_emulator::synthetic_usage(ORG, &serde_json::from_str(body).expect("JSON"));
+    assert_eq!(ready["content"], expected, "{ready:#}");
 }
