@@ -12,7 +12,6 @@ use crate::commands::plan;
 use crate::context::Context;
 use crate::exit::Exit;
 use crate::progress::ApplyProgress;
-use crate::render::plan_text::abbreviate;
 use crate::{interrupt, state_lock};
 
 /// Runs `apply`, with a saved plan or by planning first.
@@ -124,11 +123,6 @@ fn summarize(context: &Context, report: &ApplyReport) -> Exit {
     }
     if report.failed.is_empty() {
         anstream::println!("\n{} {line}", ui.success("Apply complete!"));
-        if !ui.quiet {
-            for (name, token) in &report.applied {
-                anstream::println!("  report.{name}: token {}", abbreviate(token.as_str()));
-            }
-        }
         Exit::Success
     } else {
         anstream::println!(

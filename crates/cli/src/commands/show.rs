@@ -83,7 +83,10 @@ fn table(state: &State, context: &Context) -> String {
             name.as_str(),
             status,
             abbreviate(entry.token.as_str()),
-            entry.applied_at,
+            entry
+                .applied_at
+                .round(jiff::Unit::Second)
+                .unwrap_or(entry.applied_at),
         );
     }
     out
