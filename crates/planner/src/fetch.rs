@@ -254,7 +254,16 @@ fn save(
         ResultFormat::Json => pretty_json(body),
         ResultFormat::Csv => body.to_vec(),
     };
-    fs::create_dir_all(&options.out_dir).map_err(Error::io("create", &options.out_dir))?;
+    // An explicit mode, not the umask alone: under `umask 000` the results
+    // directory would be created world-writable, and anyone could then swap
+    // result files between fetches.
+    let mut directory = fs::DirBuilder::new();
+    directory.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut directory, 0o755);
+    directory
+        .create(&options.out_dir)
+        .map_err(Error::io("create", &options.out_dir))?;
     let path = options
         .out_dir
         .join(format!("{name}.{}", options.format.extension()));
