@@ -92,7 +92,6 @@ pub fn text(output: &Output) -> String {
 
 /// How a watched child ended.
 #[derive(Debug)]
-#[allow(dead_code, reason = "used by the hostile-input tests")]
 pub struct Watched {
     /// Its exit status, `None` when it overran the deadline and was killed.
     pub status: Option<ExitStatus>,
@@ -109,7 +108,6 @@ pub struct Watched {
 /// Runs `command` with stdout and stderr captured to files, polling its peak
 /// RSS every few milliseconds; kills it at `deadline`. `VmHWM` is a high-water
 /// mark, so polling misses at most the last few milliseconds of growth.
-#[allow(dead_code, reason = "used by the hostile-input tests")]
 pub fn watch(command: &mut Command, deadline: Duration) -> Watched {
     let scratch = tempfile::tempdir().expect("a temporary directory");
     let stdout_path = scratch.path().join("stdout");

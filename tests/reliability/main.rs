@@ -15,3 +15,6 @@ mod common;
 mod concurrency;
 mod crash;
 mod faults;
+mod hostile;
+mod permissions;
+mod secrets;
