@@ -14,7 +14,9 @@
 #[path = "support/mod.rs"]
 #[allow(
     unused_imports,
-    reason = "the shared support module re-exports more than this target needs"
+    clippy::format_push_string,
+    reason = "the shared support module re-exports more than this target needs, and its \
+              `write_many_reports` (not used here) builds YAML with `push_str(&format!(..))`"
 )]
 mod support;
 
@@ -332,11 +334,11 @@ impl ServedEmulator {
         BufReader::new(stdout)
             .read_line(&mut first_line)
             .expect("the emulator announces itself");
-        served.base_url = first_line
+        first_line
             .trim()
             .strip_prefix("costform emulator listening on ")
             .unwrap_or_else(|| panic!("unexpected first line: {first_line:?}"))
-            .to_owned();
+            .clone_into(&mut served.base_url);
         assert!(
             served.base_url.starts_with("http://127.0.0.1:"),
             "{}",
