@@ -3,6 +3,7 @@
 //! Atlas 400 for one report failing that report only.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
 
 use jiff::SignedDuration;
@@ -16,9 +17,10 @@ use crate::support::{self, Config, Faults};
 fn write_reports_one_org_each(dir: &Path, count: usize) {
     let mut yaml = String::from("reports:\n");
     for index in 0..count {
-        yaml.push_str(&format!(
+        let _ = write!(
+            yaml,
             "  storm-{index:03}:\n    org_id: \"{index:024x}\"\n    start_date: \"2026-01-01\"\n    end_date: \"2026-02-01\"\n    group_by: services\n    services: [Clusters]\n"
-        ));
+        );
     }
     std::fs::write(dir.join("storm.yaml"), yaml).expect("write the definitions");
 }

@@ -92,7 +92,8 @@ fn a_hundred_thousand_reports_validate_in_bounded_time() {
     assert_eq!(
         watched.status.and_then(|status| status.code()),
         Some(0),
-        "{count} valid reports validate\n{}",
+        "{count} valid reports validate\n{}{}",
+        watched.stdout,
         watched.stderr
     );
 }

@@ -15,6 +15,7 @@ mod common;
 mod concurrency;
 mod crash;
 mod faults;
+mod fuzz;
 mod hostile;
 mod permissions;
 mod secrets;

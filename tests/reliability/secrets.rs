@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::common::{self, NOW};
-use crate::support::{self, Config, EmulatorThread};
+use crate::support::{self, Config};
 use costform_emulator::AuthConfig;
 
 const ACCESS_TOKEN: &str = "marker-access-token-0c1d";
