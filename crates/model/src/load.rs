@@ -11,6 +11,7 @@ use serde_saphyr::{Location, Spanned};
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity, SourceFile, code, did_you_mean};
 use crate::ids::ReportName;
 use crate::kinds::{self, BuildContext};
+use crate::node::Node;
 use crate::raw::{RawDefinitionFile, RawReport};
 use crate::request::PlannedRequest;
 use crate::template::Renderer;
@@ -88,7 +89,9 @@ pub fn load(options: &LoadOptions) -> Result<Definitions, Diagnostics> {
     let mut declarations = Declarations::default();
     for (path, text) in read_definition_files(&options.dir, &mut diagnostics) {
         let source = SourceFile::new(path, &text);
-        if let Some(raw) = crate::parse::parse_yaml::<RawDefinitionFile>(&source, &mut diagnostics)
+        let root = crate::parse::parse_yaml::<Spanned<Node>>(&source, &mut diagnostics);
+        if let Some(raw) =
+            root.and_then(|root| crate::shape::definition_file(&source, root, &mut diagnostics))
         {
             declarations.declare(&source, &raw.variables, &mut diagnostics);
             parsed.push(ParsedFile { source, raw });
@@ -106,19 +109,10 @@ pub fn load(options: &LoadOptions) -> Result<Definitions, Diagnostics> {
     let mut seen: BTreeMap<String, (PathBuf, u64)> = BTreeMap::new();
     for ParsedFile { source, raw } in parsed {
         let defaults = raw.defaults.unwrap_or_default();
-        if raw.reports.value.0.is_empty() {
-            let message = "`reports:` is empty".to_owned();
-            let help = "add at least one report under `reports:`, or remove the file".to_owned();
-            diagnostics.push(
-                source
-                    .error_at(code::NO_REPORTS, raw.reports.referenced, message)
-                    .with_help(help),
-            );
-        }
         for (name, report) in raw.reports.value.0 {
-            let Some(report_name) = check_name(&source, &name, &mut seen, &mut diagnostics) else {
-                continue;
-            };
+            // A bad or duplicate name does not stop the report's body from
+            // being checked: every problem is reported in one run.
+            let report_name = check_name(&source, &name, &mut seen, &mut diagnostics);
             let mut report = report.merged_with(&defaults);
             if !render(&source, &mut report, &mut renderer, &mut diagnostics) {
                 continue;
@@ -128,7 +122,8 @@ pub fn load(options: &LoadOptions) -> Result<Definitions, Diagnostics> {
                 name_at: name.referenced,
                 now: options.now,
             };
-            if let Some(planned) = build(&report, &context, &mut diagnostics) {
+            let planned = build(&report, &context, &mut diagnostics);
+            if let (Some(report_name), Some(planned)) = (report_name, planned) {
                 let line = usize::try_from(name.referenced.line()).unwrap_or(0);
                 let definition = ReportDefinition {
                     name: report_name.clone(),

@@ -7,8 +7,7 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::diagnostic::{Diagnostics, SourceFile, byte_range, code, did_you_mean};
-use crate::raw::{FILE_KEYS, REPORT_KEYS};
+use crate::diagnostic::{Diagnostics, SourceFile, byte_range, code};
 
 /// The limits: generous for definition files (thousands of reports), far
 /// below what an alias bomb needs.
@@ -28,8 +27,9 @@ fn options() -> serde_saphyr::Options {
     }
 }
 
-/// Parses `file` as `T`, or pushes one diagnostic for the first problem
-/// (saphyr stops there).
+/// Parses `file` as `T`, or pushes one diagnostic for the first syntax
+/// problem (saphyr stops there; shapes and keys are checked afterwards, see
+/// [`crate::shape`]).
 pub fn parse_yaml<T: DeserializeOwned>(
     file: &SourceFile,
     diagnostics: &mut Diagnostics,
@@ -38,33 +38,35 @@ pub fn parse_yaml<T: DeserializeOwned>(
         Ok(value) => Some(value),
         Err(err) => {
             let err = err.without_snippet();
-            let (offset, len) = err.location().map_or((0, 0), byte_range);
+            let (offset, len) = err
+                .location()
+                .map_or((0, 0), |location| error_range(&file.text, location));
             let rendered = err.to_string();
-            let message = strip_location(&rendered);
-            let diagnostic = match unknown_field(message) {
-                Some(key) => file
-                    .error(
-                        code::UNKNOWN_KEY,
-                        offset,
-                        len.max(key.len()),
-                        format!("unknown key `{key}`"),
-                    )
-                    .with_optional_help(did_you_mean(
-                        key,
-                        REPORT_KEYS.iter().chain(FILE_KEYS).copied(),
-                    )),
-                None => file.error(code::YAML, offset, len, lowercase_first(message)),
-            };
-            diagnostics.push(diagnostic);
+            let message = lowercase_first(strip_location(&rendered));
+            diagnostics.push(file.error(code::YAML, offset, len, message));
             None
         }
     }
 }
 
-/// The key named by serde's "unknown field `x`, expected ..." message.
-fn unknown_field(message: &str) -> Option<&str> {
-    let rest = message.split_once("unknown field `")?.1;
-    rest.split_once('`').map(|(key, _)| key)
+/// Where a parse error is: saphyr gives the byte range for most errors, but
+/// only the line and column for some (an unclosed bracket met while reading
+/// an untyped value), so the offset is then found from those.
+fn error_range(text: &str, location: serde_saphyr::Location) -> (usize, usize) {
+    if location.span().byte_offset().is_some() {
+        return byte_range(location);
+    }
+    let line_start = text
+        .split_inclusive('\n')
+        .take(usize::try_from(location.line().saturating_sub(1)).unwrap_or(usize::MAX))
+        .map(str::len)
+        .sum::<usize>();
+    let column = usize::try_from(location.column().saturating_sub(1)).unwrap_or(0);
+    let within_line = text[line_start..]
+        .char_indices()
+        .nth(column)
+        .map_or(0, |(at, _)| at);
+    (line_start + within_line, 0)
 }
 
 /// Saphyr appends " at line L column C"; the diagnostic has its own position.

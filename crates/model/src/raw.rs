@@ -1,31 +1,29 @@
-//! The definition file as written: serde types close to the YAML, with the
+//! The definition file as written: types close to the YAML, with the
 //! source location of every value a diagnostic may need to point at.
 //!
-//! Nothing here is validated beyond its YAML shape; `load` renders the
-//! templates and the report kind turns a [`RawReport`] into a request.
+//! Nothing here is validated beyond its YAML shape; [`crate::shape`] builds
+//! these from the parsed YAML (reporting unknown keys and wrong shapes),
+//! `load` renders the templates and the report kind turns a [`RawReport`]
+//! into a request. The derived JSON Schemas reject unknown keys.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::marker::PhantomData;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-use serde::de::{MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
 use serde_saphyr::Spanned;
 
 /// One definition file (`*.yaml` in the definitions directory).
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[schemars(title = "costform definitions")]
 pub struct RawDefinitionFile {
     /// Variables with their defaults, readable in templates as `var.NAME` and
     /// overridable with `--var`, `--var-file` or env `COSTFORM_VAR_NAME`.
-    #[serde(default)]
-    #[schemars(with = "BTreeMap<String, Scalar>")]
+    #[schemars(default, with = "BTreeMap<String, Scalar>")]
     pub variables: Entries<Spanned<Scalar>>,
     /// Report fields merged shallowly into every report of this file: a key
     /// the report sets replaces the default's value whole.
-    #[serde(default)]
+    #[schemars(default)]
     pub defaults: Option<RawReport>,
     /// The reports, keyed by report name (`^[a-z0-9][a-z0-9_-]{0,62}$`,
     /// unique across all files).
@@ -34,8 +32,8 @@ pub struct RawDefinitionFile {
 }
 
 /// A variable's value: a YAML scalar.
-#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(untagged)]
 pub enum Scalar {
     /// `true` / `false`.
     Bool(bool),
@@ -59,8 +57,8 @@ impl fmt::Display for Scalar {
 }
 
 /// One report (or a file's `defaults:`). Every string may be a template.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, Default, JsonSchema)]
+#[schemars(default, deny_unknown_fields)]
 pub struct RawReport {
     /// The report kind (the plugin that builds the request); default `cost_explorer`.
     #[schemars(schema_with = "kind_schema")]
@@ -215,34 +213,6 @@ pub struct Entries<V>(pub Vec<(Spanned<String>, V)>);
 impl<V> Default for Entries<V> {
     fn default() -> Self {
         Self(Vec::new())
-    }
-}
-
-impl<'de, V: Deserialize<'de>> Deserialize<'de> for Entries<V> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct EntriesVisitor<V>(PhantomData<V>);
-
-        impl<'de, V: Deserialize<'de>> Visitor<'de> for EntriesVisitor<V> {
-            type Value = Entries<V>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a mapping")
-            }
-
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Entries::default())
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut entries = Vec::new();
-                while let Some(entry) = map.next_entry()? {
-                    entries.push(entry);
-                }
-                Ok(Entries(entries))
-            }
-        }
-
-        deserializer.deserialize_map(EntriesVisitor(PhantomData))
     }
 }
 

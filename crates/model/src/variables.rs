@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde_saphyr::Spanned;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity, SourceFile, code, did_you_mean};
+use crate::node::Node;
 use crate::raw::{Entries, Scalar};
 
 /// Where a variable was declared, to name both places of a conflict.
@@ -116,11 +117,10 @@ impl Declarations {
             }
         };
         let file = SourceFile::new(path.to_path_buf(), &text);
-        let Some(entries) =
-            crate::parse::parse_yaml::<Entries<Spanned<Scalar>>>(&file, diagnostics)
-        else {
+        let Some(root) = crate::parse::parse_yaml::<Spanned<Node>>(&file, diagnostics) else {
             return Vec::new();
         };
+        let entries = crate::shape::scalars(&file, "var file", root, diagnostics);
         let mut values = Vec::new();
         for (name, value) in entries.0 {
             if self.0.contains_key(&name.value) {

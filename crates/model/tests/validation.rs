@@ -330,3 +330,134 @@ fn diagnostics_render_through_miette() {
         .collect();
     assert_eq!(related, ["`last_mnth` is not a `period`"]);
 }
+
+#[test]
+fn unknown_keys_do_not_hide_the_other_problems_of_the_file() {
+    let text = r#"reports:
+  Bad_Name:
+    org_id: 5f0c8a1b2c3d4e5f6a7b8c9d
+    start_date: "2026-10-15"
+    end_date: "2026-11-01"
+    group_by: service
+    servics: [Clusters]
+  ok-one:
+    org_id: 5f0c8a1b2c3d4e5f6a7b8c9
+    period: last_month
+    srvices: [Clusters]
+  tmpl:
+    org_id: "{{ var.orgg }}"
+    start_date: "{{ today | start_of_month | add_months(-1) }"
+    end_date: "{{ today | start_of_month }}"
+"#;
+    let diagnostics = errors_of(&[("a.yaml", text)]);
+    let found: Vec<(usize, &str, &str, Option<&str>)> = diagnostics
+        .iter()
+        .map(|d| (d.line, d.code, d.message.as_str(), d.help.as_deref()))
+        .collect();
+    let services = Some("did you mean `services`?");
+    assert_eq!(found.len(), 8, "{found:#?}");
+    assert_eq!((found[0].0, found[0].1), (2, "costform::invalid_name"));
+    assert_eq!((found[1].0, found[1].1), (4, "costform::invalid_date"));
+    assert_eq!(
+        found[1].3,
+        Some("Cost Explorer ranges are whole months: use `2026-10-01`")
+    );
+    assert_eq!(
+        (found[2].0, found[2].1, found[2].3),
+        (6, "costform::invalid_value", services)
+    );
+    assert_eq!(
+        found[3],
+        (
+            7,
+            "costform::unknown_key",
+            "unknown key `servics`",
+            services
+        )
+    );
+    assert_eq!((found[4].0, found[4].1), (9, "costform::invalid_id"));
+    assert_eq!(
+        found[5],
+        (
+            11,
+            "costform::unknown_key",
+            "unknown key `srvices`",
+            services
+        )
+    );
+    assert_eq!((found[6].0, found[6].1), (13, "costform::template"));
+    assert!(
+        found[6].2.contains("`var.orgg` is undefined"),
+        "{}",
+        found[6].2
+    );
+    assert_eq!((found[7].0, found[7].1), (14, "costform::template"));
+    assert!(found[7].2.contains("syntax error"), "{}", found[7].2);
+}
+
+#[test]
+fn unknown_keys_are_reported_at_every_level() {
+    let text = format!(
+        "variabels:\n  x: 1\ndefaults:\n  org: {ORG}\nreports:\n  r:\n    org_id: {ORG}\n    period: last_month\n    refresh: sometimes_maybe\n"
+    );
+    let diagnostics = errors_of(&[("a.yaml", &text)]);
+    let found: Vec<(usize, &str, Option<&str>)> = diagnostics
+        .iter()
+        .map(|d| (d.line, d.message.as_str(), d.help.as_deref()))
+        .collect();
+    assert_eq!(
+        found[0],
+        (
+            1,
+            "unknown key `variabels`",
+            Some("did you mean `variables`?")
+        )
+    );
+    assert_eq!(
+        found[1],
+        (4, "unknown key `org`", Some("did you mean `org_id`?"))
+    );
+    assert_eq!(found[2].0, 9, "{found:#?}");
+    assert_eq!(found.len(), 3, "{found:#?}");
+}
+
+#[test]
+fn a_value_of_the_wrong_shape_is_one_problem_among_others() {
+    let text = format!(
+        "reports:\n  r:\n    org_id: {ORG}\n    period: last_month\n    services: Clusters\n    include_partial_matches: maybe\n  s:\n    org_id: {ORG}\n    period: last_mnth\n"
+    );
+    let diagnostics = errors_of(&[("a.yaml", &text)]);
+    let found: Vec<(usize, &str, &str)> = diagnostics
+        .iter()
+        .map(|d| (d.line, d.code, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                5,
+                "costform::yaml",
+                "`services` must be a list, found a string"
+            ),
+            (
+                6,
+                "costform::yaml",
+                "`include_partial_matches` must be `true` or `false`, found a string"
+            ),
+            (
+                9,
+                "costform::invalid_period",
+                "`last_mnth` is not a `period`"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn an_all_digit_id_keeps_every_digit() {
+    let text = "reports:\n  r:\n    org_id: 123456789012345678901234\n    period: last_month\n";
+    let dir = write_dir(&[("a.yaml", text)]);
+    let definitions = load(&options(dir.path())).unwrap();
+    let report = definitions.reports.values().next().unwrap();
+    assert_eq!(report.planned.org_id.as_str(), "123456789012345678901234");
+}
