@@ -14,9 +14,7 @@
 #[path = "support/mod.rs"]
 #[allow(
     unused_imports,
-    clippy::format_push_string,
-    reason = "the shared support module re-exports more than this target needs, and its \
-              `write_many_reports` (not used here) builds YAML with `push_str(&format!(..))`"
+    reason = "the shared support module re-exports more than this target needs"
 )]
 mod support;
 
