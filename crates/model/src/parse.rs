@@ -9,18 +9,22 @@ use serde::de::DeserializeOwned;
 
 use crate::diagnostic::{Diagnostics, SourceFile, byte_range, code};
 
+const MAX_DEPTH: usize = 32;
+const MAX_ALIASES: usize = 1_000;
+const MAX_REPLAYED_EVENTS: usize = 100_000;
+
 /// The limits: generous for definition files (thousands of reports), far
 /// below what an alias bomb needs.
 fn options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         budget: serde_saphyr::budget! {
-            max_depth: 32,
-            max_aliases: 1_000,
+            max_depth: MAX_DEPTH,
+            max_aliases: MAX_ALIASES,
             max_documents: 1,
             max_total_scalar_bytes: 16 * 1024 * 1024,
         },
         alias_limits: serde_saphyr::alias_limits! {
-            max_total_replayed_events: 100_000,
+            max_total_replayed_events: MAX_REPLAYED_EVENTS,
             max_replay_stack_depth: 16,
         },
         with_snippet: false,
@@ -42,8 +46,21 @@ pub fn parse_yaml<T: DeserializeOwned>(
                 .location()
                 .map_or((0, 0), |location| error_range(&file.text, location));
             let rendered = err.to_string();
-            let message = lowercase_first(strip_location(&rendered));
-            diagnostics.push(file.error(code::YAML, offset, len, message));
+            let diagnostic = if is_over_budget(err) {
+                let message = "the document is too large or expands too many aliases (an alias bomb such as \"billion laughs\" is refused)";
+                let help = format!(
+                    "costform reads at most {MAX_ALIASES} aliases expanding to {MAX_REPLAYED_EVENTS} values, {MAX_DEPTH} levels deep and 16 MiB of text per file; write the values out or split the file"
+                );
+                file.error(code::YAML, offset, len, message).with_help(help)
+            } else {
+                file.error(
+                    code::YAML,
+                    offset,
+                    len,
+                    lowercase_first(strip_location(&rendered)),
+                )
+            };
+            diagnostics.push(diagnostic);
             None
         }
     }
@@ -67,6 +84,23 @@ fn error_range(text: &str, location: serde_saphyr::Location) -> (usize, usize) {
         .nth(column)
         .map_or(0, |(at, _)| at);
     (line_start + within_line, 0)
+}
+
+/// Whether saphyr refused the document for breaking one of the limits
+/// (looking through the wrappers that say which alias it was expanding).
+fn is_over_budget(mut err: &serde_saphyr::Error) -> bool {
+    use serde_saphyr::Error;
+    while let Error::AliasError { error, .. } | Error::WithSnippet { error, .. } = err {
+        err = error;
+    }
+    matches!(
+        err,
+        Error::Budget { .. }
+            | Error::AliasReplayCounterOverflow { .. }
+            | Error::AliasReplayLimitExceeded { .. }
+            | Error::AliasExpansionLimitExceeded { .. }
+            | Error::AliasReplayStackDepthExceeded { .. }
+    )
 }
 
 /// Saphyr appends " at line L column C"; the diagnostic has its own position.

@@ -317,6 +317,18 @@ fn billion_laughs_is_refused() {
     let diagnostics = errors_of(&[("bomb.yaml", &text)]);
     let d = only(&diagnostics);
     assert_eq!(d.code, "costform::yaml");
+    assert!(
+        d.message.contains("too many aliases") && d.message.contains("billion laughs"),
+        "{}",
+        d.message
+    );
+    assert!(
+        d.help
+            .as_deref()
+            .unwrap_or_default()
+            .contains("1000 aliases")
+    );
+    assert!((2..=11).contains(&d.line), "points into the aliases: {d:?}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
 
