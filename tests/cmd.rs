@@ -439,3 +439,75 @@ fn the_emulator_answers_the_atlas_curl_samples() {
         costform_emulator::synthetic_usage(ORG, &serde_json::from_str(body).expect("JSON"));
     assert_eq!(ready["content"], expected, "{ready:#}");
 }
+
+/// Ctrl-C during apply stops dispatching, lets the requests in flight finish,
+/// saves every token received and exits 130 — as Terraform does on SIGINT.
+#[test]
+fn ctrl_c_during_apply_saves_the_tokens_received_and_exits_130() {
+    let emulator = support::emulator(Config::demo());
+    emulator.set_faults(support::Faults {
+        latency: std::time::Duration::from_millis(150),
+        ..support::Faults::default()
+    });
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    support::write_many_reports(dir.path(), 40, 2);
+    let child = support::costform(&emulator)
+        .current_dir(dir.path())
+        .args(["apply", "--auto-approve", "--parallelism", "1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("costform starts");
+    // Wait until a few tokens have been issued, so the interrupt lands mid-run.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while emulator.issued_tokens().len() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "apply never got going"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let output = child.wait_with_output().expect("costform exits");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "exit code; output:\n{text}"
+    );
+    assert!(text.contains("Interrupted!"), "{text}");
+
+    let state = read_state(dir.path());
+    let recorded = state_reports(&state);
+    let issued: Vec<String> = emulator
+        .issued_tokens()
+        .into_iter()
+        .map(|issued| issued.token)
+        .collect();
+    assert!(
+        !recorded.is_empty() && recorded.len() < 40,
+        "{} recorded",
+        recorded.len()
+    );
+    for entry in recorded.values() {
+        let token = entry["token"].as_str().expect("a token");
+        assert!(
+            issued.iter().any(|t| t == token),
+            "{token} was never issued"
+        );
+    }
+    assert_eq!(
+        recorded.len(),
+        issued.len(),
+        "every token the emulator issued before the interrupt is in the state"
+    );
+}
