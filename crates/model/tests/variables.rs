@@ -1,17 +1,37 @@
 //! Variable precedence as the SPEC states it: `--var` > `--var-file` > env
 //! `COSTFORM_VAR_*` > file defaults, and overrides of undeclared names.
 
-use std::path::Path;
-
 use costform_model::{LoadOptions, load, parse_now};
 
 const FILE: &str = "variables:\n  org: 5f0c8a1b2c3d4e5f6a7b8c9d\n  months: 1\nreports:\n  r:\n    org_id: \"{{ var.org }}\"\n    start_date: \"{{ today | start_of_month | add_months(-var.months) }}\"\n    end_date: \"{{ today | start_of_month }}\"\n";
 
-fn setup() -> (tempfile::TempDir, LoadOptions) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("a.yaml"), FILE).unwrap();
-    let options = LoadOptions::new(dir.path(), parse_now("2026-11-26").unwrap());
-    (dir, options)
+/// A temporary directory (removed on drop) holding the definitions directory
+/// `defs/`, with room next to it for var files.
+struct Setup {
+    root: tempfile::TempDir,
+}
+
+impl Setup {
+    fn definitions(&self) -> std::path::PathBuf {
+        self.root.path().join("defs")
+    }
+
+    /// Var files live outside the definitions directory (inside it they would
+    /// be read as definition files).
+    fn var_file(&self, name: &str, text: &str) -> std::path::PathBuf {
+        let path = self.root.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+fn setup() -> (Setup, LoadOptions) {
+    let root = tempfile::tempdir().unwrap();
+    let setup = Setup { root };
+    std::fs::create_dir(setup.definitions()).unwrap();
+    std::fs::write(setup.definitions().join("a.yaml"), FILE).unwrap();
+    let options = LoadOptions::new(setup.definitions(), parse_now("2026-11-26").unwrap());
+    (setup, options)
 }
 
 fn start_date(options: &LoadOptions) -> String {
@@ -22,17 +42,6 @@ fn start_date(options: &LoadOptions) -> String {
         .to_owned()
 }
 
-/// Var files live outside the definitions directory (inside it they would be
-/// read as definition files).
-fn var_file(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
-    let path = dir.parent().unwrap().join(format!(
-        "{}-{name}",
-        dir.file_name().unwrap().to_string_lossy()
-    ));
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 #[test]
 fn each_source_overrides_the_ones_below_it() {
     let (dir, mut options) = setup();
@@ -41,7 +50,7 @@ fn each_source_overrides_the_ones_below_it() {
     assert_eq!(start_date(&options), "2026-09-01");
     options
         .var_files
-        .push(var_file(dir.path(), "vars.yaml", "months: 3\n"));
+        .push(dir.var_file("vars.yaml", "months: 3\n"));
     assert_eq!(start_date(&options), "2026-08-01");
     options.vars.push(("months".into(), "4".into()));
     assert_eq!(start_date(&options), "2026-07-01");
@@ -66,11 +75,22 @@ fn undeclared_overrides_are_errors_except_from_the_environment() {
         )
     );
     assert_eq!(d.help.as_deref(), Some("did you mean `months`?"));
+    // Not in any file: the pseudo-file `--var`, line and column 0 in JSON
+    // (as for other whole-file diagnostics), and no source for miette to show.
+    assert_eq!(
+        serde_json::to_value(d).unwrap(),
+        serde_json::json!({"file": "--var", "line": 0, "column": 0, "severity": "error",
+            "code": "costform::variable",
+            "message": "variable `monhts` is not declared in any definition file",
+            "help": "did you mean `months`?"})
+    );
+    assert!(miette::Diagnostic::source_code(d).is_none());
+    assert!(miette::Diagnostic::labels(d).is_none());
 
     options.vars.clear();
     options
         .var_files
-        .push(var_file(dir.path(), "vars.yml", "months: 2\nregion: eu\n"));
+        .push(dir.var_file("vars.yml", "months: 2\nregion: eu\n"));
     let diagnostics = load(&options).unwrap_err();
     let d = &diagnostics.0[0];
     assert_eq!((d.code, d.line, d.column), ("costform::variable", 2, 1));
@@ -80,7 +100,7 @@ fn undeclared_overrides_are_errors_except_from_the_environment() {
 fn conflicting_defaults_across_files_name_both() {
     let (dir, options) = setup();
     std::fs::write(
-        dir.path().join("b.yaml"),
+        dir.definitions().join("b.yaml"),
         FILE.replace("months: 1", "months: 2")
             .replace("  r:", "  s:"),
     )
