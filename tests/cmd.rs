@@ -6,10 +6,6 @@
 //! below cover what a snapshot cannot: tokens and result files checked against
 //! the emulator's own data, tokens expired between two commands, and the
 //! emulator served from the CLI and spoken to with plain `curl`.
-//!
-//! `tests/cmd/pending/` holds cases for known bugs, written for the correct
-//! behaviour; they are not run until the bug is fixed and they move into
-//! `tests/cmd/validate/`.
 
 #[path = "support/mod.rs"]
 #[allow(

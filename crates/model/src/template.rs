@@ -93,12 +93,50 @@ impl Renderer {
         let result = self
             .environment
             .render_str(source, self.context.clone())
-            .map_err(|err| TemplateError {
-                message: describe(&err),
-                range: err.range(),
-            });
+            .map_err(|err| self.explain(source, &err));
         self.rendered.insert(source.to_owned(), result.clone());
         result
+    }
+}
+
+impl Renderer {
+    /// Turns a render error into a diagnostic. An undefined name that was
+    /// piped into a filter reaches the filter as a bare undefined value, so
+    /// minijinja cannot name it: find it among the template's undeclared
+    /// names and point at it.
+    fn explain(&self, source: &str, err: &Error) -> TemplateError {
+        if err.kind() == ErrorKind::UndefinedError
+            && err.detail().is_none()
+            && let Some((name, range)) = self.first_undefined_name(source)
+        {
+            return TemplateError {
+                message: format!("template error: `{name}` is undefined"),
+                range: Some(range),
+            };
+        }
+        TemplateError {
+            message: describe(err),
+            range: err.range(),
+        }
+    }
+
+    fn first_undefined_name(&self, source: &str) -> Option<(String, Range<usize>)> {
+        let template = self.environment.template_from_str(source).ok()?;
+        let known = |name: &str| {
+            self.context
+                .get_attr(name)
+                .is_ok_and(|value| !value.is_undefined())
+                || self.environment.globals().any(|(global, _)| global == name)
+        };
+        template
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|name| !known(name))
+            .filter_map(|name| {
+                let start = source.find(name.as_str())?;
+                Some((name.clone(), start..start + name.len()))
+            })
+            .min_by_key(|(_, range)| range.start)
     }
 }
 
@@ -148,47 +186,58 @@ impl EnvAccess {
 }
 
 fn register_date_filters(environment: &mut Environment<'static>) {
-    environment.add_filter("start_of_month", |text: &str| {
-        unary(text, dates::start_of_month)
+    environment.add_filter("start_of_month", |value: &Value| {
+        unary(value, dates::start_of_month)
     });
-    environment.add_filter("start_of_quarter", |text: &str| {
-        unary(text, dates::start_of_quarter)
+    environment.add_filter("start_of_quarter", |value: &Value| {
+        unary(value, dates::start_of_quarter)
     });
-    environment.add_filter("start_of_year", |text: &str| {
-        unary(text, dates::start_of_year)
+    environment.add_filter("start_of_year", |value: &Value| {
+        unary(value, dates::start_of_year)
     });
-    environment.add_filter("add_days", |text: &str, n: i64| {
-        shifted(text, n, dates::add_days)
+    environment.add_filter("add_days", |value: &Value, n: i64| {
+        shifted(value, n, dates::add_days)
     });
-    environment.add_filter("add_months", |text: &str, n: i64| {
-        shifted(text, n, dates::add_months)
+    environment.add_filter("add_months", |value: &Value, n: i64| {
+        shifted(value, n, dates::add_months)
     });
-    environment.add_filter("add_years", |text: &str, n: i64| {
-        shifted(text, n, dates::add_years)
+    environment.add_filter("add_years", |value: &Value, n: i64| {
+        shifted(value, n, dates::add_years)
     });
-    environment.add_filter("date", |text: &str, format: &str| {
-        dates::format_date(input_date(text)?, format).map_err(invalid)
+    environment.add_filter("date", |value: &Value, format: &str| {
+        dates::format_date(input_date(value)?, format).map_err(invalid)
     });
 }
 
-fn input_date(text: &str) -> Result<Date, Error> {
-    dates::parse_date(text).map_err(invalid)
+/// The date a filter works on. An undefined input (a misspelt name such as
+/// `tody`) is reported as undefined, not as "not a string", so the user is
+/// told what is actually wrong.
+fn input_date(value: &Value) -> Result<Date, Error> {
+    if value.is_undefined() {
+        return Err(Error::from(ErrorKind::UndefinedError));
+    }
+    match value.as_str() {
+        Some(text) => dates::parse_date(text).map_err(invalid),
+        None => Err(invalid(format!(
+            "expected a `YYYY-MM-DD` date, found `{value}`"
+        ))),
+    }
 }
 
 fn invalid(message: String) -> Error {
     Error::new(ErrorKind::InvalidOperation, message)
 }
 
-fn unary(text: &str, apply: fn(Date) -> Date) -> Result<String, Error> {
-    Ok(apply(input_date(text)?).to_string())
+fn unary(value: &Value, apply: fn(Date) -> Date) -> Result<String, Error> {
+    Ok(apply(input_date(value)?).to_string())
 }
 
 fn shifted(
-    text: &str,
+    value: &Value,
     n: i64,
     apply: fn(Date, i64) -> Result<Date, String>,
 ) -> Result<String, Error> {
-    apply(input_date(text)?, n)
+    apply(input_date(value)?, n)
         .map(|date| date.to_string())
         .map_err(invalid)
 }
@@ -295,6 +344,15 @@ mod tests {
             r.render(source).unwrap_err().message,
             "template ran too long and was stopped"
         );
+    }
+
+    #[test]
+    fn an_undefined_name_piped_into_a_filter_is_named() {
+        let mut renderer = renderer(&[], &[]);
+        let source = "{{ tody | start_of_month }}";
+        let err = renderer.render(source).unwrap_err();
+        assert_eq!(err.message, "template error: `tody` is undefined");
+        assert_eq!(err.range, Some(3..7));
     }
 
     #[test]
