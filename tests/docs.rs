@@ -2,6 +2,10 @@
 //! are shown, the CI examples only use commands and flags that exist, and the
 //! completions, man page and `--help` texts are complete.
 
+#[allow(
+    unused_imports,
+    reason = "the shared support module re-exports more than this target needs"
+)]
 mod support;
 
 use std::collections::BTreeSet;
