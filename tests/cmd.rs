@@ -72,6 +72,18 @@ fn workspace() -> tempfile::TempDir {
     dir
 }
 
+/// The scratch workspace after a successful `apply` against `emulator`.
+fn applied_workspace(emulator: &EmulatorThread) -> tempfile::TempDir {
+    let dir = workspace();
+    let (code, output) = run(
+        emulator,
+        dir.path(),
+        &["apply", "--auto-approve", "--now", "2026-11-26"],
+    );
+    assert_eq!(code, 0, "{output}");
+    dir
+}
+
 /// Runs `costform ARGS` in `dir` against `emulator`, with no terminal on
 /// stdin, and returns its exit code and its combined output.
 fn run(emulator: &EmulatorThread, dir: &Path, args: &[&str]) -> (i32, String) {
@@ -111,13 +123,7 @@ fn state_reports(state: &Value) -> &serde_json::Map<String, Value> {
 #[test]
 fn apply_records_the_issued_64_character_tokens() {
     let emulator = support::emulator(Config::demo());
-    let dir = workspace();
-    let (code, output) = run(
-        &emulator,
-        dir.path(),
-        &["apply", "--auto-approve", "--now", "2026-11-26"],
-    );
-    assert_eq!(code, 0, "{output}");
+    let dir = applied_workspace(&emulator);
     let state = read_state(dir.path());
     let reports = state_reports(&state);
     assert_eq!(reports.len(), 3, "{state:#}");
@@ -173,13 +179,7 @@ fn printed_total<'a>(output: &'a str, name: &str) -> &'a str {
 #[test]
 fn fetch_writes_the_served_rows_and_prints_their_totals() {
     let emulator = support::emulator(Config::demo());
-    let dir = workspace();
-    let (code, output) = run(
-        &emulator,
-        dir.path(),
-        &["apply", "--auto-approve", "--now", "2026-11-26"],
-    );
-    assert_eq!(code, 0, "{output}");
+    let dir = applied_workspace(&emulator);
     let (code, output) = run(
         &emulator,
         dir.path(),
@@ -223,13 +223,7 @@ fn fetch_format_csv_writes_csv_files() {
         processing_polls: 0,
         ..Config::demo()
     });
-    let dir = workspace();
-    let (code, output) = run(
-        &emulator,
-        dir.path(),
-        &["apply", "--auto-approve", "--now", "2026-11-26"],
-    );
-    assert_eq!(code, 0, "{output}");
+    let dir = applied_workspace(&emulator);
     let (code, output) = run(&emulator, dir.path(), &["fetch", "--format", "csv"]);
     assert_eq!(code, 0, "{output}");
     let state = read_state(dir.path());
@@ -257,13 +251,7 @@ fn an_expired_token_is_marked_and_requeried() {
         processing_polls: 0,
         ..Config::demo()
     });
-    let dir = workspace();
-    let (code, output) = run(
-        &emulator,
-        dir.path(),
-        &["apply", "--auto-approve", "--now", "2026-11-26"],
-    );
-    assert_eq!(code, 0, "{output}");
+    let dir = applied_workspace(&emulator);
     let fy2026 = read_state(dir.path())["reports"]["fy2026"]["token"]
         .as_str()
         .expect("a token")
