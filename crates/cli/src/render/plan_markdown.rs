@@ -101,7 +101,76 @@ fn cut_at_line(text: &str, room: usize) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use costform_model::ids::{OrgId, ReportName};
+    use costform_model::plan::{Action, Change, PLAN_FORMAT_VERSION, Reason, StateVersion};
+    use costform_model::request::{PlannedRequest, RequestBody};
+
     use super::*;
+
+    fn plan_with(creates: usize) -> Plan {
+        let org = OrgId::parse("5f0c8a1b2c3d4e5f6a7b8c9d").unwrap();
+        let changes = (0..creates)
+            .map(|index| {
+                let mut body = RequestBody::new();
+                body.insert("startDate".into(), "2026-10-01".into());
+                body.insert("endDate".into(), "2026-11-01".into());
+                Change {
+                    name: ReportName::parse(&format!("report-{index:05}")).unwrap(),
+                    action: Action::Create,
+                    reasons: vec![Reason::New],
+                    before: None,
+                    before_token: None,
+                    after: Some(PlannedRequest::new("cost_explorer", org.clone(), body)),
+                    diff: Vec::new(),
+                }
+            })
+            .collect();
+        Plan {
+            format_version: PLAN_FORMAT_VERSION,
+            costform_version: "0.1.0".into(),
+            now: "2026-11-26T00:00:00Z".parse().unwrap(),
+            definitions_dir: "reports".into(),
+            state: StateVersion {
+                lineage: None,
+                serial: 0,
+            },
+            unchanged: Vec::new(),
+            changes,
+        }
+    }
+
+    #[test]
+    fn a_small_plan_is_shown_whole_with_details() {
+        let text = render(&plan_with(3));
+        assert!(
+            text.starts_with(
+                "### costform plan\n\n**Plan: 3 to create, 0 to requery, 0 to forget.**"
+            )
+        );
+        assert!(text.contains("| `+` | `report-00002` | create | new report |  |"));
+        assert!(text.contains("<details><summary>Details (3 changes)</summary>"));
+        assert!(text.trim_end().ends_with("</details>"));
+    }
+
+    #[test]
+    fn a_plan_too_big_for_a_comment_is_cut_cleanly() {
+        // Details overflow first: the table still fits, the diff block is cut
+        // on a line break and closed.
+        let text = render(&plan_with(400));
+        assert!(text.len() <= MAX_CHARS, "{}", text.len());
+        assert!(
+            text.contains("| `+` | `report-00399` |"),
+            "the whole table fits"
+        );
+        assert!(text.contains("… cut to fit a comment; the CI log has the full plan."));
+        assert!(text.trim_end().ends_with("```\n\n</details>"));
+
+        // Then the table itself is cut, with a count of what was left out.
+        let text = render(&plan_with(5_000));
+        assert!(text.len() <= MAX_CHARS, "{}", text.len());
+        assert!(text.contains("more changes, cut to fit a comment"));
+        assert!(!text.contains("<details>"));
+    }
 
     #[test]
     fn cuts_fall_on_line_breaks() {
