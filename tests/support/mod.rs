@@ -4,6 +4,7 @@
 
 #![allow(dead_code, reason = "each test target uses a different part of the support module")]
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -66,11 +67,12 @@ pub fn write_many_reports(dir: &Path, count: usize, files: usize) {
         for index in file * per_file..((file + 1) * per_file).min(count) {
             let year = 2020 + (index / 12) % 6;
             let month = index % 12 + 1;
-            yaml.push_str(&format!(
+            let _ = write!(
+                yaml,
                 "  report-{index:05}:\n    org_id: 5f0c8a1b2c3d4e5f6a7b8c9d\n    start_date: \"{year}-{month:02}-01\"\n    end_date: \"{}-{:02}-01\"\n    group_by: services\n    services: [Clusters]\n",
                 if month == 12 { year + 1 } else { year },
                 if month == 12 { 1 } else { month + 1 },
-            ));
+            );
         }
         std::fs::write(dir.join(format!("reports-{file:03}.yaml")), yaml).expect("write a definitions file");
     }
