@@ -495,3 +495,105 @@ fn ctrl_c_during_apply_saves_the_tokens_received_and_exits_130() {
         "every token the emulator issued before the interrupt is in the state"
     );
 }
+
+/// A results file is never half-written: `fetch` killed at random moments
+/// leaves each `results/NAME.json` either absent or complete (the very rows
+/// the emulator served), and the state still parses.
+#[test]
+fn a_killed_fetch_never_leaves_a_half_written_result() {
+    use rand::{Rng, SeedableRng};
+
+    let emulator = support::emulator(Config {
+        processing_polls: 0,
+        ..Config::demo()
+    });
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    // Sixteen years by four services: ~770 rows, ~150 KB per result file.
+    let mut yaml = String::from("reports:\n");
+    for index in 0..24 {
+        yaml.push_str(&format!(
+            "  long-{index:02}:\n    org_id: 5f0c8a1b2c3d4e5f6a7b8c9d\n    start_date: \"2010-01-01\"\n    end_date: \"2026-01-01\"\n    group_by: services\n    services: [Clusters, Storage, Backup, Support]\n    include_partial_matches: {}\n",
+            index % 2 == 0
+        ));
+    }
+    std::fs::write(dir.path().join("long.yaml"), yaml).expect("write the definitions");
+    let (code, output) = run(&emulator, dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(code, 0, "{output}");
+
+    let seed = std::env::var("COSTFORM_SEED")
+        .ok()
+        .and_then(|seed| seed.parse().ok())
+        .unwrap_or_else(rand::random::<u64>);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    for trial in 0..6 {
+        let mut child = support::costform(&emulator)
+            .current_dir(dir.path())
+            .args(["fetch", "--parallelism", "8"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("costform starts");
+        std::thread::sleep(std::time::Duration::from_millis(rng.random_range(5..250)));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_results_complete(dir.path(), &format!("seed {seed}, trial {trial}"));
+        release_stale_lock(&emulator, dir.path());
+    }
+    let (code, output) = run(&emulator, dir.path(), &["fetch"]);
+    assert_eq!(code, 0, "seed {seed}: {output}");
+    assert_results_complete(dir.path(), &format!("seed {seed}, final fetch"));
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("results"))
+            .expect("results/")
+            .filter_map(Result::ok)
+            .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "json"))
+            .count(),
+        24,
+        "seed {seed}: one file per report"
+    );
+}
+
+/// A killed run leaves its lock, as Terraform's does: clear it the way a
+/// user would, with the id costform names.
+fn release_stale_lock(emulator: &EmulatorThread, dir: &Path) {
+    let Ok(text) = std::fs::read_to_string(dir.join("costform.state.json.lock")) else {
+        return;
+    };
+    let lock: Value = serde_json::from_str(&text).expect("the lock file is JSON");
+    let id = lock["id"].as_str().expect("a lock id");
+    let (code, output) = run(emulator, dir, &["force-unlock", id]);
+    assert_eq!(code, 0, "{output}");
+}
+
+/// Every result file present holds exactly what the emulator served for its
+/// report, and the state (if written) is valid JSON.
+fn assert_results_complete(dir: &Path, context: &str) {
+    let state = read_state(dir);
+    let Ok(entries) = std::fs::read_dir(dir.join("results")) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        let Some(name) = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .and_then(|name| name.strip_suffix(".json"))
+            .filter(|name| !name.starts_with('.'))
+        else {
+            continue;
+        };
+        let report = &state_reports(&state)[name];
+        let expected = costform_emulator::synthetic_usage(
+            report["org_id"].as_str().expect("an org id"),
+            &report["request"],
+        );
+        let text = std::fs::read_to_string(&path).expect("a readable result");
+        let written: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|error| panic!("{context}: {name}.json is not complete JSON: {error}"));
+        assert_eq!(
+            written["usageDetails"], expected["usageDetails"],
+            "{context}: {name}"
+        );
+    }
+}
