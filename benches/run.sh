@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# Reproducible benchmarks of the costform binary: one command runs them all.
+#
+#   bash benches/run.sh                 # everything, 5 runs each
+#   RUNS=3 bash benches/run.sh          # fewer runs
+#   ONLY=plan bash benches/run.sh       # one group: validate | plan | apply | fetch
+#   NO_BUILD=1 bash benches/run.sh      # reuse target/release/costform
+#
+# Prints a markdown table and writes it to benches/RESULTS.md with the date,
+# the machine and the git commit. Needs python3, curl and GNU time
+# (/usr/bin/time). Every server it starts is killed on exit; every loop is
+# bounded. Only 127.0.0.1 is contacted.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RUNS=${RUNS:-5}
+CURL_RUNS=${CURL_RUNS:-3}
+ONLY=${ONLY:-all}
+BIN=$ROOT/target/release/costform
+NOW=2026-11-26
+LATER=2026-12-26
+TOKEN=costform-demo-access-token
+ACCEPT=application/vnd.atlas.2023-01-01+json
+
+for tool in python3 curl /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "benches: \`$tool\` is required" >&2; exit 1; }
+done
+
+if [[ -z ${NO_BUILD:-} ]]; then
+  echo "building the release binary..." >&2
+  (cd "$ROOT" && cargo build --release --quiet -p costform-cli)
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/costform-bench.XXXXXX")
+EMULATOR_PIDS=()
+cleanup() {
+  local pid
+  for pid in "${EMULATOR_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ROWS=()      # markdown table rows
+NOTES=()     # lines printed under the table
+
+log() { echo "$*" >&2; }
+
+# median of the numbers on stdin
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# maximum of the numbers on stdin
+maximum() { sort -g | tail -n 1; }
+
+# measure NAME SETUP -- COMMAND...
+# Runs SETUP (a shell function, or `:`) then COMMAND, RUNS times. COMMAND's
+# stdout goes to $WORK/NAME.out, stderr to $WORK/NAME.err; a non-zero exit
+# aborts the benchmark. Sets MEDIAN_MS (wall, from the monotonic clock) and
+# PEAK_MB (the highest max RSS over the runs, from GNU time).
+measure() {
+  local name=$1 setup=$2 runs=${MEASURE_RUNS:-$RUNS}
+  shift 3
+  local walls=() rss=() run start end
+  for ((run = 1; run <= runs; run++)); do
+    "$setup"
+    start=$(date +%s%N)
+    if ! /usr/bin/time -f "%e %M" -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"; then
+      log "benches: \`$name\` failed (run $run):"
+      tail -n 20 "$WORK/$name.err" >&2
+      exit 1
+    fi
+    end=$(date +%s%N)
+    walls+=("$(((end - start) / 1000000))")
+    rss+=("$(awk '{ print $2 }' "$WORK/$name.time")")
+  done
+  MEDIAN_MS=$(printf '%s\n' "${walls[@]}" | median)
+  PEAK_MB=$(printf '%s\n' "${rss[@]}" | maximum | awk '{ printf "%.1f", $1 / 1024 }')
+  log "  $name: wall ms ${walls[*]} -> median $MEDIAN_MS; peak RSS $PEAK_MB MB"
+}
+
+# verdict MS MB TARGET_MS TARGET_MB
+verdict() {
+  awk -v ms="$1" -v mb="$2" -v tms="$3" -v tmb="$4" 'BEGIN { print (ms < tms && mb < tmb) ? "met" : "**missed**" }'
+}
+
+# row BENCHMARK INPUT MS MB TARGET RESULT
+row() {
+  local mb="$4 MB"
+  [[ $4 == "—" ]] && mb="—"
+  ROWS+=("| $1 | $2 | $3 ms | $mb | $5 | $6 |")
+}
+
+# start_emulator LATENCY -> sets EMULATOR_URL
+start_emulator() {
+  local latency=$1 out="$WORK/emulator-$1.out" attempt
+  local args=(emulator --listen 127.0.0.1:0 --processing-polls 0)
+  [[ $latency != 0 ]] && args+=(--latency "$latency")
+  "$BIN" "${args[@]}" >"$out" 2>&1 &
+  EMULATOR_PIDS+=($!)
+  EMULATOR_URL=
+  for ((attempt = 0; attempt < 100; attempt++)); do
+    EMULATOR_URL=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$out" | head -n 1 || true)
+    [[ -n $EMULATOR_URL ]] && return 0
+    sleep 0.05
+  done
+  log "benches: the emulator did not start:"
+  cat "$out" >&2
+  exit 1
+}
+
+# check_state STATE COUNT: every report has a 64-char token; prints the count
+check_state() {
+  python3 - "$1" "$2" <<'EOF'
+import json, sys
+reports = json.load(open(sys.argv[1]))["reports"]
+bad = [name for name, entry in reports.items() if len(entry.get("token") or "") != 64]
+if len(reports) != int(sys.argv[2]) or bad:
+    sys.exit(f"state {sys.argv[1]}: {len(reports)} reports, expected {sys.argv[2]}; bad tokens: {bad[:5]}")
+print(len(reports))
+EOF
+}
+
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD)
+DIRTY=
+[[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no) ]] && DIRTY=" (with uncommitted changes in the checkout)"
+CPU=$(grep -m 1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+log "costform $COMMIT$DIRTY on $(nproc) cores ($CPU); $RUNS runs each; work dir $WORK"
+
+# ---------------------------------------------------------------------------
+# 1. validate and render: 10,000 reports in 100 files
+# ---------------------------------------------------------------------------
+DEFS10K=$WORK/defs-10k
+python3 "$ROOT/benches/gen-definitions.py" --reports 10000 --files 100 --out "$DEFS10K"
+
+if [[ $ONLY == all || $ONLY == validate ]]; then
+  log "validate / render (10,000 reports, 100 files)"
+  measure validate : -- "$BIN" validate --dir "$DEFS10K" --now "$NOW"
+  row "\`validate\`" "10,000 reports / 100 files" "$MEDIAN_MS" "$PEAK_MB" "< 300 ms, < 100 MB" "$(verdict "$MEDIAN_MS" "$PEAK_MB" 300 100)"
+  measure render : -- "$BIN" render --dir "$DEFS10K" --now "$NOW"
+  rendered=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))))' "$WORK/render.out")
+  row "\`render\`" "10,000 reports / 100 files" "$MEDIAN_MS" "$PEAK_MB" "< 300 ms, < 100 MB" "$(verdict "$MEDIAN_MS" "$PEAK_MB" 300 100)"
+  NOTES+=("- \`render\` printed $rendered request bodies ($(wc -c <"$WORK/render.out") bytes of JSON).")
+fi
+
+# ---------------------------------------------------------------------------
+# 2. plan: 10,000 reports against a 10,000-entry state made by a real apply
+# ---------------------------------------------------------------------------
+if [[ $ONLY == all || $ONLY == plan ]]; then
+  log "plan (10,000 reports, 10,000-entry state)"
+  start_emulator 0
+  STATE10K=$WORK/state-10k/costform.state.json
+  mkdir -p "$(dirname "$STATE10K")"
+  export MONGODB_ATLAS_BASE_URL=$EMULATOR_URL MONGODB_ATLAS_ACCESS_TOKEN=$TOKEN
+  MEASURE_RUNS=1 measure apply-10k : -- "$BIN" apply --dir "$DEFS10K" --state "$STATE10K" --now "$NOW" --auto-approve --parallelism 32
+  unset MONGODB_ATLAS_BASE_URL MONGODB_ATLAS_ACCESS_TOKEN
+  tokens=$(check_state "$STATE10K" 10000)
+  row "\`apply\` (setup, 1 run)" "10,000 reports, no latency, \`--parallelism 32\`" "$MEDIAN_MS" "$PEAK_MB" "—" "$tokens tokens of 64 chars"
+  NOTES+=("- The 10,000-entry state was made by one \`apply --parallelism 32\` against the emulator without latency: $tokens POSTs answered, $tokens tokens recorded, $(wc -c <"$STATE10K") bytes of state.")
+
+  measure plan-nochange : -- "$BIN" plan --dir "$DEFS10K" --state "$STATE10K" --now "$NOW"
+  if ! grep -q '^No changes\.' "$WORK/plan-nochange.out"; then
+    log "benches: plan after apply is not \"No changes.\":"
+    tail -n 5 "$WORK/plan-nochange.out" >&2
+    exit 1
+  fi
+  row "\`plan\`, no changes" "10,000 reports, 10,000-entry state" "$MEDIAN_MS" "$PEAK_MB" "< 500 ms, < 150 MB" "$(verdict "$MEDIAN_MS" "$PEAK_MB" 500 150)"
+
+  measure plan-requery : -- "$BIN" plan --dir "$DEFS10K" --state "$STATE10K" --now "$LATER"
+  summary=$(grep '^Plan:' "$WORK/plan-requery.out" || true)
+  [[ -n $summary ]] || { log "benches: plan a month later has no \`Plan:\` line"; exit 1; }
+  row "\`plan\`, templated dates moved a month" "10,000 reports, 10,000-entry state" "$MEDIAN_MS" "$PEAK_MB" "< 500 ms, < 150 MB" "$(verdict "$MEDIAN_MS" "$PEAK_MB" 500 150)"
+  NOTES+=("- \`plan --now $LATER\` (a month after the apply): \`$summary\` ($(wc -c <"$WORK/plan-requery.out") bytes printed); the other reports of gen-definitions.py have literal dates.")
+fi
+
+# ---------------------------------------------------------------------------
+# 3. apply 1,000 reports at 20 ms latency vs 1,000 sequential curl POSTs
+# 4. fetch 1,000 ready tokens at 20 ms latency
+# ---------------------------------------------------------------------------
+DEFS1K=$WORK/defs-1k
+STATE1K=$WORK/state-1k/costform.state.json
+fresh_state() { rm -rf "$(dirname "$STATE1K")"; mkdir -p "$(dirname "$STATE1K")"; }
+
+if [[ $ONLY == all || $ONLY == apply || $ONLY == fetch ]]; then
+  python3 "$ROOT/benches/gen-definitions.py" --reports 1000 --files 10 --out "$DEFS1K"
+  start_emulator 20ms
+  export MONGODB_ATLAS_BASE_URL=$EMULATOR_URL MONGODB_ATLAS_ACCESS_TOKEN=$TOKEN
+  log "apply (1,000 reports, 20 ms latency, --parallelism 16)"
+  measure apply-1k fresh_state -- "$BIN" apply --dir "$DEFS1K" --state "$STATE1K" --now "$NOW" --auto-approve --parallelism 16
+  APPLY_MS=$MEDIAN_MS
+  tokens=$(check_state "$STATE1K" 1000)
+  row "\`apply --parallelism 16\`" "1,000 reports, 20 ms latency, fresh state" "$MEDIAN_MS" "$PEAK_MB" "≥ 10× the curl loop" "$tokens tokens of 64 chars"
+  cp "$STATE1K" "$WORK/state-1k.applied.json"
+fi
+
+if [[ $ONLY == all || $ONLY == apply ]]; then
+  log "curl loop (1,000 sequential POSTs, 20 ms latency)"
+  # One line per request: the URL and the exact body costform sends.
+  "$BIN" render --dir "$DEFS1K" --now "$NOW" >"$WORK/render-1k.json"
+  python3 - "$WORK/render-1k.json" "$EMULATOR_URL" >"$WORK/requests.txt" <<'EOF'
+import json, sys
+base = sys.argv[2]
+for report in json.load(open(sys.argv[1])).values():
+    url = base + "/api/atlas/v2/orgs/" + report["org_id"] + "/billing/costExplorer/usage"
+    print(url, json.dumps(report["request"], separators=(",", ":")))
+EOF
+  cat >"$WORK/curl-loop.sh" <<EOF
+while read -r url body; do
+  curl -s -o /dev/null -w '%{http_code}\n' -X POST \\
+    -H 'Authorization: Bearer $TOKEN' -H 'Accept: $ACCEPT' -H 'Content-Type: $ACCEPT' \\
+    --data "\$body" "\$url"
+done <"$WORK/requests.txt"
+EOF
+  MEASURE_RUNS=$CURL_RUNS measure curl-loop : -- bash "$WORK/curl-loop.sh"
+  CURL_MS=$MEDIAN_MS
+  codes=$(sort "$WORK/curl-loop.out" | uniq -c | awk '{ printf "%s%s× %s", sep, $1, $2; sep = ", " }')
+  accepted=$(grep -c '^202$' "$WORK/curl-loop.out" || true)
+  [[ $accepted == 1000 ]] || { log "benches: the curl loop got $codes"; exit 1; }
+  ratio=$(awk -v c="$CURL_MS" -v a="$APPLY_MS" 'BEGIN { printf "%.1f", c / a }')
+  row "1,000 sequential \`curl\` POSTs" "same emulator, headers and bodies ($CURL_RUNS runs)" "$CURL_MS" "—" "—" "$codes; costform ${ratio}× faster ($(awk -v r="$ratio" 'BEGIN { print (r >= 10) ? "met" : "**missed**" }'))"
+  NOTES+=("- apply vs curl: ${APPLY_MS} ms vs ${CURL_MS} ms = **${ratio}×** (target ≥ 10×). Each curl run sent 1,000 POSTs, each costform run 1,000 POSTs (one token per report in the state).")
+fi
+
+if [[ $ONLY == all || $ONLY == fetch ]]; then
+  log "fetch (1,000 ready tokens, 20 ms latency, --parallelism 16)"
+  restore_applied() {
+    cp "$WORK/state-1k.applied.json" "$STATE1K"
+    rm -rf "$WORK/results-1k"
+  }
+  measure fetch-1k restore_applied -- "$BIN" fetch --dir "$DEFS1K" --state "$STATE1K" --parallelism 16 --out-dir "$WORK/results-1k"
+  written=$(python3 - "$STATE1K" "$WORK/results-1k" <<'EOF'
+import json, os, sys
+reports = json.load(open(sys.argv[1]))["reports"].values()
+ready = [entry for entry in reports if entry.get("status") == "ready" and entry.get("result")]
+rows = sum(entry["result"].get("rows", 0) for entry in ready)
+print(f"{len(ready)} results ready, {len(os.listdir(sys.argv[2]))} files, {rows} rows")
+EOF
+)
+  row "\`fetch --parallelism 16\`" "1,000 ready tokens, 20 ms latency" "$MEDIAN_MS" "$PEAK_MB" "—" "$written"
+fi
+
+# ---------------------------------------------------------------------------
+# the table
+# ---------------------------------------------------------------------------
+{
+  echo "# costform benchmarks"
+  echo
+  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($CPU), costform \`$COMMIT\`$DIRTY,"
+  echo "with \`bash benches/run.sh\` (median of $RUNS runs; peak RSS is the highest of the runs;"
+  echo "definitions from \`benches/gen-definitions.py\`, \`--now $NOW\`)."
+  echo
+  echo "| benchmark | input | median wall | peak RSS | target | result |"
+  echo "| --- | --- | ---: | ---: | --- | --- |"
+  printf '%s\n' "${ROWS[@]}"
+  if ((${#NOTES[@]})); then
+    echo
+    printf '%s\n' "${NOTES[@]}"
+  fi
+} >"$WORK/RESULTS.md"
+cat "$WORK/RESULTS.md"
+if [[ $ONLY == all ]]; then
+  cp "$WORK/RESULTS.md" "$ROOT/benches/RESULTS.md"
+  log "wrote benches/RESULTS.md"
+fi
