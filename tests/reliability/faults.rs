@@ -44,50 +44,18 @@ fn fault_storm_ends_with_one_token_per_report_and_honours_retry_after() {
     let dir = workspace.path();
     write_reports_one_org_each(dir, REPORTS);
 
-    // The issue asks for exit 0 from one apply. With these switches 4 API
-    // requests in 7 fail (n divisible by 3, 4 or 7) and costform-http gives up
-    // after 6 attempts, so a report fails all six about 0.57^6 = 3.5% of the
-    // time: over 50 reports one apply ends with exit 1 in most runs (reported
-    // to the lead as a finding). What must hold regardless is asserted: a
-    // failed report fails with the retryable error it last saw, keeps no
-    // token, and the next apply (same storm) records it — at most 3 applies.
-    let mut exhausted = Vec::new();
-    let mut rounds = 0;
-    let mut run_starts = Vec::new();
-    loop {
-        rounds += 1;
-        run_starts.push(jiff::Timestamp::now());
-        let applied = common::output(support::costform(&emulator).arg("--dir").arg(dir).args([
-            "--now",
-            NOW,
-            "apply",
-            "--auto-approve",
-            "--parallelism",
-            "8",
-        ]));
-        if applied.status.code() == Some(0) {
-            break;
-        }
-        assert_eq!(applied.status.code(), Some(1), "{}", common::text(&applied));
-        let stderr = String::from_utf8_lossy(&applied.stderr);
-        for line in stderr.lines().filter(|line| line.starts_with("Failed:")) {
-            assert!(
-                line.contains("RATE_LIMITED_TOKEN_BUCKET")
-                    || line.contains("UNEXPECTED_ERROR")
-                    || line.contains("no errorCode"),
-                "only retryable faults fail a report in the storm: {line}"
-            );
-            exhausted.push(line.to_owned());
-        }
-        assert!(
-            rounds < 3,
-            "three applies in a row left reports unrecorded\n{}",
-            common::text(&applied)
-        );
-    }
-    eprintln!(
-        "fault storm: {rounds} apply run(s); reports that ran out of attempts: {exhausted:#?}"
-    );
+    // 4 API requests in 7 fail here. costform-http waits out 429s on their
+    // own budget and gives a report 10 failed attempts (5xx, dropped) before
+    // giving up, so one apply rides out the storm.
+    let applied = common::output(support::costform(&emulator).arg("--dir").arg(dir).args([
+        "--now",
+        NOW,
+        "apply",
+        "--auto-approve",
+        "--parallelism",
+        "8",
+    ]));
+    assert_eq!(applied.status.code(), Some(0), "{}", common::text(&applied));
 
     let state = common::read_json(&common::state_path(dir)).expect("a state");
     let tokens = common::state_tokens(&state);
@@ -129,12 +97,7 @@ fn fault_storm_ends_with_one_token_per_report_and_honours_retry_after() {
             continue;
         };
         retries += 1;
-        // A report that ran out of attempts on a 429 is sent again by the
-        // next apply at once: that is a new run, not a retry.
-        let same_run = !run_starts
-            .iter()
-            .any(|start| request.at < *start && *start <= next.at);
-        if request.status == Some(429) && same_run {
+        if request.status == Some(429) {
             rate_limited += 1;
             assert!(
                 next.at >= request.at + SignedDuration::from_secs(1) - skew,

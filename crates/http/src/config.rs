@@ -54,7 +54,9 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// How long one request may take, body included.
     pub request_timeout: Duration,
-    /// How many times a request is sent at most (first try included).
+    /// How many attempts of a request may fail (5xx, timeouts, dropped
+    /// connections) before it is given up, first try included. 429 answers
+    /// do not count: they have their own, larger budget.
     pub max_attempts: u32,
     /// The first retry's nominal delay; later ones double.
     pub base_backoff: Duration,
@@ -70,7 +72,7 @@ impl ClientConfig {
             credentials,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
-            max_attempts: 6,
+            max_attempts: 10,
             base_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
         })

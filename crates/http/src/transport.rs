@@ -80,8 +80,14 @@ impl Transport {
     }
 
     /// Runs `attempt` until it yields a response that is not 429 or 5xx, a
-    /// fatal error, or `max_attempts` is reached. The last retryable response
-    /// is returned as is, for the caller to turn into an error.
+    /// fatal error, or a retry budget is spent; the last retryable response
+    /// is then returned as is, for the caller to turn into an error.
+    ///
+    /// Two budgets: failures (5xx, timeouts, dropped connections) may be
+    /// retried until `max_attempts` attempts have failed; a 429 is Atlas
+    /// asking to wait, not a failure, so it spends its own budget of
+    /// [`MAX_RATE_LIMITED_RETRIES`] and never the failure budget. Under heavy
+    /// rate limiting a run gets slower, not broken.
     pub(crate) async fn with_retries<F, Fut>(
         &self,
         request: &Outgoing,
@@ -91,41 +97,79 @@ impl Transport {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<Exchange, Failure>>,
     {
-        let max = self.max_attempts.max(1);
-        let mut number = 1;
+        let mut budget = Budget::new(self.max_attempts);
+        let mut sent = 0;
         loop {
+            sent += 1;
             let (reason, asked) = match attempt().await {
-                Ok(exchange) if number < max && is_retryable_status(exchange.status) => (
-                    status_reason(request, &exchange),
-                    retry_after(&exchange.headers),
-                ),
+                Ok(exchange)
+                    if is_retryable_status(exchange.status)
+                        && budget.spend(exchange.status == StatusCode::TOO_MANY_REQUESTS) =>
+                {
+                    (
+                        status_reason(request, &exchange),
+                        retry_after(&exchange.headers),
+                    )
+                }
                 Ok(exchange) => return Ok(exchange),
                 Err(Failure::Fatal(error)) => return Err(error),
                 Err(Failure::Transport(source))
-                    if number < max && is_retryable_transport(&source) =>
+                    if is_retryable_transport(&source) && budget.spend(false) =>
                 {
                     (error_chain(&source), None)
                 }
                 Err(Failure::Transport(source)) => {
                     return Err(Error::Transport {
                         url: request.url.to_string(),
-                        attempts: number,
+                        attempts: sent,
                         source,
                     });
                 }
             };
-            let delay = self.backoff.delay(number, asked);
+            let delay = self.backoff.delay(sent, asked);
             tracing::info!(
                 method = %request.method,
                 url = %request.url,
-                attempt = format_args!("{}/{max}", number + 1),
+                attempt = sent + 1,
+                failures = format_args!("{}/{}", budget.failed, budget.max_failures),
                 reason,
                 delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                 "retrying atlas request"
             );
             self.retries.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(delay).await;
-            number += 1;
+        }
+    }
+}
+
+/// How many 429 answers one request may wait out before costform gives up.
+/// Each wait is at least the server's `Retry-After`.
+pub(crate) const MAX_RATE_LIMITED_RETRIES: u32 = 20;
+
+/// The retry budgets of one request.
+struct Budget {
+    failed: u32,
+    max_failures: u32,
+    rate_limited: u32,
+}
+
+impl Budget {
+    fn new(max_attempts: u32) -> Self {
+        Self {
+            failed: 0,
+            max_failures: max_attempts.max(1),
+            rate_limited: 0,
+        }
+    }
+
+    /// Records a retryable answer; `true` when another attempt is allowed.
+    fn spend(&mut self, rate_limited: bool) -> bool {
+        if rate_limited {
+            self.rate_limited += 1;
+            self.rate_limited <= MAX_RATE_LIMITED_RETRIES
+        } else {
+            self.failed += 1;
+            self.failed < self.max_failures
         }
     }
 }

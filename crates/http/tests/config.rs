@@ -44,7 +44,7 @@ fn defaults_are_the_documented_ones() {
     let config = from(&ALL[..1]).unwrap();
     assert_eq!(config.connect_timeout.as_secs(), 10);
     assert_eq!(config.request_timeout.as_secs(), 60);
-    assert_eq!(config.max_attempts, 6);
+    assert_eq!(config.max_attempts, 10);
     assert_eq!(config.max_backoff.as_secs(), 30);
 }
 

@@ -78,7 +78,9 @@ async fn a_retry_is_logged_with_method_url_attempt_and_reason_but_no_secret() {
         retry.contains(&format!("{}{USAGE_PATH}", server.uri())),
         "{retry}"
     );
-    assert!(retry.contains("attempt=2/3"), "{retry}");
+    assert!(retry.contains("attempt=2"), "{retry}");
+    // A 429 is a request to wait, not a failure: the failure budget is untouched.
+    assert!(retry.contains("failures=0/3"), "{retry}");
     assert!(retry.contains("429 RATE_LIMITED_TOKEN_BUCKET"), "{retry}");
     assert!(retry.contains("delay_ms="), "{retry}");
     for secret in [

@@ -141,3 +141,35 @@ async fn a_connection_dropped_before_the_answer_is_retried() {
     assert_eq!(client.retries(), 1);
     server.await.unwrap();
 }
+
+/// Rate limiting does not spend the failure budget: the test client allows
+/// three attempts, yet four 429s in a row are waited out and the fifth
+/// answer is used.
+#[tokio::test]
+async fn rate_limiting_has_its_own_budget() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "0")
+                .set_body_json(
+                    serde_json::json!({"error": 429, "errorCode": "RATE_LIMITED_TOKEN_BUCKET"}),
+                ),
+        )
+        .up_to_n_times(4)
+        .expect(4)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(202).set_body_json(created()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = bearer_client(&server.uri());
+
+    client
+        .create_cost_explorer_query(&org(), &body())
+        .await
+        .expect("429s do not exhaust the three attempts");
+    assert_eq!(client.retries(), 4);
+}
