@@ -2,7 +2,10 @@
 //! in-process emulator on loopback, and scratch workspaces seeded with the
 //! examples.
 
-#![allow(dead_code, reason = "each test target uses a different part of the support module")]
+#![allow(
+    dead_code,
+    reason = "each test target uses a different part of the support module"
+)]
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -42,7 +45,10 @@ pub fn costform(emulator: &EmulatorThread) -> Command {
     command
         .env("NO_COLOR", "1")
         .env("MONGODB_ATLAS_BASE_URL", emulator.base_url())
-        .env("MONGODB_ATLAS_ACCESS_TOKEN", costform_emulator::DEMO_ACCESS_TOKEN);
+        .env(
+            "MONGODB_ATLAS_ACCESS_TOKEN",
+            costform_emulator::DEMO_ACCESS_TOKEN,
+        );
     command
 }
 
@@ -51,8 +57,15 @@ pub fn workspace_with_examples() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a temporary directory");
     for entry in std::fs::read_dir(examples_dir()).expect("examples/ exists") {
         let path = entry.expect("a readable entry").path();
-        if path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml") {
-            std::fs::copy(&path, dir.path().join(path.file_name().expect("a file name"))).expect("copy an example");
+        if path
+            .extension()
+            .is_some_and(|ext| ext == "yaml" || ext == "yml")
+        {
+            std::fs::copy(
+                &path,
+                dir.path().join(path.file_name().expect("a file name")),
+            )
+            .expect("copy an example");
         }
     }
     dir
@@ -74,6 +87,7 @@ pub fn write_many_reports(dir: &Path, count: usize, files: usize) {
                 if month == 12 { 1 } else { month + 1 },
             );
         }
-        std::fs::write(dir.join(format!("reports-{file:03}.yaml")), yaml).expect("write a definitions file");
+        std::fs::write(dir.join(format!("reports-{file:03}.yaml")), yaml)
+            .expect("write a definitions file");
     }
 }
