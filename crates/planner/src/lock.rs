@@ -84,9 +84,7 @@ pub(crate) fn acquire(state_path: &Path, options: &LockOptions) -> Result<LockGu
     let deadline = options.timeout.map(|timeout| Instant::now() + timeout);
     let info = LockInfo {
         id: uuid::Uuid::new_v4().to_string(),
-        user: std::env::var("USER")
-            .or_else(|_| std::env::var("USERNAME"))
-            .unwrap_or_default(),
+        user: user_name(),
         host: host_name(),
         pid: std::process::id(),
         created: Timestamp::now(),
@@ -141,6 +139,23 @@ fn process_alive(info: &LockInfo) -> Option<bool> {
         return None;
     }
     Some(proc.join(info.pid.to_string()).exists())
+}
+
+/// Who runs costform, for lock messages: `$USER`, `$USERNAME` or `$LOGNAME`,
+/// else the numeric uid (CI containers often set none of them), so a lock
+/// never names an empty holder.
+fn user_name() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
+        .or_else(|| {
+            let status = fs::read_to_string("/proc/self/status").ok()?;
+            let uid = status.lines().find_map(|line| line.strip_prefix("Uid:"))?;
+            uid.split_whitespace()
+                .next()
+                .map(|uid| format!("uid {uid}"))
+        })
+        .unwrap_or_else(|| "unknown user".to_owned())
 }
 
 /// The host name without extra dependencies: `/etc/hostname`, else `$HOSTNAME`.
