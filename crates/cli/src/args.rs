@@ -32,17 +32,18 @@ pub struct Cli {
 /// Options that apply to every command.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Directory holding the report definition files (*.yaml, *.yml).
-    #[arg(long, global = true, env = "COSTFORM_DIR", value_name = "DIR")]
+    /// Directory holding the report definition files (*.yaml, *.yml) [env:
+    /// COSTFORM_DIR] [default: .]
+    #[arg(long, global = true, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
-    /// State file [default: DIR/costform.state.json].
-    #[arg(long, global = true, env = "COSTFORM_STATE", value_name = "PATH")]
+    /// State file [env: COSTFORM_STATE] [default: DIR/costform.state.json]
+    #[arg(long, global = true, value_name = "PATH")]
     pub state: Option<PathBuf>,
 
     /// Pin "now": YYYY-MM-DD (midnight UTC) or an RFC 3339 time. Templates and
-    /// periods are rendered as of this instant.
-    #[arg(long, global = true, env = "COSTFORM_NOW", value_name = "WHEN")]
+    /// periods are rendered as of this instant [env: COSTFORM_NOW]
+    #[arg(long, global = true, value_name = "WHEN")]
     pub now: Option<String>,
 
     /// Set a variable declared under `variables:`; repeatable; wins over --var-file.

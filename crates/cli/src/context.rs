@@ -32,8 +32,22 @@ pub struct Context {
 }
 
 impl Context {
-    /// Resolves the flags against the environment.
-    pub fn new(global: GlobalArgs, env: BTreeMap<String, String>, ui: Ui) -> miette::Result<Self> {
+    /// Resolves the flags against the environment. A flag wins over its
+    /// `COSTFORM_*` variable; an empty variable counts as unset, as CI
+    /// systems often define variables they leave empty.
+    pub fn new(
+        mut global: GlobalArgs,
+        env: BTreeMap<String, String>,
+        ui: Ui,
+    ) -> miette::Result<Self> {
+        let from_env = |name: &str| env.get(name).filter(|value| !value.is_empty()).cloned();
+        global.dir = global
+            .dir
+            .or_else(|| from_env("COSTFORM_DIR").map(PathBuf::from));
+        global.state = global
+            .state
+            .or_else(|| from_env("COSTFORM_STATE").map(PathBuf::from));
+        global.now = global.now.or_else(|| from_env("COSTFORM_NOW"));
         let now = match &global.now {
             Some(text) => costform_model::parse_now(text).map_err(|reason| {
                 miette!(
