@@ -597,3 +597,108 @@ fn assert_results_complete(dir: &Path, context: &str) {
         );
     }
 }
+
+/// `--target` limits a plan to the named reports, `--replace` re-queries an
+/// unchanged one, and naming a report that does not exist is an error that
+/// says which.
+#[test]
+fn target_and_replace_select_and_force_reports() {
+    let emulator = support::emulator(Config::demo());
+    let dir = workspace();
+    let (code, output) = run(
+        &emulator,
+        dir.path(),
+        &["plan", "--now", "2026-11-26", "--target", "fy2026"],
+    );
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains("+ report.fy2026 (new report)"), "{output}");
+    assert!(!output.contains("report.by-service"), "{output}");
+    assert!(
+        output.contains("Plan: 1 to create, 0 to requery, 0 to forget."),
+        "{output}"
+    );
+
+    let (code, output) = run(
+        &emulator,
+        dir.path(),
+        &["plan", "--now", "2026-11-26", "--target", "nope"],
+    );
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("`nope`"), "{output}");
+
+    let (code, output) = run(
+        &emulator,
+        dir.path(),
+        &["apply", "--auto-approve", "--now", "2026-11-26"],
+    );
+    assert_eq!(code, 0, "{output}");
+    let (code, output) = run(
+        &emulator,
+        dir.path(),
+        &[
+            "plan",
+            "--now",
+            "2026-11-26",
+            "--replace",
+            "fy2026",
+            "--detailed-exitcode",
+        ],
+    );
+    assert_eq!(code, 2, "{output}");
+    assert!(
+        output.contains("-/+ report.fy2026 (replace requested)"),
+        "{output}"
+    );
+    assert!(
+        output.contains("Plan: 0 to create, 1 to requery, 0 to forget."),
+        "{output}"
+    );
+}
+
+/// `plan --refresh` asks Atlas about the stored tokens: an expired one is
+/// planned for requery, and the state file is left untouched (plan never
+/// writes; the next apply records the new token).
+#[test]
+fn plan_refresh_finds_expired_tokens_without_writing_the_state() {
+    let emulator = support::emulator(Config {
+        processing_polls: 0,
+        ..Config::demo()
+    });
+    let dir = applied_workspace(&emulator);
+    let before = std::fs::read(dir.path().join("costform.state.json")).expect("a state");
+    let token = read_state(dir.path())["reports"]["by-project"]["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    assert!(emulator.expire_token(&token));
+
+    let (code, output) = run(&emulator, dir.path(), &["plan", "--now", "2026-11-26"]);
+    assert_eq!(code, 0, "offline, the plan cannot know: {output}");
+    assert!(output.contains("No changes."), "{output}");
+
+    let (code, output) = run(
+        &emulator,
+        dir.path(),
+        &[
+            "plan",
+            "--now",
+            "2026-11-26",
+            "--refresh",
+            "--detailed-exitcode",
+        ],
+    );
+    assert_eq!(code, 2, "{output}");
+    assert!(
+        output.contains("-/+ report.by-project (token expired)"),
+        "{output}"
+    );
+    assert!(
+        output.contains("Plan: 0 to create, 1 to requery, 0 to forget."),
+        "{output}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("costform.state.json")).expect("a state"),
+        before,
+        "plan --refresh never writes the state"
+    );
+}
