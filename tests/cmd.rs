@@ -14,6 +14,7 @@
 )]
 mod support;
 
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -511,10 +512,11 @@ fn a_killed_fetch_never_leaves_a_half_written_result() {
     // Sixteen years by four services: ~770 rows, ~150 KB per result file.
     let mut yaml = String::from("reports:\n");
     for index in 0..24 {
-        yaml.push_str(&format!(
+        let _ = write!(
+            yaml,
             "  long-{index:02}:\n    org_id: 5f0c8a1b2c3d4e5f6a7b8c9d\n    start_date: \"2010-01-01\"\n    end_date: \"2026-01-01\"\n    group_by: services\n    services: [Clusters, Storage, Backup, Support]\n    include_partial_matches: {}\n",
             index % 2 == 0
-        ));
+        );
     }
     std::fs::write(dir.path().join("long.yaml"), yaml).expect("write the definitions");
     let (code, output) = run(&emulator, dir.path(), &["apply", "--auto-approve"]);
