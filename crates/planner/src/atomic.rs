@@ -17,6 +17,18 @@ pub(crate) fn write_atomically(
     bytes: &[u8],
     before_rename: impl FnOnce() -> Result<(), Error>,
 ) -> Result<(), Error> {
+    replace(target, bytes, before_rename)?;
+    sync_dir(parent_dir(target))
+}
+
+/// [`write_atomically`] without the final directory sync, for callers that
+/// write many files into one directory and sync it once ([`sync_dir`]):
+/// fetch, where a sync per result file serialized the whole run on the disk.
+pub(crate) fn replace(
+    target: &Path,
+    bytes: &[u8],
+    before_rename: impl FnOnce() -> Result<(), Error>,
+) -> Result<(), Error> {
     let dir = parent_dir(target);
     let prefix = format!(
         ".{}.",
@@ -35,8 +47,8 @@ pub(crate) fn write_atomically(
         .map_err(Error::io("write", temp.path().to_owned()))?;
     before_rename()?;
     temp.persist(target)
-        .map_err(|error| Error::io("replace", target)(error.error))?;
-    sync_dir(dir)
+        .map(drop)
+        .map_err(|error| Error::io("replace", target)(error.error))
 }
 
 /// The directory holding `path` (`.` for a bare file name).
@@ -49,7 +61,7 @@ pub(crate) fn parent_dir(path: &Path) -> &Path {
 
 /// Syncs a directory so a rename in it is durable. Directories cannot be
 /// opened as files on Windows, where the rename itself is what we get.
-fn sync_dir(dir: &Path) -> Result<(), Error> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
     if cfg!(unix) {
         File::open(dir)
             .and_then(|handle| handle.sync_all())

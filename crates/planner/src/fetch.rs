@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use sha2::{Digest as _, Sha256};
 use tokio::time::Instant;
 
-use crate::atomic::{parent_dir, write_file_atomically};
+use crate::atomic::{parent_dir, replace, sync_dir};
 use crate::cancel::Cancel;
 use crate::error::Error;
 use crate::remote::{ReadOutcome, RemoteError, ResultReader};
@@ -134,23 +134,35 @@ pub async fn fetch<R: ResultReader>(
 ) -> Result<FetchReport, Error> {
     let selected = select(state.state(), &options.names)?;
     let deadline = options.timeout.map(|timeout| Instant::now() + timeout);
+    // Each result file is written (and synced) inside its own future, off
+    // the async workers, so disk syncs overlap with the other requests; only
+    // the journal record, which must follow the file, runs in this loop.
     let mut looks = futures::stream::iter(selected)
         .map(|(name, entry)| async move {
-            let answer = look(&name, &entry, reader, options, deadline, observer).await;
-            (name, entry, answer)
+            let looked = match look(&name, &entry, reader, options, deadline, observer).await {
+                None => Looked::NotStarted,
+                Some(Ok(ReadOutcome::Processing)) => Looked::Processing,
+                Some(Ok(ReadOutcome::Ready(body))) => {
+                    Looked::Ready(write_result(&name, &body, options).await)
+                }
+                Some(Err(error)) => Looked::Failed(error),
+            };
+            (name, entry, looked)
         })
         .buffer_unordered(options.parallelism.max(1));
 
     let mut report = FetchReport::default();
-    while let Some((name, entry, answer)) = looks.next().await {
-        let outcome = match answer {
-            None => FetchOutcome::NotStarted,
-            Some(Ok(ReadOutcome::Processing)) => FetchOutcome::Processing,
-            Some(Ok(ReadOutcome::Ready(body))) => {
-                let (rows, path) = save(state, &name, entry, &body, options)?;
+    while let Some((name, entry, looked)) = looks.next().await {
+        let outcome = match looked {
+            Looked::NotStarted => FetchOutcome::NotStarted,
+            Looked::Processing => FetchOutcome::Processing,
+            Looked::Ready(written) => {
+                let written = written?;
+                let (rows, path) = (written.rows, written.path.clone());
+                record_result(state, &name, entry, written, options.format)?;
                 FetchOutcome::Ready { rows, path }
             }
-            Some(Err(error)) if error.is_not_found() => {
+            Looked::Failed(error) if error.is_not_found() => {
                 state.record(
                     &name,
                     StateEntry {
@@ -160,7 +172,7 @@ pub async fn fetch<R: ResultReader>(
                 )?;
                 FetchOutcome::Expired
             }
-            Some(Err(error)) => FetchOutcome::Failed(error),
+            Looked::Failed(error) => FetchOutcome::Failed(error),
         };
         observer.finished(&name, &outcome);
         report.reports.push(ReportFetch { name, outcome });
@@ -169,6 +181,17 @@ pub async fn fetch<R: ResultReader>(
 
     report.reports.sort_by(|a, b| a.name.cmp(&b.name));
     report.cancelled = options.cancel.is_cancelled();
+    // One directory sync makes every result's rename durable before the
+    // state is committed. (A power cut before it can leave a journaled
+    // `ready` whose file is the previous one; the token is kept, so the next
+    // fetch writes it again.)
+    if report
+        .reports
+        .iter()
+        .any(|fetched| matches!(fetched.outcome, FetchOutcome::Ready { .. }))
+    {
+        sync_dir(&options.out_dir)?;
+    }
     state.commit()?;
     Ok(report)
 }
@@ -242,39 +265,72 @@ fn jittered(delay: Duration) -> Duration {
     delay.mul_f64(rand::random_range(0.5..=1.0))
 }
 
-/// Writes a ready result and records it; returns its rows and path.
-fn save(
-    state: &mut LockedState,
+/// What one report's future found, before the state is touched.
+enum Looked {
+    NotStarted,
+    Processing,
+    Ready(Result<Written, Error>),
+    Failed(RemoteError),
+}
+
+/// A result file written and synced, not yet recorded in the state.
+struct Written {
+    path: PathBuf,
+    rows: u64,
+    sha256: String,
+}
+
+/// Writes a ready result atomically on a blocking thread.
+async fn write_result(
     name: &ReportName,
-    entry: StateEntry,
     body: &[u8],
     options: &FetchOptions,
-) -> Result<(u64, PathBuf), Error> {
+) -> Result<Written, Error> {
     let bytes = match options.format {
         ResultFormat::Json => pretty_json(body),
         ResultFormat::Csv => body.to_vec(),
     };
-    // An explicit mode, not the umask alone: under `umask 000` the results
-    // directory would be created world-writable, and anyone could then swap
-    // result files between fetches.
-    let mut directory = fs::DirBuilder::new();
-    directory.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut directory, 0o755);
-    directory
-        .create(&options.out_dir)
-        .map_err(Error::io("create", &options.out_dir))?;
-    let path = options
-        .out_dir
-        .join(format!("{name}.{}", options.format.extension()));
-    write_file_atomically(&path, &bytes)?;
     let rows = summarize(&bytes, options.format, None).rows;
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let directory = options.out_dir.clone();
+    let path = directory.join(format!("{name}.{}", options.format.extension()));
+    let target = path.clone();
+    tokio::task::spawn_blocking(move || {
+        create_results_dir(&directory)?;
+        replace(&target, &bytes, || Ok(()))
+    })
+    .await
+    .map_err(|join| Error::io("write", &path)(std::io::Error::other(join)))??;
+    Ok(Written { path, rows, sha256 })
+}
+
+/// Creates the results directory with an explicit mode, not the umask alone:
+/// under `umask 000` it would be created world-writable, and anyone could
+/// then swap result files between fetches.
+fn create_results_dir(directory: &Path) -> Result<(), Error> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o755);
+    builder
+        .create(directory)
+        .map_err(Error::io("create", directory))
+}
+
+/// Records a written result in the journal, with status `ready`.
+fn record_result(
+    state: &mut LockedState,
+    name: &ReportName,
+    entry: StateEntry,
+    written: Written,
+    format: ResultFormat,
+) -> Result<(), Error> {
     let result = ResultRecord {
         fetched_at: Timestamp::now(),
-        path: recorded_path(&path, state.path()),
-        format: options.format,
-        rows,
-        sha256: hex::encode(Sha256::digest(&bytes)),
+        path: recorded_path(&written.path, state.path()),
+        format,
+        rows: written.rows,
+        sha256: written.sha256,
         covers_open_month: entry.request.covers_open_month,
     };
     state.record(
@@ -284,8 +340,7 @@ fn save(
             result: Some(result),
             ..entry
         },
-    )?;
-    Ok((rows, path))
+    )
 }
 
 /// The result pretty-printed, keys in Atlas's order; bytes that are not JSON
