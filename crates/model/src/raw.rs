@@ -1,7 +1,7 @@
 //! The definition file as written: types close to the YAML, with the
 //! source location of every value a diagnostic may need to point at.
 //!
-//! Nothing here is validated beyond its YAML shape; [`crate::shape`] builds
+//! Nothing here is validated beyond its YAML shape; `crate::shape` builds
 //! these from the parsed YAML (reporting unknown keys and wrong shapes),
 //! `load` renders the templates and the report kind turns a [`RawReport`]
 //! into a request. The derived JSON Schemas reject unknown keys.

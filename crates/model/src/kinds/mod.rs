@@ -1,6 +1,6 @@
 //! Report kinds: the plugins that turn a rendered report into a request.
 //!
-//! Each kind lives in its own module and is listed once in [`KINDS`]; the
+//! Each kind lives in its own module and is listed once in `KINDS`; the
 //! loader and the planner only see the [`PlannedRequest`] a kind builds, so
 //! adding a kind (say, invoice CSVs) touches nothing else.
 
