@@ -10,11 +10,16 @@ use costform_model::request::RequestBody;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn validator() -> jsonschema::Validator {
+/// The vendored OpenAPI excerpt, as JSON.
+fn spec() -> serde_json::Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/atlas-openapi/cost-explorer.yaml");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let spec: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+    serde_saphyr::from_str(&text).unwrap()
+}
+
+fn validator() -> jsonschema::Validator {
+    let spec = spec();
     let schema = &spec["components"]["schemas"]["CostExplorerFilterRequestBody"];
     assert!(
         schema.is_object(),
@@ -128,4 +133,27 @@ fn every_example_body_validates_against_the_spec() {
         }
     }
     assert!(checked >= 10, "only {checked} example bodies were checked");
+}
+
+/// The model and the emulator each keep their own copy of the spec's
+/// `services` enum (the emulator depends on nothing of ours, so the two keep
+/// each other honest); both must equal the spec's list.
+#[test]
+fn both_service_lists_are_the_specs_enum() {
+    let spec = spec();
+    let enumerated: Vec<&str> = spec["components"]["schemas"]["CostExplorerFilterRequestBody"]
+        ["properties"]["services"]["items"]["enum"]
+        .as_array()
+        .expect("the spec enumerates services")
+        .iter()
+        .map(|name| name.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        costform_model::kinds::cost_explorer::SERVICES,
+        enumerated.as_slice()
+    );
+    assert_eq!(
+        costform_emulator::SERVICES.as_slice(),
+        enumerated.as_slice()
+    );
 }
