@@ -704,3 +704,59 @@ fn plan_refresh_finds_expired_tokens_without_writing_the_state() {
         "plan --refresh never writes the state"
     );
 }
+
+/// On a terminal, apply shows the plan and asks; only `yes` sends anything,
+/// and a refusal leaves neither a state nor a lock behind. (`script` gives
+/// the child a pseudo-terminal.)
+#[test]
+fn apply_on_a_terminal_asks_and_only_yes_approves() {
+    let emulator = support::emulator(Config::demo());
+    for (answer, expected_code, expected_text) in [
+        ("no", 1, "Apply cancelled: nothing was sent."),
+        (
+            "yes",
+            0,
+            "Apply complete! 3 applied, 0 failed, 0 forgotten.",
+        ),
+    ] {
+        let dir = workspace();
+        let command_line = format!(
+            "{} apply --now 2026-11-26",
+            support::costform_bin().display()
+        );
+        let mut child = support::pointed_at(Command::new("script"), &emulator)
+            .current_dir(dir.path())
+            .args(["-q", "-e", "-c", &command_line, "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("script (util-linux) runs");
+        {
+            use std::io::Write as _;
+            let stdin = child.stdin.as_mut().expect("a stdin pipe");
+            writeln!(stdin, "{answer}").expect("type the answer");
+        }
+        let output = child.wait_with_output().expect("script exits");
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            text.contains("Only 'yes' will be accepted to approve."),
+            "{text}"
+        );
+        assert!(text.contains(expected_text), "{answer}: {text}");
+        assert_eq!(
+            output.status.code(),
+            Some(expected_code),
+            "{answer}: {text}"
+        );
+        assert!(
+            !dir.path().join("costform.state.json.lock").exists(),
+            "{answer}: the lock is released"
+        );
+        assert_eq!(
+            dir.path().join("costform.state.json").exists(),
+            answer == "yes",
+            "{answer}: a state only after approval"
+        );
+    }
+}

@@ -36,7 +36,12 @@ pub fn emulator(config: Config) -> EmulatorThread {
 /// A `costform` command pointed at `emulator` with the demo bearer token and
 /// nothing from the developer's own Atlas environment.
 pub fn costform(emulator: &EmulatorThread) -> Command {
-    let mut command = Command::new(costform_bin());
+    pointed_at(Command::new(costform_bin()), emulator)
+}
+
+/// `command` (costform itself, or a wrapper that runs it) with the
+/// environment of [`costform`].
+pub fn pointed_at(mut command: Command, emulator: &EmulatorThread) -> Command {
     for (name, _) in std::env::vars() {
         if name.starts_with("MONGODB_ATLAS_") || name.starts_with("COSTFORM_") {
             command.env_remove(name);

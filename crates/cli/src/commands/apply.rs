@@ -49,7 +49,7 @@ pub async fn run(context: &Context, args: &ApplyArgs) -> miette::Result<Exit> {
                 "refusing to apply without confirmation: there is no terminal to ask on; nothing was sent"
             ));
         }
-        if !confirm()? {
+        if !confirm().await {
             anstream::eprintln!("\nApply cancelled: nothing was sent.");
             return Ok(Exit::Error);
         }
@@ -57,18 +57,29 @@ pub async fn run(context: &Context, args: &ApplyArgs) -> miette::Result<Exit> {
     execute(context, &plan, &mut locked, args).await
 }
 
-/// Asks Terraform's question on the terminal; only `yes` approves.
-fn confirm() -> miette::Result<bool> {
+/// Asks Terraform's question on the terminal; only `yes` approves. Ctrl-C
+/// at the prompt is a "no": the command returns normally, so the state lock
+/// taken for the plan is released instead of being left behind.
+async fn confirm() -> bool {
     anstream::eprint!(
         "\nDo you want to perform these actions?\n  costform will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
     );
     let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|error| miette::miette!("failed to read the answer: {error}"))?;
-    Ok(answer.trim() == "yes")
+    let (answer_tx, answer_rx) = tokio::sync::oneshot::channel();
+    // A plain thread, not the runtime's blocking pool: a read still waiting
+    // on stdin must not keep the process from exiting after a Ctrl-C.
+    std::thread::spawn(move || {
+        let mut answer = String::new();
+        let read = std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map(|_| answer);
+        let _ = answer_tx.send(read);
+    });
+    tokio::select! {
+        answer = answer_rx => matches!(answer, Ok(Ok(text)) if text.trim() == "yes"),
+        _ = tokio::signal::ctrl_c() => false,
+    }
 }
 
 async fn execute(
