@@ -1,10 +1,14 @@
-//! Progress for apply and fetch: a bar on a terminal, one plain line per
+//! Progress for apply and fetch: bars on a terminal, one plain line per
 //! report in CI logs (where a bar would be noise).
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 use costform_model::ids::{ReportName, Token};
 use costform_model::plan::Action;
 use costform_planner::{ApplyObserver, FetchObserver, FetchOutcome, ReadOutcome, RemoteError};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::render::plan_text::abbreviate;
 use crate::ui::Ui;
@@ -95,38 +99,95 @@ impl ApplyObserver for ApplyProgress {
     }
 }
 
-/// Fetch progress: a line when a report is ready, expired or failed, and a
-/// line per poll with `-v`.
+/// Fetch progress. On a terminal, a spinner per report (for up to
+/// [`SPINNER_LIMIT`] reports) showing its polls above an overall bar; in CI,
+/// a line when a report is ready, expired or failed, and with `-v` a line per
+/// poll.
 pub struct FetchProgress {
     reporter: Reporter,
     verbose: bool,
+    spinners: Option<Spinners>,
+}
+
+/// More reports than this share the overall bar only: a screen of spinners
+/// would scroll away.
+const SPINNER_LIMIT: usize = 20;
+
+/// One spinner per report, created at its first poll.
+struct Spinners {
+    multi: MultiProgress,
+    overall: ProgressBar,
+    bars: Mutex<BTreeMap<ReportName, ProgressBar>>,
+}
+
+impl Spinners {
+    fn get(&self, name: &ReportName) -> ProgressBar {
+        let mut bars = self.bars.lock().unwrap_or_else(PoisonError::into_inner);
+        bars.entry(name.clone())
+            .or_insert_with(|| {
+                let bar = self
+                    .multi
+                    .insert_before(&self.overall, ProgressBar::new_spinner());
+                if let Ok(style) =
+                    ProgressStyle::with_template("{spinner} report.{prefix}: {wide_msg}")
+                {
+                    bar.set_style(style);
+                }
+                bar.set_prefix(name.to_string());
+                bar.enable_steady_tick(Duration::from_millis(120));
+                bar
+            })
+            .clone()
+    }
 }
 
 impl FetchProgress {
     /// A reporter for `total` reports.
     pub fn new(ui: Ui, total: usize, verbose: bool) -> Self {
+        let reporter = Reporter::new(ui, total, "Fetching");
+        let spinners = reporter
+            .bar
+            .as_ref()
+            .filter(|_| total <= SPINNER_LIMIT)
+            .map(|overall| {
+                let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+                Spinners {
+                    overall: multi.add(overall.clone()),
+                    multi,
+                    bars: Mutex::new(BTreeMap::new()),
+                }
+            });
         Self {
-            reporter: Reporter::new(ui, total, "Fetching"),
+            reporter,
             verbose,
+            spinners,
         }
     }
 
-    /// Clears the bar before the summary is printed.
+    /// Clears the bars before the summary is printed.
     pub fn finish(&self) {
         self.reporter.finish();
+        if let Some(spinners) = &self.spinners {
+            let _ = spinners.multi.clear();
+        }
     }
 }
 
 impl FetchObserver for FetchProgress {
     fn polled(&self, name: &ReportName, attempt: u32, outcome: Result<&ReadOutcome, &RemoteError>) {
-        if self.verbose {
-            let answer = match outcome {
-                Ok(ReadOutcome::Processing) => "processing".to_owned(),
-                Ok(ReadOutcome::Ready(body)) => format!("ready ({} bytes)", body.len()),
-                Err(error) => error.message.clone(),
-            };
-            self.reporter
-                .line(&format!("report.{name}: poll {attempt}: {answer}"));
+        let answer = match outcome {
+            Ok(ReadOutcome::Processing) => "processing".to_owned(),
+            Ok(ReadOutcome::Ready(body)) => format!("ready ({} bytes)", body.len()),
+            Err(error) => error.message.clone(),
+        };
+        match &self.spinners {
+            Some(spinners) => spinners
+                .get(name)
+                .set_message(format!("poll {attempt}: {answer}")),
+            None if self.verbose => self
+                .reporter
+                .line(&format!("report.{name}: poll {attempt}: {answer}")),
+            None => {}
         }
     }
 
@@ -138,7 +199,10 @@ impl FetchObserver for FetchProgress {
             FetchOutcome::Processing | FetchOutcome::NotStarted => ui.warn(label),
             FetchOutcome::Expired | FetchOutcome::Failed(_) => ui.error(label),
         };
-        self.reporter.line(&format!("report.{name}: {styled}"));
+        match &self.spinners {
+            Some(spinners) => spinners.get(name).finish_with_message(styled),
+            None => self.reporter.line(&format!("report.{name}: {styled}")),
+        }
         self.reporter.advance(name.as_str());
     }
 }
