@@ -429,6 +429,17 @@ fn the_emulator_answers_the_atlas_curl_samples() {
 /// saves every token received and exits 130 — as Terraform does on SIGINT.
 #[test]
 fn ctrl_c_during_apply_saves_the_tokens_received_and_exits_130() {
+    interrupt_apply_with("-INT");
+}
+
+/// SIGTERM, which CI runners send when a job is cancelled, is handled like
+/// Ctrl-C: the tokens received are saved and the lock is released.
+#[test]
+fn sigterm_during_apply_saves_the_tokens_received_and_exits_130() {
+    interrupt_apply_with("-TERM");
+}
+
+fn interrupt_apply_with(signal: &str) {
     let emulator = support::emulator(Config::demo());
     emulator.set_faults(support::Faults {
         latency: std::time::Duration::from_millis(150),
@@ -454,7 +465,7 @@ fn ctrl_c_during_apply_saves_the_tokens_received_and_exits_130() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(status.success());
@@ -470,6 +481,10 @@ fn ctrl_c_during_apply_saves_the_tokens_received_and_exits_130() {
         "exit code; output:\n{text}"
     );
     assert!(text.contains("Interrupted!"), "{text}");
+    assert!(
+        !dir.path().join("costform.state.json.lock").exists(),
+        "the lock is released"
+    );
 
     let state = read_state(dir.path());
     let recorded = state_reports(&state);

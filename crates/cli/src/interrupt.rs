@@ -1,24 +1,44 @@
-//! Ctrl-C: stop dispatching, let in-flight requests finish, save the state.
+//! Ctrl-C (and SIGTERM, which CI runners send on cancel): stop dispatching,
+//! let in-flight requests finish, save the state.
 
 use costform_planner::Cancel;
 
-/// A cancellation signal that the first Ctrl-C raises. A second Ctrl-C exits
-/// at once: every token received is already in the journal, which the next
-/// run folds into the state.
+/// A cancellation signal that the first Ctrl-C or SIGTERM raises. A second
+/// one exits at once: every token received is already in the journal, which
+/// the next run folds into the state.
 pub fn on_ctrl_c() -> Cancel {
     let cancel = Cancel::new();
     let raised = cancel.clone();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_err() {
+        if !interrupted().await {
             return;
         }
         anstream::eprintln!(
-            "\nInterrupt received: finishing requests in flight, then saving the state (Ctrl-C again to quit now)..."
+            "\nInterrupt received: finishing requests in flight, then saving the state (interrupt again to quit now)..."
         );
         raised.cancel();
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if interrupted().await {
             std::process::exit(130);
         }
     });
     cancel
+}
+
+/// Waits for Ctrl-C or, on Unix, SIGTERM; `false` if no handler could be set.
+async fn interrupted() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+            return tokio::signal::ctrl_c().await.is_ok();
+        };
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result.is_ok(),
+            _ = terminate.recv() => true,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.is_ok()
+    }
 }
