@@ -9,7 +9,7 @@ use costform_model::ids::ReportName;
 const AFTER_HELP: &str = "\
 Exit codes: 0 success; 1 error (bad input, API error, lock held, stale plan);
 2 with --detailed-exitcode: plan has changes, or fetch has results still processing;
-130 interrupted (Ctrl-C) after saving the state.
+130 interrupted (Ctrl-C or SIGTERM) after saving the state.
 
 Examples:
   costform validate --dir reports/
