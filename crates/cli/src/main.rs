@@ -23,7 +23,20 @@ use crate::exit::Exit;
 use crate::ui::Ui;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Usage errors exit 1 like every other bad input: clap's own 2 would read
+    // as "plan has changes" to a script using --detailed-exitcode.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                Exit::Error
+            } else {
+                Exit::Success
+            }
+            .into();
+        }
+    };
     let ui = Ui::detect(
         cli.global.no_color,
         cli.global.quiet,

@@ -94,20 +94,27 @@ fn save(plan: &Plan, path: &Path) -> miette::Result<()> {
         .into_diagnostic()
 }
 
-/// Reads a saved plan, refusing another format version.
+/// Reads a saved plan, refusing another format version before anything else
+/// (a newer plan may not even parse as this version's type).
 pub fn load(path: &Path) -> miette::Result<Plan> {
     let text = crate::context::read_file(path)?;
-    let plan: Plan = serde_json::from_str(&text)
+    let not_a_plan = || format!("`{}` is not a costform plan file", path.display());
+    let document: serde_json::Value = serde_json::from_str(&text)
         .into_diagnostic()
-        .wrap_err_with(|| format!("`{}` is not a costform plan file", path.display()))?;
-    if plan.format_version != costform_model::plan::PLAN_FORMAT_VERSION {
+        .wrap_err_with(not_a_plan)?;
+    let version = document
+        .get("format_version")
+        .and_then(serde_json::Value::as_u64);
+    if version != Some(u64::from(costform_model::plan::PLAN_FORMAT_VERSION)) {
         return Err(miette::miette!(
             help = "make the plan again with this costform: `costform plan --out FILE`",
             "`{}` has plan format {}, this costform reads format {}",
             path.display(),
-            plan.format_version,
+            version.map_or_else(|| "(none)".to_owned(), |version| version.to_string()),
             costform_model::plan::PLAN_FORMAT_VERSION
         ));
     }
-    Ok(plan)
+    serde_json::from_value(document)
+        .into_diagnostic()
+        .wrap_err_with(not_a_plan)
 }
