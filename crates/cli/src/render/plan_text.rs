@@ -36,7 +36,7 @@ fn legend(plan: &Plan, ui: Ui) -> String {
         ),
     ] {
         if plan.changes.iter().any(|change| change.action == action) {
-            let _ = writeln!(out, "  {} {meaning}", symbol(action, ui));
+            let _ = writeln!(out, "{} {meaning}", symbol(action, ui));
         }
     }
     out
