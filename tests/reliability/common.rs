@@ -10,6 +10,21 @@ use serde_json::Value;
 /// The `--now` every test pins, so that plans do not depend on the clock.
 pub const NOW: &str = "2026-11-26";
 
+/// `costform --dir DIR --now NOW apply --auto-approve --parallelism N`
+/// against `emulator`, with no terminal on stdin and output captured.
+pub fn apply(emulator: &crate::support::EmulatorThread, dir: &Path, parallelism: u16) -> Command {
+    let mut command = crate::support::costform(emulator);
+    command
+        .arg("--dir")
+        .arg(dir)
+        .args(["--now", NOW, "apply", "--auto-approve", "--parallelism"])
+        .arg(parallelism.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
 /// Whether the full-size run the issue describes was asked for.
 pub fn full_run() -> bool {
     std::env::var_os("COSTFORM_RELIABILITY_FULL").is_some_and(|value| value != "0")

@@ -2,10 +2,9 @@
 //! holder for the other, and a lock left by a killed run that is reported as
 //! such and cleared with `force-unlock`.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::common::{self, NOW};
+use crate::common;
 use crate::support::{self, Config, EmulatorThread, Faults};
 
 const REPORTS: usize = 20;
@@ -18,25 +17,6 @@ fn slow_emulator() -> EmulatorThread {
         },
         ..Config::demo()
     })
-}
-
-fn apply(emulator: &EmulatorThread, dir: &std::path::Path) -> std::process::Command {
-    let mut command = support::costform(emulator);
-    command
-        .arg("--dir")
-        .arg(dir)
-        .args([
-            "--now",
-            NOW,
-            "apply",
-            "--auto-approve",
-            "--parallelism",
-            "2",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command
 }
 
 /// Asserts the state in `dir` holds exactly one distinct token per report.
@@ -63,8 +43,12 @@ fn two_applies_on_one_state_one_proceeds_the_other_names_the_holder() {
     let dir = workspace.path();
     support::write_many_reports(dir, REPORTS, 2);
 
-    let first = apply(&emulator, dir).spawn().expect("costform starts");
-    let second = apply(&emulator, dir).spawn().expect("costform starts");
+    let first = common::apply(&emulator, dir, 2)
+        .spawn()
+        .expect("costform starts");
+    let second = common::apply(&emulator, dir, 2)
+        .spawn()
+        .expect("costform starts");
     let pids = [first.id(), second.id()];
     let outputs = [
         first.wait_with_output().expect("wait for the first apply"),
@@ -117,7 +101,9 @@ fn a_lock_left_by_a_killed_apply_is_reported_stale_and_force_unlocked() {
     support::write_many_reports(dir, REPORTS, 2);
     let lock = common::sibling(&common::state_path(dir), ".lock");
 
-    let mut holder = apply(&emulator, dir).spawn().expect("costform starts");
+    let mut holder = common::apply(&emulator, dir, 2)
+        .spawn()
+        .expect("costform starts");
     let holder_pid = holder.id();
     let deadline = Instant::now() + Duration::from_secs(20);
     while !lock.exists() || emulator.request_log().is_empty() {
@@ -132,7 +118,7 @@ fn a_lock_left_by_a_killed_apply_is_reported_stale_and_force_unlocked() {
     let lock_info = common::read_json(&lock).expect("the killed run left its lock");
     let lock_id = lock_info["id"].as_str().expect("a lock id").to_owned();
 
-    let refused = common::output(&mut apply(&emulator, dir));
+    let refused = common::output(&mut common::apply(&emulator, dir, 2));
     assert_eq!(refused.status.code(), Some(1), "{}", common::text(&refused));
     let stderr = common::unwrapped(&String::from_utf8_lossy(&refused.stderr));
     assert!(
@@ -176,7 +162,7 @@ fn a_lock_left_by_a_killed_apply_is_reported_stale_and_force_unlocked() {
     assert!(!lock.exists(), "force-unlock removed the lock");
 
     emulator.set_faults(Faults::default());
-    let recovered = common::output(&mut apply(&emulator, dir));
+    let recovered = common::output(&mut common::apply(&emulator, dir, 2));
     assert_eq!(
         recovered.status.code(),
         Some(0),

@@ -10,7 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 
-use crate::common::{self, NOW};
+use crate::common;
 use crate::support::{self, Config, Faults};
 
 /// How many reports each trial applies.
@@ -74,18 +74,7 @@ fn run_trial(trial: usize, kill_after: Duration, figures: &mut Figures, seed: u6
     support::write_many_reports(dir, REPORTS, 4);
     let state = common::state_path(dir);
 
-    let mut child = support::costform(&emulator)
-        .arg("--dir")
-        .arg(dir)
-        .args([
-            "--now",
-            NOW,
-            "apply",
-            "--auto-approve",
-            "--parallelism",
-            "4",
-        ])
-        .stdin(Stdio::null())
+    let mut child = common::apply(&emulator, dir, 4)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -125,14 +114,7 @@ fn run_trial(trial: usize, kill_after: Duration, figures: &mut Figures, seed: u6
 
     let before_recovery = Timestamp::now();
     emulator.set_faults(Faults::default());
-    let recovered = common::output(support::costform(&emulator).arg("--dir").arg(dir).args([
-        "--now",
-        NOW,
-        "apply",
-        "--auto-approve",
-        "--parallelism",
-        "8",
-    ]));
+    let recovered = common::output(&mut common::apply(&emulator, dir, 8));
     assert_eq!(
         recovered.status.code(),
         Some(0),

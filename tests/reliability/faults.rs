@@ -8,7 +8,7 @@ use std::path::Path;
 
 use jiff::SignedDuration;
 
-use crate::common::{self, NOW};
+use crate::common;
 use crate::support::{self, Config, Faults};
 
 /// Writes `count` reports, each in its own organization, so that the
@@ -47,14 +47,7 @@ fn fault_storm_ends_with_one_token_per_report_and_honours_retry_after() {
     // 4 API requests in 7 fail here. costform-http waits out 429s on their
     // own budget and gives a report 10 failed attempts (5xx, dropped) before
     // giving up, so one apply rides out the storm.
-    let applied = common::output(support::costform(&emulator).arg("--dir").arg(dir).args([
-        "--now",
-        NOW,
-        "apply",
-        "--auto-approve",
-        "--parallelism",
-        "8",
-    ]));
+    let applied = common::output(&mut common::apply(&emulator, dir, 8));
     assert_eq!(applied.status.code(), Some(0), "{}", common::text(&applied));
 
     let state = common::read_json(&common::state_path(dir)).expect("a state");
@@ -141,12 +134,7 @@ fn an_atlas_400_fails_only_its_report() {
     )
     .expect("write the refused report");
 
-    let applied = common::output(support::costform(&emulator).arg("--dir").arg(dir).args([
-        "--now",
-        NOW,
-        "apply",
-        "--auto-approve",
-    ]));
+    let applied = common::output(&mut common::apply(&emulator, dir, 4));
     let stderr = String::from_utf8_lossy(&applied.stderr);
     assert_eq!(applied.status.code(), Some(1), "{}", common::text(&applied));
     let failure = stderr
