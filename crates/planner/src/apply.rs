@@ -55,13 +55,6 @@ pub struct ApplyReport {
     pub cancelled: bool,
 }
 
-impl ApplyReport {
-    /// Whether every change was applied.
-    pub fn is_complete(&self) -> bool {
-        self.failed.is_empty() && self.not_started.is_empty()
-    }
-}
-
 /// Applies `plan` to the locked state through `submitter`. Forgets need no
 /// call and are journaled first; creates and requeries run at most
 /// `options.parallelism` at a time. The state is committed once at the end,

@@ -76,12 +76,6 @@ impl LockedState {
         &self.state
     }
 
-    /// The state for direct edits (`state rm`); such edits are not journaled
-    /// and reach the file only with [`LockedState::commit`].
-    pub fn state_mut(&mut self) -> &mut State {
-        &mut self.state
-    }
-
     /// The state file's path.
     pub fn path(&self) -> &Path {
         &self.path
