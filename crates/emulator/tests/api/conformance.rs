@@ -13,7 +13,7 @@ const ID: &str = "65a1b2c3d4e5f6a7b8c9d0e1";
 
 fn request_body_schema() -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/atlas-openapi/cost-explorer.yaml");
+        .join("../../spec/atlas/billing.yaml");
     let text = std::fs::read_to_string(&path).expect("the OpenAPI excerpt is readable");
     let spec: Value = serde_saphyr::from_str(&text).expect("the excerpt is YAML");
     spec["components"]["schemas"]["CostExplorerFilterRequestBody"].clone()
