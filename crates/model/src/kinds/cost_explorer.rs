@@ -5,16 +5,20 @@
 //! `groupBy` enum) so that mistakes surface at `validate`, not as a 400 from
 //! Atlas, and writes the body with the keys in a fixed order.
 
+use std::io::Read;
+
 use jiff::civil::Date;
 use serde_json::Value;
 use serde_saphyr::{Location, Spanned};
 
-use super::{BuildContext, ReportKind};
+use super::{BuildContext, ReportKind, cost_explorer_rows};
+use crate::cost_rows::{CostRow, CostRowsError, ResultOrigin};
 use crate::dates;
 use crate::diagnostic::{Diagnostics, Severity, code, did_you_mean};
 use crate::ids::{AtlasId, OrgId};
 use crate::raw::RawReport;
 use crate::request::{PlannedRequest, Refresh, RequestBody};
+use crate::state::ResultFormat;
 
 /// The kind's name in `kind:`.
 pub const NAME: &str = "cost_explorer";
@@ -60,6 +64,20 @@ impl ReportKind for CostExplorer {
 
     fn keys(&self) -> &'static [&'static str] {
         crate::raw::REPORT_KEYS
+    }
+
+    fn cost_rows(
+        &self,
+        origin: &ResultOrigin<'_>,
+        request: &PlannedRequest,
+        format: ResultFormat,
+        body: &mut dyn Read,
+    ) -> Result<Vec<CostRow>, CostRowsError> {
+        let group_by = request.request.get("groupBy").and_then(Value::as_str);
+        match format {
+            ResultFormat::Json => cost_explorer_rows::rows_from_json(origin, group_by, body),
+            ResultFormat::Csv => cost_explorer_rows::rows_from_csv(origin, group_by, body),
+        }
     }
 
     fn build(

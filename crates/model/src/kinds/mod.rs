@@ -5,13 +5,19 @@
 //! adding a kind (say, invoice CSVs) touches nothing else.
 
 pub mod cost_explorer;
+pub mod cost_explorer_rows;
+pub mod focus_rows;
+
+use std::io::Read;
 
 use jiff::Timestamp;
 use serde_saphyr::Location;
 
+use crate::cost_rows::{CostRow, CostRowsError, ResultOrigin};
 use crate::diagnostic::{Diagnostics, SourceFile};
 use crate::raw::RawReport;
 use crate::request::PlannedRequest;
+use crate::state::ResultFormat;
 
 /// What a report kind must provide.
 pub trait ReportKind: Sync {
@@ -30,6 +36,16 @@ pub trait ReportKind: Sync {
         context: &BuildContext<'_>,
         diagnostics: &mut Diagnostics,
     ) -> Option<PlannedRequest>;
+
+    /// Turns a ready result of `request`, as saved in `format`, into cost
+    /// rows: the one shape costs, budgets and the database backend read.
+    fn cost_rows(
+        &self,
+        origin: &ResultOrigin<'_>,
+        request: &PlannedRequest,
+        format: ResultFormat,
+        body: &mut dyn Read,
+    ) -> Result<Vec<CostRow>, CostRowsError>;
 }
 
 /// Where a report is and when it is rendered, for building and diagnostics.
