@@ -10,6 +10,7 @@
 mod apply;
 mod atomic;
 mod cancel;
+pub mod costs;
 mod csv;
 mod error;
 mod fetch;
