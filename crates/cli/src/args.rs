@@ -102,6 +102,9 @@ pub enum Command {
     /// Show the state, or a saved plan.
     #[command(after_help = "Examples:\n  costform show\n  costform show plan.json --json")]
     Show(ShowArgs),
+    /// Cost tables and month-over-month changes from the fetched results (offline).
+    #[command(after_help = COSTS_HELP)]
+    Costs(CostsArgs),
     /// Inspect and edit the state.
     #[command(subcommand, after_help = STATE_HELP)]
     State(StateCommand),
@@ -305,6 +308,70 @@ pub enum SummaryFormat {
     Json,
     /// A table for a pull-request comment or step summary.
     Markdown,
+}
+
+const COSTS_HELP: &str = "Amounts are exact decimals: rounded to cents only as they are printed, never in csv or json. Currencies are never added together.
+
+Examples:
+  costform costs
+  costform costs --compare previous --format markdown > costs.md
+  costform costs by-project --by group --format html --out costs.html";
+
+/// `costform costs`.
+#[derive(Debug, Args)]
+pub struct CostsArgs {
+    /// Reports to include (`NAME` or `report.NAME`; default: every report with a result).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// What the table's rows are: months (daily results added up), days, groups or services.
+    #[arg(long, value_enum, default_value_t = CostsBy::Month)]
+    pub by: CostsBy,
+    /// Compare the latest month with the month before or the same month a year before.
+    #[arg(long, value_enum)]
+    pub compare: Option<CostsCompare>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CostsFormat::Text)]
+    pub format: CostsFormat,
+    /// Write to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// The rows of a `costs` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CostsBy {
+    /// One row per month.
+    Month,
+    /// One row per day (FOCUS results).
+    Day,
+    /// One row per group (project, cluster, …), months as columns.
+    Group,
+    /// One row per service, months as columns.
+    Service,
+}
+
+/// What `costs --compare` compares the latest month with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CostsCompare {
+    /// The month before.
+    Previous,
+    /// The same month a year before.
+    Year,
+}
+
+/// Output formats of `costs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CostsFormat {
+    /// Aligned columns for a terminal.
+    Text,
+    /// Tables for a pull-request comment (under 65,000 characters).
+    Markdown,
+    /// One tidy table for a spreadsheet or `COPY`.
+    Csv,
+    /// Versioned JSON, amounts as decimal strings.
+    Json,
+    /// One self-contained page with charts.
+    Html,
 }
 
 /// `costform show`.

@@ -6,6 +6,7 @@ mod args;
 mod atlas;
 mod commands;
 mod context;
+mod costs;
 mod exit;
 mod interrupt;
 mod progress;
@@ -77,6 +78,7 @@ async fn run(context: &Context, command: &Command) -> miette::Result<Exit> {
         Command::Apply(args) => commands::apply::run(context, args).await,
         Command::Fetch(args) => commands::fetch::run(context, args).await,
         Command::Show(args) => commands::show::run(context, args),
+        Command::Costs(args) => commands::costs::run(context, args),
         Command::State(command) => commands::state::run(context, command),
         Command::ForceUnlock(args) => commands::force_unlock::run(context, args),
         Command::Emulator(args) => commands::emulator::run(context, args).await,

@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod completions;
+pub mod costs;
 pub mod demo;
 pub mod emulator;
 pub mod fetch;

@@ -76,20 +76,23 @@ pub enum ChangeKind {
     Gone,
 }
 
-/// One comparison per report and currency.
-pub fn compare(rows: &[CostRow], baseline: Baseline) -> Vec<Comparison> {
+/// One comparison per report and currency. The month compared is the
+/// latest that had closed by `today`: a month in progress would show as a
+/// steep fall. Only a report with nothing but the open month compares it.
+pub fn compare(rows: &[CostRow], baseline: Baseline, today: Date) -> Vec<Comparison> {
     slices(rows)
         .iter()
-        .filter_map(|slice| comparison(slice, baseline))
+        .filter_map(|slice| comparison(slice, baseline, today))
         .collect()
 }
 
-fn comparison(slice: &Slice<'_>, baseline: Baseline) -> Option<Comparison> {
-    let latest = slice
-        .rows
-        .iter()
-        .map(|row| month_of(row.period_start))
-        .max()?;
+fn comparison(slice: &Slice<'_>, baseline: Baseline, today: Date) -> Option<Comparison> {
+    let months = || slice.rows.iter().map(|row| month_of(row.period_start));
+    let open_month = month_of(today);
+    let latest = months()
+        .filter(|month| *month < open_month)
+        .max()
+        .or_else(|| months().max())?;
     let before = match baseline {
         Baseline::Previous => latest.checked_sub(1.month()),
         Baseline::Year => latest.checked_sub(1.year()),
@@ -105,7 +108,7 @@ fn comparison(slice: &Slice<'_>, baseline: Baseline) -> Option<Comparison> {
         groups.sort_unstable();
         groups.dedup();
         for group in groups {
-            changes.push(change(
+            changes.push(Change::between(
                 group,
                 before_amounts.get(group).copied(),
                 after_amounts.get(group).copied(),
@@ -131,23 +134,26 @@ fn comparison(slice: &Slice<'_>, baseline: Baseline) -> Option<Comparison> {
     })
 }
 
-fn change(group: &str, before: Option<Decimal>, after: Option<Decimal>) -> Change {
-    let difference = after.unwrap_or_default() - before.unwrap_or_default();
-    let kind = match (before, after) {
-        (None, _) => ChangeKind::New,
-        (_, None) => ChangeKind::Gone,
-        _ => ChangeKind::Changed,
-    };
-    let percent = before
-        .filter(|amount| !amount.is_zero() && kind == ChangeKind::Changed)
-        .and_then(|amount| (difference * Decimal::ONE_HUNDRED).checked_div(amount));
-    Change {
-        group: group.to_owned(),
-        before,
-        after,
-        change: difference,
-        percent,
-        kind,
+impl Change {
+    /// How `group` moved from `before` to `after`.
+    pub fn between(group: &str, before: Option<Decimal>, after: Option<Decimal>) -> Self {
+        let difference = after.unwrap_or_default() - before.unwrap_or_default();
+        let kind = match (before, after) {
+            (None, _) => ChangeKind::New,
+            (_, None) => ChangeKind::Gone,
+            _ => ChangeKind::Changed,
+        };
+        let percent = before
+            .filter(|amount| !amount.is_zero() && kind == ChangeKind::Changed)
+            .and_then(|amount| (difference * Decimal::ONE_HUNDRED).checked_div(amount));
+        Self {
+            group: group.to_owned(),
+            before,
+            after,
+            change: difference,
+            percent,
+            kind,
+        }
     }
 }
 
@@ -171,6 +177,27 @@ mod tests {
     use super::*;
     use crate::costs::test_rows::{dec, row};
 
+    fn today() -> Date {
+        "2026-11-26".parse().expect("a date")
+    }
+
+    #[test]
+    fn the_month_in_progress_is_not_compared_while_a_closed_one_exists() {
+        let rows = vec![
+            row("r", "2026-09", "api", "100"),
+            row("r", "2026-10", "api", "120"),
+            row("r", "2026-11", "api", "3"),
+        ];
+        let comparison = &compare(&rows, Baseline::Previous, today())[0];
+        assert_eq!(comparison.period, "2026-10");
+        assert_eq!(comparison.changes[0].percent, Some(dec("20")));
+        let open_only = vec![row("r", "2026-11", "api", "3")];
+        assert_eq!(
+            compare(&open_only, Baseline::Previous, today())[0].period,
+            "2026-11"
+        );
+    }
+
     #[test]
     fn largest_movers_first_with_new_and_gone_groups_named() {
         let rows = vec![
@@ -181,7 +208,7 @@ mod tests {
             row("r", "2026-10", "web", "20"),
             row("r", "2026-10", "new", "5"),
         ];
-        let comparison = &compare(&rows, Baseline::Previous)[0];
+        let comparison = &compare(&rows, Baseline::Previous, today())[0];
         assert_eq!(
             (
                 comparison.period.as_str(),
@@ -220,11 +247,11 @@ mod tests {
             row("r", "2026-09", "api", "1"),
             row("r", "2026-10", "api", "100"),
         ];
-        let yearly = &compare(&rows, Baseline::Year)[0];
+        let yearly = &compare(&rows, Baseline::Year, today())[0];
         assert_eq!(yearly.baseline_period, "2025-10");
         assert_eq!(yearly.changes[0].percent, Some(dec("25")));
         let lonely = vec![row("s", "2026-10", "api", "100")];
-        let comparison = &compare(&lonely, Baseline::Previous)[0];
+        let comparison = &compare(&lonely, Baseline::Previous, today())[0];
         assert!(!comparison.baseline_found);
         assert!(comparison.changes.is_empty());
     }

@@ -7,9 +7,11 @@
 //! comparison is per report and currency.
 
 mod compare;
+mod rows;
 mod table;
 
 pub use compare::{Baseline, Change, ChangeKind, Comparison, compare};
+pub use rows::{NotIncluded, RowsError, read_rows};
 pub use table::{Axis, CostTable, TableRow, tables};
 
 use std::collections::BTreeMap;
