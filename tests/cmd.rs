@@ -49,6 +49,7 @@ fn cli_cases() {
         "render/*.toml",
         "lifecycle/*.trycmd",
         "fetch/*.trycmd",
+        "costs/*.trycmd",
         "errors/*.toml",
     ] {
         cases.case(cases_dir.join(glob));

@@ -105,6 +105,9 @@ pub enum Command {
     /// Cost tables and month-over-month changes from the fetched results (offline).
     #[command(after_help = COSTS_HELP)]
     Costs(CostsArgs),
+    /// Hold every report's budget against its latest results (exit 3 on a breach).
+    #[command(after_help = CHECK_HELP)]
+    Check(CheckArgs),
     /// Inspect and edit the state.
     #[command(subcommand, after_help = STATE_HELP)]
     State(StateCommand),
@@ -372,6 +375,37 @@ pub enum CostsFormat {
     Json,
     /// One self-contained page with charts.
     Html,
+}
+
+const CHECK_HELP: &str = "Exit codes: 0 every budget holds, 3 a budget is breached, 1 an error (or, with --require-results, a report not checked).
+
+Examples:
+  costform check
+  costform check --format markdown >> \"$GITHUB_STEP_SUMMARY\"";
+
+/// `costform check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Reports to check (`NAME` or `report.NAME`; default: every report with a `budget:`).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+    /// Exit 1 when a report with a budget has no result to check.
+    #[arg(long)]
+    pub require_results: bool,
+}
+
+/// Output formats of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// One line per report or breach.
+    Text,
+    /// A list for a pull-request comment.
+    Markdown,
+    /// Versioned JSON.
+    Json,
 }
 
 /// `costform show`.

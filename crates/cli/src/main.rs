@@ -79,6 +79,7 @@ async fn run(context: &Context, command: &Command) -> miette::Result<Exit> {
         Command::Fetch(args) => commands::fetch::run(context, args).await,
         Command::Show(args) => commands::show::run(context, args),
         Command::Costs(args) => commands::costs::run(context, args),
+        Command::Check(args) => commands::check::run(context, args),
         Command::State(command) => commands::state::run(context, command),
         Command::ForceUnlock(args) => commands::force_unlock::run(context, args),
         Command::Emulator(args) => commands::emulator::run(context, args).await,

@@ -4,6 +4,7 @@
 //!
 //! It must not do network I/O, parse command lines or print: the CLI does.
 
+pub mod budget;
 pub mod cost_rows;
 pub mod dates;
 pub mod diagnostic;

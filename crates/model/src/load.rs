@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use serde_saphyr::{Location, Spanned};
 
+use crate::budget::{self, Budget};
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity, SourceFile, code, did_you_mean};
 use crate::ids::ReportName;
 use crate::kinds::{self, BuildContext};
@@ -73,6 +74,8 @@ pub struct ReportDefinition {
     pub line: usize,
     /// The request it renders to.
     pub planned: PlannedRequest,
+    /// The spend limits `costform check` holds its results to.
+    pub budget: Option<Budget>,
 }
 
 /// A parsed file waiting for variables to be resolved.
@@ -123,6 +126,10 @@ pub fn load(options: &LoadOptions) -> Result<Definitions, Diagnostics> {
                 now: options.now,
             };
             let planned = build(&report, &context, &mut diagnostics);
+            let budget = report
+                .budget
+                .as_ref()
+                .map(|raw| budget::validate(&source, &raw.value, &mut diagnostics));
             if let (Some(report_name), Some(planned)) = (report_name, planned) {
                 let line = usize::try_from(name.referenced.line()).unwrap_or(0);
                 let definition = ReportDefinition {
@@ -130,6 +137,7 @@ pub fn load(options: &LoadOptions) -> Result<Definitions, Diagnostics> {
                     file: source.path.clone(),
                     line,
                     planned,
+                    budget: budget.flatten(),
                 };
                 reports.insert(report_name, definition);
             }

@@ -51,8 +51,10 @@ fn render_limited(view: &CostsView, limit: usize) -> String {
         if out.len() + section.len() + 1 > budget {
             break;
         }
+        if shown > 0 {
+            out.push('\n');
+        }
         out.push_str(section);
-        out.push('\n');
         shown += 1;
     }
     if shown < sections.len() {

@@ -86,7 +86,8 @@ pub fn compare(rows: &[CostRow], baseline: Baseline, today: Date) -> Vec<Compari
         .collect()
 }
 
-fn comparison(slice: &Slice<'_>, baseline: Baseline, today: Date) -> Option<Comparison> {
+/// The comparison of one report and currency; `None` without rows.
+pub(crate) fn comparison(slice: &Slice<'_>, baseline: Baseline, today: Date) -> Option<Comparison> {
     let months = || slice.rows.iter().map(|row| month_of(row.period_start));
     let open_month = month_of(today);
     let latest = months()
@@ -168,7 +169,8 @@ fn amounts_in<'a>(slice: &Slice<'a>, month: Date) -> BTreeMap<&'a str, Decimal> 
     amounts
 }
 
-fn month_label(month: Date) -> String {
+/// A month as `YYYY-MM`.
+pub(crate) fn month_label(month: Date) -> String {
     month.strftime("%Y-%m").to_string()
 }
 

@@ -6,10 +6,12 @@
 //! Rows of different currencies are never added together: every table and
 //! comparison is per report and currency.
 
+mod check;
 mod compare;
 mod rows;
 mod table;
 
+pub use check::{Breach, Checked, check};
 pub use compare::{Baseline, Change, ChangeKind, Comparison, compare};
 pub use rows::{NotIncluded, RowsError, read_rows};
 pub use table::{Axis, CostTable, TableRow, tables};
