@@ -19,6 +19,8 @@ pub struct Bars {
     pub periods: Vec<String>,
     /// Each group's name and its amount per period.
     pub series: Vec<(String, Vec<Decimal>)>,
+    /// The currency, for the amount axis.
+    pub currency: String,
 }
 
 impl Bars {
@@ -69,7 +71,11 @@ impl Bars {
             }
             series.push((format!("other ({} groups)", rest.len()), other));
         }
-        Self { periods, series }
+        Self {
+            periods,
+            series,
+            currency: table.currency.clone(),
+        }
     }
 }
 
@@ -120,11 +126,17 @@ fn draw<DB: DrawingBackend>(
         .margin(12)
         .x_label_area_size(28)
         .y_label_area_size(72)
-        .build_cartesian_2d((0..bars.periods.len()).into_segmented(), 0.0..top)?;
+        // A segmented range `0..last` has one segment per value, `last`'s included.
+        .build_cartesian_2d(
+            (0..bars.periods.len().saturating_sub(1)).into_segmented(),
+            0.0..top,
+        )?;
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .y_desc("amount")
+        .light_line_style(WHITE)
+        .x_labels(bars.periods.len())
+        .y_desc(bars.currency.as_str())
         .y_label_formatter(&|value| format!("{value:.0}"))
         .x_label_formatter(&|value| match value {
             SegmentValue::CenterOf(index) => periods.get(*index).cloned().unwrap_or_default(),

@@ -13,9 +13,10 @@ const STYLE: &str = "
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #1b1f24; }
 h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 2.5rem; }
 table { border-collapse: collapse; margin: 0.8rem 0; font-variant-numeric: tabular-nums; }
-th, td { padding: 0.25rem 0.7rem; border-bottom: 1px solid #d0d7de; text-align: right; }
+th, td { padding: 0.25rem 0.7rem; border-bottom: 1px solid #d0d7de; text-align: right; white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
-tr:last-child td { font-weight: 600; }
+.amounts tr:last-child td { font-weight: 600; }
+h3 { font-size: 1rem; }
 .legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 0.4rem 1.2rem; }
 .legend span { display: inline-block; width: 0.9rem; height: 0.9rem; margin-right: 0.35rem; vertical-align: -0.1rem; }
 .chart svg { max-width: 100%; height: auto; }
