@@ -492,6 +492,8 @@ pub enum SchemaKind {
     State,
     /// Saved and JSON plans (schemas/plan.schema.json).
     Plan,
+    /// `costs --format json` (schemas/costs.schema.json).
+    Costs,
 }
 
 /// `costform completions`.

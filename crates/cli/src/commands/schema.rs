@@ -9,6 +9,7 @@ pub fn run(args: &SchemaArgs) -> Exit {
         SchemaKind::Definitions => costform_model::definitions_schema(),
         SchemaKind::State => costform_model::state_schema(),
         SchemaKind::Plan => costform_model::plan_schema(),
+        SchemaKind::Costs => costform_planner::costs::costs_schema(),
     };
     anstream::println!(
         "{}",

@@ -8,12 +8,13 @@ use std::collections::BTreeMap;
 use costform_model::cost_rows::{CostRow, Decimal};
 use jiff::ToSpan;
 use jiff::civil::Date;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::{Slice, group_label, month_of, slices};
 
 /// What the latest month is compared with (`costs --compare`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Baseline {
     /// The month before.
@@ -23,7 +24,7 @@ pub enum Baseline {
 }
 
 /// One report's latest month against its baseline, in one currency.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Comparison {
     /// The report (or report instance) address.
     pub report: String,
@@ -47,7 +48,7 @@ pub struct Comparison {
 }
 
 /// How one group moved.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Change {
     /// The group's name (or id).
     pub group: String,
@@ -65,7 +66,7 @@ pub struct Change {
 }
 
 /// Whether a group is present on both sides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     /// Present in both months.

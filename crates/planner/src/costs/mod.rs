@@ -20,6 +20,8 @@ use std::collections::BTreeMap;
 
 use costform_model::cost_rows::CostRow;
 use jiff::civil::Date;
+use schemars::JsonSchema;
+use serde::Serialize;
 
 /// The rows of one report in one currency, the unit every table and
 /// comparison is built from.
@@ -56,6 +58,28 @@ pub(crate) fn month_of(date: Date) -> Date {
 /// How a group is shown: its name when the result gives one, else its id.
 pub(crate) fn group_label(row: &CostRow) -> &str {
     row.group_name.as_deref().unwrap_or(&row.group_id)
+}
+
+/// `costs --format json`: bumped when a field changes meaning or goes away.
+pub const COSTS_FORMAT_VERSION: u32 = 1;
+
+/// What `costs --format json` prints (`schemas/costs.schema.json`).
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "costform costs")]
+pub struct CostsDocument<'a> {
+    /// Always [`COSTS_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// One table per report and currency.
+    pub tables: &'a [CostTable],
+    /// With `--compare`: one comparison per report and currency.
+    pub comparisons: &'a [Comparison],
+    /// Reports left out, with why.
+    pub not_included: &'a [NotIncluded],
+}
+
+/// The JSON Schema of [`CostsDocument`].
+pub fn costs_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(CostsDocument<'static>)).unwrap_or_default()
 }
 
 #[cfg(test)]

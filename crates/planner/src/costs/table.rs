@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use costform_model::cost_rows::{CostRow, Decimal};
 use jiff::civil::Date;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::{Slice, group_label, month_of, slices};
@@ -25,7 +26,7 @@ pub enum Axis {
 }
 
 /// One report's spend in one currency.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct CostTable {
     /// The report (or report instance) address.
     pub report: String,
@@ -46,7 +47,7 @@ pub struct CostTable {
 }
 
 /// One row of a [`CostTable`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct TableRow {
     /// The period (`2026-10`, `2026-10-03`), group or service.
     pub label: String,
