@@ -41,6 +41,7 @@ const USAGE: &str = "/api/atlas/v2/orgs/{org_id}/billing/costExplorer/usage";
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/api/oauth/token", post(oauth::token))
+        .route("/api/oauth/revoke", post(oauth::revoke))
         .route(USAGE, post(create_query))
         .route(&format!("{USAGE}/{{token}}"), get(read_usage))
         .fallback(|| async { ApiError::not_found("no such resource") })

@@ -13,6 +13,7 @@ use costform_model::state::ResultFormat;
 use crate::auth::Auth;
 use crate::config::ClientConfig;
 use crate::error::{ApiError, Error};
+use crate::percent::path_segment;
 use crate::retry::Backoff;
 use crate::transport::{Exchange, Outgoing, Transport};
 use crate::usage::{JSON_MEDIA_TYPE, Usage, media_type, read_usage};
@@ -75,6 +76,14 @@ impl Client {
         self.inner.transport.retries.load(Ordering::Relaxed)
     }
 
+    /// Ends the run's use of the credentials: a service account's token is
+    /// revoked (`POST /api/oauth/revoke`), best effort, never failing. Call it
+    /// once, after the last request; a process killed before it leaves the
+    /// token to expire on its own.
+    pub async fn close(&self) {
+        self.inner.auth.close(&self.inner.transport).await;
+    }
+
     /// Creates a Cost Explorer query and returns its token.
     ///
     /// A POST whose connection drops after Atlas received it is retried like
@@ -107,7 +116,14 @@ impl Client {
         };
         let created: Created = serde_json::from_slice(&exchange.body)
             .map_err(|e| invalid(format!("expected `{{\"token\": ...}}`: {e}")))?;
-        Token::parse(&created.token).map_err(|e| invalid(e.to_string()))
+        // Not the parse error: it would echo a token of any size.
+        Token::parse(&created.token).map_err(|_| {
+            invalid(format!(
+                "the token is empty, over {} bytes or holds control characters ({} bytes)",
+                Token::MAX_BYTES,
+                created.token.len()
+            ))
+        })
     }
 
     /// Asks for a query's results; [`Usage::Processing`] means poll again.
@@ -119,6 +135,7 @@ impl Client {
         token: &Token,
         format: ResultFormat,
     ) -> Result<Usage, Error> {
+        let token = path_segment(token.as_str());
         let path =
             format!("/api/atlas/v2/orgs/{org_id}/billing/costExplorer/usage/{token}?envelope=true");
         let request = Outgoing {

@@ -11,6 +11,7 @@ mod auth;
 mod client;
 mod config;
 mod error;
+mod percent;
 mod retry;
 mod secret;
 mod transport;
