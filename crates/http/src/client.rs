@@ -14,6 +14,7 @@ use crate::auth::Auth;
 use crate::config::ClientConfig;
 use crate::error::{ApiError, Error};
 use crate::percent::path_segment;
+use crate::redirect::{self, MAX_REDIRECTS};
 use crate::retry::Backoff;
 use crate::transport::{Exchange, Outgoing, Transport};
 use crate::usage::{JSON_MEDIA_TYPE, Usage, media_type, read_usage};
@@ -47,8 +48,8 @@ impl Client {
             .user_agent(concat!("costform/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
-            // Atlas does not redirect API calls; following one would turn a
-            // POST into a GET and hide what happened.
+            // Redirects are followed by `send`, which re-authenticates for
+            // the new URL and refuses to leave the origin.
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(Error::Setup)?;
@@ -149,13 +150,26 @@ impl Client {
         read_usage(&request, exchange, format)
     }
 
+    /// Sends `request` with retries, following redirects that stay on its
+    /// origin (see [`crate::redirect`]).
     async fn send(&self, request: &Outgoing) -> Result<Exchange, Error> {
         let Inner {
             transport, auth, ..
         } = &*self.inner;
-        transport
-            .with_retries(request, || auth.send(transport, request))
-            .await
+        let mut current = request.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let exchange = transport
+                .with_retries(&current, || auth.send(transport, &current))
+                .await?;
+            match redirect::next_request(&current, &exchange)? {
+                Some(next) => current = next,
+                None => return Ok(exchange),
+            }
+        }
+        Err(Error::InvalidResponse {
+            url: request.url.to_string(),
+            message: format!("more than {MAX_REDIRECTS} redirects"),
+        })
     }
 }
 

@@ -57,6 +57,19 @@ pub enum Error {
         /// What was wrong with the response.
         message: String,
     },
+    /// A redirect the client will not follow, as it would hand the
+    /// credentials to another origin or send them in clear.
+    #[error(
+        "refusing to follow the redirect from `{from}` to `{to}`: {reason}; nothing was sent there"
+    )]
+    Redirect {
+        /// The request URL.
+        from: String,
+        /// Where the redirect pointed (cut when long).
+        to: String,
+        /// Why it is not followed.
+        reason: String,
+    },
     /// The OAuth token endpoint refused the service account.
     #[error(
         "could not obtain an access token for `{CLIENT_ID}` and `{CLIENT_SECRET}` from `{url}`{}: {detail}",
@@ -112,8 +125,10 @@ impl Error {
     }
 
     /// Whether Atlas does not know the resource: for a token, it expired.
+    /// Only a 404 carrying Atlas's `ApiError` body counts: a bare 404 comes
+    /// from a wrong base URL or a proxy, and must not mark tokens expired.
     pub fn is_not_found(&self) -> bool {
-        self.status() == Some(404)
+        matches!(self, Error::Api(api) if api.status == 404 && api.error_code.is_some())
     }
 }
 
@@ -155,6 +170,9 @@ impl std::fmt::Display for ApiError {
         }
         if !self.fields.is_empty() {
             f.write_str(")")?;
+        }
+        if self.status == 404 && self.error_code.is_none() {
+            f.write_str(" (not an Atlas error body: check the base URL and any proxy)")?;
         }
         Ok(())
     }

@@ -12,6 +12,7 @@ mod client;
 mod config;
 mod error;
 mod percent;
+mod redirect;
 mod retry;
 mod secret;
 mod transport;

@@ -148,3 +148,26 @@ async fn an_unreachable_server_is_a_transport_error_naming_url_and_attempts() {
     assert!(url.ends_with(USAGE_PATH), "{url}");
     assert_eq!(client.retries(), 2);
 }
+
+#[tokio::test]
+async fn a_404_without_an_atlas_body_is_an_error_naming_the_url_not_an_expiry() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(404).set_body_raw("<h1>Not Found</h1>", "text/html"))
+        .mount(&server)
+        .await;
+
+    let error = bearer_client(&server.uri())
+        .get_cost_explorer_usage(&org(), &token(), ResultFormat::Json)
+        .await
+        .unwrap_err();
+
+    assert_eq!(error.status(), Some(404));
+    assert!(!error.is_not_found(), "{error}");
+    let shown = error.to_string();
+    assert!(
+        shown.contains(&format!("{}{}", server.uri(), token_path())),
+        "{shown}"
+    );
+    assert!(shown.contains("check the base URL"), "{shown}");
+}
