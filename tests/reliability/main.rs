@@ -18,5 +18,6 @@ mod credentials;
 mod faults;
 mod fuzz;
 mod hostile;
+mod network;
 mod permissions;
 mod secrets;

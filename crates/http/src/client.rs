@@ -44,6 +44,7 @@ struct Created {
 impl Client {
     /// Builds the client; no request is sent yet.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        config.check_transport_security()?;
         let http = reqwest::Client::builder()
             .user_agent(concat!("costform/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(config.connect_timeout)

@@ -126,3 +126,33 @@ async fn an_error_inside_the_envelope_is_an_api_error() {
     assert_eq!(error.error_code(), Some("RESOURCE_NOT_FOUND"));
     assert!(error.to_string().ends_with(": No token."), "{error}");
 }
+
+#[tokio::test]
+async fn an_html_page_or_broken_json_with_status_200_is_not_a_result() {
+    let html = "<html><body>Please sign in to the proxy</body></html>";
+    for (response, format) in [
+        (
+            ResponseTemplate::new(200).set_body_raw(html, "text/html"),
+            ResultFormat::Json,
+        ),
+        (
+            ResponseTemplate::new(200).set_body_raw(html, "text/html; charset=utf-8"),
+            ResultFormat::Csv,
+        ),
+        (
+            ResponseTemplate::new(200).set_body_raw("{\"usageDetails\": [", JSON),
+            ResultFormat::Json,
+        ),
+        (
+            ResponseTemplate::new(200).set_body_raw("a,b\n", JSON),
+            ResultFormat::Csv,
+        ),
+    ] {
+        let error = answer(response, format).await.unwrap_err();
+        assert!(
+            matches!(error, costform_http::Error::InvalidResponse { .. }),
+            "{error:?}"
+        );
+        assert!(!error.to_string().contains("sign in"), "{error}");
+    }
+}
