@@ -148,3 +148,25 @@ fn a_service_account_run_revokes_its_token_at_the_end() {
     assert_eq!(requests_to(&emulator, "/api/oauth/token"), 1);
     assert_eq!(requests_to(&emulator, "/api/oauth/revoke"), 1);
 }
+
+/// Issue #11 item 10: an `expires_in` of `u64::MAX` used to overflow the
+/// clock and panic (exit 101); the lifetime is now capped.
+#[test]
+fn an_expires_in_of_u64_max_does_not_panic() {
+    let emulator = support::emulator(Config {
+        oauth_token_lifetime: std::time::Duration::from_secs(u64::MAX),
+        ..Config::demo()
+    });
+    let workspace = support::workspace_with_examples();
+    let output = common::output(&mut apply_with(
+        &emulator,
+        workspace.path(),
+        &[
+            ("MONGODB_ATLAS_CLIENT_ID", DEMO_CLIENT_ID),
+            ("MONGODB_ATLAS_CLIENT_SECRET", DEMO_CLIENT_SECRET),
+        ],
+    ));
+
+    assert_eq!(output.status.code(), Some(0), "{}", common::text(&output));
+    assert_eq!(requests_to(&emulator, "/api/oauth/token"), 1);
+}
