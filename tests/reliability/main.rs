@@ -13,6 +13,7 @@ mod support;
 
 mod common;
 mod concurrency;
+mod contract;
 mod crash;
 mod credentials;
 mod faults;
