@@ -20,6 +20,19 @@ fn apply_with(emulator: &EmulatorThread, dir: &std::path::Path, env: &[(&str, &s
     command
 }
 
+/// The examples applied with the demo service account and `secret`.
+fn apply_as_service_account(emulator: &EmulatorThread, secret: &str) -> Output {
+    let workspace = support::workspace_with_examples();
+    common::output(&mut apply_with(
+        emulator,
+        workspace.path(),
+        &[
+            ("MONGODB_ATLAS_CLIENT_ID", DEMO_CLIENT_ID),
+            ("MONGODB_ATLAS_CLIENT_SECRET", secret),
+        ],
+    ))
+}
+
 fn requests_to(emulator: &EmulatorThread, path: &str) -> usize {
     emulator
         .request_log()
@@ -90,15 +103,7 @@ fn two_digest_applies_at_parallelism_16_pass_a_strict_nonce_server() {
 #[test]
 fn a_failed_mint_asks_for_one_token_and_says_why_once() {
     let emulator = support::emulator(Config::demo());
-    let workspace = support::workspace_with_examples();
-    let output = common::output(&mut apply_with(
-        &emulator,
-        workspace.path(),
-        &[
-            ("MONGODB_ATLAS_CLIENT_ID", DEMO_CLIENT_ID),
-            ("MONGODB_ATLAS_CLIENT_SECRET", "not-the-secret"),
-        ],
-    ));
+    let output = apply_as_service_account(&emulator, "not-the-secret");
 
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{}", common::text(&output));
@@ -128,15 +133,7 @@ fn a_failed_mint_asks_for_one_token_and_says_why_once() {
 #[test]
 fn a_service_account_run_revokes_its_token_at_the_end() {
     let emulator = support::emulator(Config::demo());
-    let workspace = support::workspace_with_examples();
-    let output = common::output(&mut apply_with(
-        &emulator,
-        workspace.path(),
-        &[
-            ("MONGODB_ATLAS_CLIENT_ID", DEMO_CLIENT_ID),
-            ("MONGODB_ATLAS_CLIENT_SECRET", DEMO_CLIENT_SECRET),
-        ],
-    ));
+    let output = apply_as_service_account(&emulator, DEMO_CLIENT_SECRET);
 
     assert_eq!(output.status.code(), Some(0), "{}", common::text(&output));
     let log = emulator.request_log();
@@ -157,15 +154,7 @@ fn an_expires_in_of_u64_max_does_not_panic() {
         oauth_token_lifetime: std::time::Duration::from_secs(u64::MAX),
         ..Config::demo()
     });
-    let workspace = support::workspace_with_examples();
-    let output = common::output(&mut apply_with(
-        &emulator,
-        workspace.path(),
-        &[
-            ("MONGODB_ATLAS_CLIENT_ID", DEMO_CLIENT_ID),
-            ("MONGODB_ATLAS_CLIENT_SECRET", DEMO_CLIENT_SECRET),
-        ],
-    ));
+    let output = apply_as_service_account(&emulator, DEMO_CLIENT_SECRET);
 
     assert_eq!(output.status.code(), Some(0), "{}", common::text(&output));
     assert_eq!(requests_to(&emulator, "/api/oauth/token"), 1);

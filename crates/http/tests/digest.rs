@@ -141,6 +141,11 @@ async fn parallel_creates(
 }
 
 async fn start() -> (MockServer, DigestServer, Client) {
+    start_with_key(PASSWORD).await
+}
+
+/// A Digest server with nonce `nonce-one` and a client using `private_key`.
+async fn start_with_key(private_key: &str) -> (MockServer, DigestServer, Client) {
     let server = MockServer::start().await;
     let digest = DigestServer::default();
     digest.rotate("nonce-one");
@@ -148,11 +153,7 @@ async fn start() -> (MockServer, DigestServer, Client) {
         .respond_with(digest.clone())
         .mount(&server)
         .await;
-    let credentials = Credentials::ApiKey {
-        public_key: USER.to_owned(),
-        private_key: Secret::new(PASSWORD),
-    };
-    let client = Client::new(fast_config(&server.uri(), credentials)).unwrap();
+    let client = api_key(&server, private_key);
     (server, digest, client)
 }
 
@@ -251,14 +252,7 @@ async fn parallel_requests_each_answer_their_own_fresh_challenge() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn wrong_keys_are_reported_once_and_stop_the_run() {
-    let server = MockServer::start().await;
-    let digest = DigestServer::default();
-    digest.rotate("nonce-one");
-    Mock::given(wiremock::matchers::path(USAGE_PATH))
-        .respond_with(digest.clone())
-        .mount(&server)
-        .await;
-    let client = api_key(&server, "wrong-private-key");
+    let (server, _digest, client) = start_with_key("wrong-private-key").await;
 
     let outcomes = parallel_creates(&client, 16, 16).await;
     let sent = server.received_requests().await.unwrap().len();

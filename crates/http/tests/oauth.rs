@@ -17,6 +17,20 @@ fn service_account(server: &MockServer) -> Client {
     Client::new(fast_config(&server.uri(), credentials)).unwrap()
 }
 
+/// A server minting `token` and accepting every query; the service account
+/// client pointed at it.
+async fn minting(server: &MockServer, token: &str) -> Client {
+    Mock::given(path("/api/oauth/token"))
+        .respond_with(token_response(token))
+        .mount(server)
+        .await;
+    Mock::given(path(USAGE_PATH))
+        .respond_with(ResponseTemplate::new(202).set_body_json(created()))
+        .mount(server)
+        .await;
+    service_account(server)
+}
+
 fn token_response(token: &str) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(serde_json::json!({
         "access_token": token, "token_type": "Bearer", "expires_in": 3600
@@ -222,14 +236,7 @@ async fn client_id_and_secret_are_form_encoded_before_basic() {
 #[tokio::test]
 async fn close_revokes_the_minted_token_once() {
     let server = MockServer::start().await;
-    Mock::given(path("/api/oauth/token"))
-        .respond_with(token_response("to/revoke"))
-        .mount(&server)
-        .await;
-    Mock::given(path(USAGE_PATH))
-        .respond_with(ResponseTemplate::new(202).set_body_json(created()))
-        .mount(&server)
-        .await;
+    let client = minting(&server, "to/revoke").await;
     Mock::given(method("POST"))
         .and(path("/api/oauth/revoke"))
         .and(header(
@@ -242,7 +249,6 @@ async fn close_revokes_the_minted_token_once() {
         .expect(1)
         .mount(&server)
         .await;
-    let client = service_account(&server);
 
     client
         .create_cost_explorer_query(&org(), &body())
@@ -261,15 +267,7 @@ async fn close_neither_revokes_nothing_nor_fails_on_a_refused_revoke() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(path("/api/oauth/token"))
-        .respond_with(token_response("minted"))
-        .mount(&server)
-        .await;
-    Mock::given(path(USAGE_PATH))
-        .respond_with(ResponseTemplate::new(202).set_body_json(created()))
-        .mount(&server)
-        .await;
-    let client = service_account(&server);
+    let client = minting(&server, "minted").await;
 
     // Nothing minted yet: nothing to revoke, no request.
     client.close().await;

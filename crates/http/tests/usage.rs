@@ -2,25 +2,17 @@
 
 mod common;
 
-use common::{CSV, JSON, bearer_client, org, token, token_path};
+use common::{CSV, JSON, bearer_client, org, token};
 use costform_http::Usage;
 use costform_model::state::ResultFormat;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 async fn answer(
     response: ResponseTemplate,
     format: ResultFormat,
 ) -> Result<Usage, costform_http::Error> {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(token_path()))
-        .respond_with(response)
-        .mount(&server)
-        .await;
-    bearer_client(&server.uri())
-        .get_cost_explorer_usage(&org(), &token(), format)
-        .await
+    common::read_answered(response, format).await.1
 }
 
 fn enveloped(status: u16, content: &serde_json::Value) -> ResponseTemplate {
