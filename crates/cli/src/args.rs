@@ -64,6 +64,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
     pub lock_timeout: Option<std::time::Duration>,
 
+    /// Accept an http:// MONGODB_ATLAS_BASE_URL on a host other than loopback,
+    /// which sends the credentials in clear (a warning is printed).
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
+
     /// Plain output without colours (also NO_COLOR, or when output is not a terminal).
     #[arg(long, global = true)]
     pub no_color: bool,

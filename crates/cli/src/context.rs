@@ -123,8 +123,16 @@ impl Context {
 
     /// The Atlas client, configured from the environment snapshot.
     pub fn client(&self) -> miette::Result<costform_http::Client> {
-        let config =
+        let mut config =
             costform_http::ClientConfig::from_env(|name| self.env_var(name)).into_diagnostic()?;
+        config.allow_insecure_http = self.global.allow_insecure_http;
+        if config.allow_insecure_http && config.is_plaintext_remote() {
+            self.ui.status(&format!(
+                "{} `{}` is plain http: the credentials cross the network in clear",
+                self.ui.warn("Warning:"),
+                config.base_url
+            ));
+        }
         costform_http::Client::new(config).into_diagnostic()
     }
 

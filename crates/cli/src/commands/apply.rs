@@ -100,9 +100,9 @@ async fn execute(
         cancel: cancel.clone(),
     };
     let progress = ApplyProgress::new(context.ui, plan.changes.len());
-    let report = costform_planner::apply(plan, locked, &submitter, &options, &progress)
-        .await
-        .into_diagnostic()?;
+    let report = costform_planner::apply(plan, locked, &submitter, &options, &progress).await;
+    submitter.close().await;
+    let report = report.into_diagnostic()?;
     progress.finish();
     Ok(summarize(context, &report))
 }

@@ -40,9 +40,9 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
         args.names.len()
     };
     let progress = FetchProgress::new(context.ui, total, context.global.verbose > 0);
-    let report = costform_planner::fetch(&mut locked, &reader, &options, &progress)
-        .await
-        .into_diagnostic()?;
+    let report = costform_planner::fetch(&mut locked, &reader, &options, &progress).await;
+    reader.close().await;
+    let report = report.into_diagnostic()?;
     progress.finish();
     let rows = summary_rows(&report, locked.state(), format);
     let text = match args.summary {

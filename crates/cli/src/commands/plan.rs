@@ -25,6 +25,7 @@ pub async fn run(context: &Context, args: &PlanArgs) -> miette::Result<Exit> {
         let reader = AtlasReader::new(context.client()?);
         let refreshed =
             costform_planner::refresh(state, &reader, usize::from(args.parallelism)).await;
+        reader.close().await;
         for name in &refreshed.expired {
             context.ui.status(&format!("report.{name}: token expired"));
         }
