@@ -8,6 +8,7 @@ mod commands;
 mod context;
 mod exit;
 mod interrupt;
+mod plan_file;
 mod progress;
 mod render;
 mod state_lock;

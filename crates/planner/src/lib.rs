@@ -16,6 +16,7 @@ mod fetch;
 mod journal;
 mod lock;
 mod planning;
+mod polling;
 mod refresh;
 mod remote;
 mod stale;

@@ -22,6 +22,8 @@ pub struct PlanOptions {
     pub now: Timestamp,
     /// The definitions directory as given, recorded in the plan.
     pub definitions_dir: String,
+    /// The state file as given, recorded in the plan for `apply FILE`.
+    pub state_path: String,
     /// Limits the plan to these reports (`--target`); empty means all.
     pub targets: Vec<ReportName>,
     /// Reports to re-query although nothing changed (`--replace`). They are
@@ -70,6 +72,7 @@ pub fn plan(
         costform_version: env!("CARGO_PKG_VERSION").to_owned(),
         now: options.now,
         definitions_dir: options.definitions_dir.clone(),
+        state_path: options.state_path.clone(),
         state: StateVersion {
             lineage: state.map(|state| state.lineage.clone()),
             serial: state.map_or(0, |state| state.serial),

@@ -11,6 +11,7 @@ use crate::atlas::AtlasSubmitter;
 use crate::commands::plan;
 use crate::context::Context;
 use crate::exit::Exit;
+use crate::plan_file;
 use crate::progress::ApplyProgress;
 use crate::{interrupt, state_lock};
 
@@ -23,10 +24,15 @@ pub async fn run(context: &Context, args: &ApplyArgs) -> miette::Result<Exit> {
                 "a saved plan is applied exactly as saved: --target and --replace cannot change it"
             ));
         }
-        let plan = plan::load(file)?;
+        let plan = plan_file::load(file)?;
+        let context = &plan_file::context_for(context, &plan, file)?;
         let mut locked = state_lock::lock(context, "apply")?;
-        costform_planner::check_not_stale(&plan, state_lock::existing(&locked))
-            .into_diagnostic()?;
+        costform_planner::check_not_stale(
+            &plan,
+            state_lock::existing(&locked),
+            &context.state_path(),
+        )
+        .into_diagnostic()?;
         return execute(context, &plan, &mut locked, args).await;
     }
 
@@ -39,6 +45,13 @@ pub async fn run(context: &Context, args: &ApplyArgs) -> miette::Result<Exit> {
         &args.targets,
     )?;
     plan::print(&plan, PlanFormat::Text, context);
+    plan::warn_if_targeted(
+        context,
+        &definitions,
+        state_lock::existing(&locked),
+        &args.targets,
+        &plan,
+    )?;
     if plan.is_empty() {
         return Ok(Exit::Success);
     }

@@ -77,6 +77,7 @@ async fn cycle(demo: &Context) -> miette::Result<()> {
     let plan_args = PlanArgs {
         out: None,
         detailed_exitcode: false,
+        strict: false,
         format: PlanFormat::Text,
         targets: no_targets.clone(),
         refresh: false,
@@ -87,6 +88,8 @@ async fn cycle(demo: &Context) -> miette::Result<()> {
         demo,
         &ValidateArgs {
             format: ValidateFormat::Text,
+            strict: false,
+            list: false,
         },
     )?)?;
     step(demo, 2, "costform plan");

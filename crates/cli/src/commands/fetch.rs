@@ -19,8 +19,15 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
         ResultFormatArg::Json => ResultFormat::Json,
         ResultFormatArg::Csv => ResultFormat::Csv,
     };
-    let reader = AtlasReader::new(context.client()?);
     let mut locked = state_lock::lock(context, "fetch")?;
+    if locked.state().reports.is_empty() && args.names.is_empty() {
+        context.ui.status(&format!(
+            "Nothing to fetch: no report has been applied to the state `{}` yet. Run `costform apply` first, then `costform fetch`.",
+            context.state_path().display()
+        ));
+        return Ok(Exit::Success);
+    }
+    let reader = AtlasReader::new(context.client()?);
     let options = FetchOptions {
         names: args.names.clone(),
         format,
@@ -51,7 +58,29 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
         SummaryFormat::Markdown => fetch_summary::markdown(&rows),
     };
     anstream::print!("{text}");
+    if let (true, Some(timeout)) = (args.wait, args.timeout) {
+        let processing = report
+            .reports
+            .iter()
+            .filter(|fetched| fetched.outcome == FetchOutcome::Processing)
+            .count();
+        if processing > 0 && !report.cancelled {
+            return Err(miette::miette!(
+                help = "fetch again later (the tokens are kept), or wait longer with a larger `--timeout`",
+                "timed out after {}: {processing} still processing",
+                human_duration(timeout)
+            ));
+        }
+    }
     Ok(exit(&report, args.detailed_exitcode))
+}
+
+/// A duration as a user would type it for `--timeout` (`90s`, `15m`).
+fn human_duration(duration: std::time::Duration) -> String {
+    jiff::SignedDuration::try_from(duration).map_or_else(
+        |_| format!("{}s", duration.as_secs()),
+        |duration| format!("{duration:#}"),
+    )
 }
 
 fn exit(report: &FetchReport, detailed: bool) -> Exit {

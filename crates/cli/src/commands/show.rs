@@ -10,12 +10,13 @@ use crate::args::{PlanFormat, ShowArgs};
 use crate::commands::plan;
 use crate::context::Context;
 use crate::exit::Exit;
+use crate::plan_file;
 use crate::render::plan_text::abbreviate;
 
 /// Shows a saved plan as `plan` would, or the state as a table.
 pub fn run(context: &Context, args: &ShowArgs) -> miette::Result<Exit> {
     if let Some(file) = &args.plan_file {
-        let saved = plan::load(file)?;
+        let saved = plan_file::load(file)?;
         plan::print(
             &saved,
             if args.json {

@@ -130,6 +130,7 @@ mod tests {
             costform_version: "0.1.0".into(),
             now: "2026-11-26T00:00:00Z".parse().unwrap(),
             definitions_dir: "reports".into(),
+            state_path: "reports/costform.state.json".into(),
             state: StateVersion {
                 lineage: None,
                 serial: 0,

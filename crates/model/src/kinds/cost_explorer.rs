@@ -116,6 +116,10 @@ impl ReportKind for CostExplorer {
         planned.refresh = refresh;
         Some(planned)
     }
+
+    fn check_body(&self, body: &RequestBody) -> Vec<String> {
+        super::cost_explorer_body::check(body)
+    }
 }
 
 /// Checks one report's fields, pushing diagnostics as it goes.

@@ -5,13 +5,14 @@
 //! adding a kind (say, invoice CSVs) touches nothing else.
 
 pub mod cost_explorer;
+mod cost_explorer_body;
 
 use jiff::Timestamp;
 use serde_saphyr::Location;
 
 use crate::diagnostic::{Diagnostics, SourceFile};
 use crate::raw::RawReport;
-use crate::request::PlannedRequest;
+use crate::request::{PlannedRequest, RequestBody};
 
 /// What a report kind must provide.
 pub trait ReportKind: Sync {
@@ -30,6 +31,10 @@ pub trait ReportKind: Sync {
         context: &BuildContext<'_>,
         diagnostics: &mut Diagnostics,
     ) -> Option<PlannedRequest>;
+
+    /// Every way `body` differs from what [`ReportKind::build`] writes, for
+    /// requests read back from a saved plan that anyone could have edited.
+    fn check_body(&self, body: &RequestBody) -> Vec<String>;
 }
 
 /// Where a report is and when it is rendered, for building and diagnostics.
