@@ -17,6 +17,7 @@ pub mod request;
 pub mod schema;
 mod shape;
 pub mod state;
+mod suggest;
 pub mod template;
 mod variables;
 

@@ -114,7 +114,13 @@ pub fn load(options: &LoadOptions) -> Result<Definitions, Diagnostics> {
             // being checked: every problem is reported in one run.
             let report_name = check_name(&source, &name, &mut seen, &mut diagnostics);
             let mut report = report.merged_with(&defaults);
-            if !render(&source, &mut report, &mut renderer, &mut diagnostics) {
+            if !render(
+                &source,
+                &mut report,
+                &mut renderer,
+                &variables,
+                &mut diagnostics,
+            ) {
                 continue;
             }
             let context = BuildContext {
@@ -250,6 +256,7 @@ fn render(
     source: &SourceFile,
     report: &mut RawReport,
     renderer: &mut Renderer,
+    variables: &BTreeMap<String, crate::raw::Scalar>,
     diagnostics: &mut Diagnostics,
 ) -> bool {
     let mut ok = true;
@@ -259,7 +266,13 @@ fn render(
             Err(err) => {
                 ok = false;
                 let (offset, len) = template_span(source, value.referenced, err.range.as_ref());
-                diagnostics.push(source.error(code::TEMPLATE, offset, len, err.message));
+                let help =
+                    crate::suggest::template(&err.message, variables.keys().map(String::as_str));
+                diagnostics.push(
+                    source
+                        .error(code::TEMPLATE, offset, len, err.message)
+                        .with_optional_help(help),
+                );
             }
         }
     }

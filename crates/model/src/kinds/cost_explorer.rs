@@ -265,7 +265,7 @@ impl Checker<'_, '_> {
             let range = dates::period_range(&period.value, self.context.now);
             if range.is_none() {
                 let message = format!("`{}` is not a `period`", period.value);
-                let help = did_you_mean(&period.value, dates::PERIODS.iter().copied())
+                let help = crate::suggest::period(&period.value, dates::PERIODS)
                     .or_else(|| Some(format!("use one of `{}`", dates::PERIODS.join("`, `"))));
                 self.error(code::INVALID_PERIOD, period.referenced, message, help);
             }
