@@ -59,6 +59,33 @@ fn cli_cases() {
     cases.run();
 }
 
+/// Cases run with credentials Atlas refuses (`credentials/refused/`) or with
+/// none at all (`credentials/none/`): trycmd cannot override a variable the
+/// whole run sets, so each group gets its own run.
+#[test]
+fn cli_cases_with_other_credentials() {
+    let emulator = support::emulator(Config::demo());
+    let base_url = emulator.base_url();
+    for (group, token) in [("refused", "not-a-valid-token"), ("none", "")] {
+        let cases = trycmd::TestCases::new();
+        for (name, _) in std::env::vars() {
+            if name.starts_with("MONGODB_ATLAS_") || name.starts_with("COSTFORM_") {
+                cases.env(name, "");
+            }
+        }
+        cases
+            .env("MONGODB_ATLAS_BASE_URL", base_url.clone())
+            .env("MONGODB_ATLAS_ACCESS_TOKEN", token)
+            .env("NO_COLOR", "1")
+            .register_bin("costform", support::costform_bin());
+        cases.case(support::repo_root().join(format!("tests/cmd/credentials/{group}/*.toml")));
+        cases
+            .insert_var("[EMULATOR]", base_url.clone())
+            .expect("a valid redaction");
+        cases.run();
+    }
+}
+
 /// A scratch directory with three small reports over the three shapes a
 /// user meets: literal dates, a template, and a `period` with a filter.
 fn workspace() -> tempfile::TempDir {

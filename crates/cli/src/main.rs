@@ -6,6 +6,7 @@ mod args;
 mod atlas;
 mod commands;
 mod context;
+mod credentials;
 mod exit;
 mod interrupt;
 mod plan_file;

@@ -88,6 +88,10 @@ impl ApplyObserver for ApplyProgress {
                 }),
                 abbreviate(token.as_str())
             ),
+            (_, Err(error)) if crate::credentials::is_refused(error) => {
+                self.0.advance(name.as_str());
+                return;
+            }
             (_, Err(error)) => format!(
                 "report.{name}: {} {}",
                 ui.error("failed:"),
@@ -201,6 +205,9 @@ impl FetchObserver for FetchProgress {
         };
         match &self.spinners {
             Some(spinners) => spinners.get(name).finish_with_message(styled),
+            // Refused credentials are said once, after the summary.
+            None if matches!(outcome, FetchOutcome::Failed(error) if crate::credentials::is_refused(error)) =>
+                {}
             None => self.reporter.line(&format!("report.{name}: {styled}")),
         }
         self.reporter.advance(name.as_str());

@@ -13,7 +13,7 @@ use crate::context::Context;
 use crate::exit::Exit;
 use crate::plan_file;
 use crate::progress::ApplyProgress;
-use crate::{interrupt, state_lock};
+use crate::{credentials, interrupt, state_lock};
 
 /// Runs `apply`, with a saved plan or by planning first.
 pub async fn run(context: &Context, args: &ApplyArgs) -> miette::Result<Exit> {
@@ -117,19 +117,23 @@ async fn execute(
         .await
         .into_diagnostic()?;
     progress.finish();
-    Ok(summarize(context, &report))
+    let exit = summarize(context, &report);
+    match credentials::refused(context, report.failed.iter().map(|(_, error)| error)) {
+        Some(refused) => Err(refused),
+        None => Ok(exit),
+    }
 }
 
 /// The end summary and the exit code it implies.
 fn summarize(context: &Context, report: &ApplyReport) -> Exit {
     let ui = context.ui;
-    for (name, error) in &report.failed {
-        let code = error.error_code.as_deref().unwrap_or("no errorCode");
-        anstream::eprintln!(
-            "{} report.{name}: {code}: {}",
-            ui.error("Failed:"),
-            error.message
-        );
+    for (name, error) in report
+        .failed
+        .iter()
+        .filter(|(_, error)| !credentials::is_refused(error))
+    {
+        // The message names the status and errorCode already.
+        anstream::eprintln!("{} report.{name}: {}", ui.error("Failed:"), error.message);
     }
     let line = format!(
         "{} applied, {} failed, {} forgotten.",

@@ -10,7 +10,7 @@ use crate::context::Context;
 use crate::exit::Exit;
 use crate::progress::{FetchProgress, status_label};
 use crate::render::fetch_summary::{self, SummaryRow};
-use crate::{interrupt, state_lock};
+use crate::{credentials, interrupt, state_lock};
 
 /// Runs `fetch`: exit 1 on any failure, 2 with `--detailed-exitcode` while
 /// results are still processing.
@@ -58,6 +58,16 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
         SummaryFormat::Markdown => fetch_summary::markdown(&rows),
     };
     anstream::print!("{text}");
+    let failed = report
+        .reports
+        .iter()
+        .filter_map(|fetched| match &fetched.outcome {
+            FetchOutcome::Failed(error) => Some(error),
+            _ => None,
+        });
+    if let Some(refused) = credentials::refused(context, failed) {
+        return Err(refused);
+    }
     if let (true, Some(timeout)) = (args.wait, args.timeout) {
         let processing = report
             .reports
