@@ -10,6 +10,7 @@ mod credentials;
 mod exit;
 mod interrupt;
 mod plan_file;
+mod printer;
 mod progress;
 mod render;
 mod state_lock;
@@ -52,7 +53,9 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            anstream::eprintln!("error: failed to start the async runtime: {error}");
+            ui.printer().errors().line(format_args!(
+                "error: failed to start the async runtime: {error}"
+            ));
             return Exit::Error.into();
         }
     };
@@ -64,7 +67,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(exit) => exit.into(),
         Err(report) => {
-            anstream::eprintln!("{report:?}");
+            ui.printer().errors().line(format_args!("{report:?}"));
             Exit::Error.into()
         }
     }

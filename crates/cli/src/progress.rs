@@ -38,8 +38,7 @@ impl Reporter {
     fn line(&self, text: &str) {
         match &self.bar {
             Some(bar) => bar.println(text),
-            None if !self.ui.quiet => anstream::eprintln!("{text}"),
-            None => {}
+            None => self.ui.printer().stderr().line(text),
         }
     }
 

@@ -62,8 +62,12 @@ pub async fn run(context: &Context, args: &ApplyArgs) -> miette::Result<Exit> {
                 "refusing to apply without confirmation: there is no terminal to ask on; nothing was sent"
             ));
         }
-        if !confirm().await {
-            anstream::eprintln!("\nApply cancelled: nothing was sent.");
+        if !confirm(context).await {
+            context
+                .ui
+                .printer()
+                .errors()
+                .line("\nApply cancelled: nothing was sent.");
             return Ok(Exit::Error);
         }
     }
@@ -73,8 +77,8 @@ pub async fn run(context: &Context, args: &ApplyArgs) -> miette::Result<Exit> {
 /// Asks Terraform's question on the terminal; only `yes` approves. Ctrl-C
 /// at the prompt is a "no": the command returns normally, so the state lock
 /// taken for the plan is released instead of being left behind.
-async fn confirm() -> bool {
-    anstream::eprint!(
+async fn confirm(context: &Context) -> bool {
+    context.ui.printer().errors().print(
         "\nDo you want to perform these actions?\n  costform will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
     );
     let _ = std::io::stderr().flush();
@@ -127,13 +131,18 @@ async fn execute(
 /// The end summary and the exit code it implies.
 fn summarize(context: &Context, report: &ApplyReport) -> Exit {
     let ui = context.ui;
+    let printer = ui.printer();
     for (name, error) in report
         .failed
         .iter()
         .filter(|(_, error)| !credentials::is_refused(error))
     {
         // The message names the status and errorCode already.
-        anstream::eprintln!("{} report.{name}: {}", ui.error("Failed:"), error.message);
+        printer.errors().line(format_args!(
+            "{} report.{name}: {}",
+            ui.error("Failed:"),
+            error.message
+        ));
     }
     let line = format!(
         "{} applied, {} failed, {} forgotten.",
@@ -142,21 +151,23 @@ fn summarize(context: &Context, report: &ApplyReport) -> Exit {
         report.forgotten.len()
     );
     if report.cancelled {
-        anstream::eprintln!(
+        printer.errors().line(format_args!(
             "\n{} {line} {} not started. Every token received is saved in the state.",
             ui.warn("Interrupted!"),
             report.not_started.len()
-        );
+        ));
         return Exit::Interrupted;
     }
     if report.failed.is_empty() {
-        anstream::println!("\n{} {line}", ui.success("Apply complete!"));
+        printer
+            .summary()
+            .line(format_args!("\n{} {line}", ui.success("Apply complete!")));
         Exit::Success
     } else {
-        anstream::println!(
+        printer.stdout().line(format_args!(
             "\n{} {line} The tokens received are saved in the state.",
             ui.error("Apply incomplete:")
-        );
+        ));
         Exit::Error
     }
 }

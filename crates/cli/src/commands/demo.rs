@@ -52,7 +52,7 @@ pub async fn run(context: &Context) -> miette::Result<Exit> {
     let outcome = cycle(&demo).await;
     emulator.shutdown().await;
     outcome?;
-    anstream::println!(
+    context.ui.printer().summary().line(format_args!(
         "\n{}\n  definitions  {}\n  state        {}\n  results      {}\n\n\
          Next, against a real Atlas organization (a service account with the\n\
          Organization Billing Viewer role; Organization > Access Manager > Applications > Service Accounts):\n  \
@@ -65,7 +65,7 @@ pub async fn run(context: &Context) -> miette::Result<Exit> {
         demo.state_path().display(),
         demo.results_dir().display(),
         dir = dir.display(),
-    );
+    ));
     Ok(Exit::Success)
 }
 
@@ -135,7 +135,10 @@ async fn cycle(demo: &Context) -> miette::Result<()> {
 }
 
 fn step(demo: &Context, number: u8, title: &str) {
-    anstream::println!("\n{}\n", demo.ui.bold(&format!("==> {number}/6 {title}")));
+    demo.ui.printer().summary().line(format_args!(
+        "\n{}\n",
+        demo.ui.bold(&format!("==> {number}/6 {title}"))
+    ));
 }
 
 /// Stops the demo at the first step that did not succeed.

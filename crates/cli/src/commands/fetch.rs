@@ -57,7 +57,7 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
         SummaryFormat::Json => fetch_summary::json(&rows),
         SummaryFormat::Markdown => fetch_summary::markdown(&rows),
     };
-    anstream::print!("{text}");
+    context.ui.printer().stdout().print(text);
     let failed = report
         .reports
         .iter()

@@ -88,7 +88,8 @@ pub fn warn_if_targeted(
     targets: &TargetArgs,
     plan: &Plan,
 ) -> miette::Result<()> {
-    if targets.targets.is_empty() || context.ui.quiet {
+    let stream = context.ui.printer().stderr();
+    if targets.targets.is_empty() || !stream.is_shown() {
         return Ok(());
     }
     let everything = compute(
@@ -106,7 +107,7 @@ pub fn warn_if_targeted(
         .iter()
         .filter(|change| !planned.contains(&change.name))
         .count();
-    anstream::eprintln!(
+    stream.line(format_args!(
         "\n{} targeting is in effect: this plan covers only the reports named with `--target`; {pending} other {} pending. Run `costform plan` without `--target` to see {}.",
         context.ui.warn("Warning:"),
         if pending == 1 {
@@ -115,7 +116,7 @@ pub fn warn_if_targeted(
             "changes are"
         },
         if pending == 1 { "it" } else { "them" },
-    );
+    ));
     Ok(())
 }
 
@@ -126,5 +127,5 @@ pub fn print(plan: &Plan, format: PlanFormat, context: &Context) {
         PlanFormat::Json => format!("{}\n", plan_file::to_json(plan)),
         PlanFormat::Markdown => plan_markdown::render(plan),
     };
-    anstream::print!("{text}");
+    context.ui.printer().stdout().print(text);
 }

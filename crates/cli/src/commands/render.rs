@@ -52,6 +52,6 @@ pub fn run(context: &Context, args: &RenderArgs) -> miette::Result<Exit> {
         }
     }
     let text = serde_json::to_string_pretty(&Value::Object(rendered)).unwrap_or_default();
-    anstream::println!("{text}");
+    context.ui.printer().stdout().line(text);
     Ok(Exit::Success)
 }

@@ -37,12 +37,13 @@ pub fn run(context: &Context, args: &ShowArgs) -> miette::Result<Exit> {
         return Ok(Exit::Success);
     };
     if args.json {
-        anstream::println!(
-            "{}",
-            serde_json::to_string_pretty(&state).unwrap_or_default()
-        );
+        context
+            .ui
+            .printer()
+            .stdout()
+            .line(serde_json::to_string_pretty(&state).unwrap_or_default());
     } else {
-        anstream::print!("{}", table(&state, context));
+        context.ui.printer().stdout().print(table(&state, context));
     }
     Ok(Exit::Success)
 }

@@ -14,7 +14,11 @@ pub fn run(context: &Context, command: &StateCommand) -> miette::Result<Exit> {
         StateCommand::List => {
             if let Some(state) = read(context)? {
                 for name in state.reports.keys() {
-                    anstream::println!("report.{name}");
+                    context
+                        .ui
+                        .printer()
+                        .stdout()
+                        .line(format_args!("report.{name}"));
                 }
             }
             Ok(Exit::Success)
@@ -25,10 +29,11 @@ pub fn run(context: &Context, command: &StateCommand) -> miette::Result<Exit> {
             let Some(entry) = state.reports.get(name) else {
                 return Err(missing(context, &[name.to_string()]));
             };
-            anstream::println!(
-                "{}",
-                serde_json::to_string_pretty(entry).unwrap_or_default()
-            );
+            context
+                .ui
+                .printer()
+                .stdout()
+                .line(serde_json::to_string_pretty(entry).unwrap_or_default());
             Ok(Exit::Success)
         }
         StateCommand::Rm { names } => {
@@ -46,9 +51,9 @@ pub fn run(context: &Context, command: &StateCommand) -> miette::Result<Exit> {
             }
             locked.commit().into_diagnostic()?;
             for name in names {
-                anstream::println!(
+                context.ui.printer().summary().line(format_args!(
                     "Removed report.{name} (its token was not revoked: Atlas tokens cannot be deleted)"
-                );
+                ));
             }
             Ok(Exit::Success)
         }

@@ -42,9 +42,10 @@ fn text(context: &Context, args: &ValidateArgs) -> miette::Result<Exit> {
         );
     }
     line.push('.');
-    anstream::println!("{line}");
+    let printer = context.ui.printer();
+    printer.summary().line(line);
     if args.list {
-        anstream::print!("{}", list(&definitions));
+        printer.stdout().print(list(&definitions));
     }
     Ok(Exit::Success)
 }
@@ -103,10 +104,11 @@ fn json(context: &Context, strict: bool) -> Exit {
         "reports": reports,
         "diagnostics": diagnostics,
     });
-    anstream::println!(
-        "{}",
-        serde_json::to_string_pretty(&document).unwrap_or_default()
-    );
+    context
+        .ui
+        .printer()
+        .stdout()
+        .line(serde_json::to_string_pretty(&document).unwrap_or_default());
     if valid { Exit::Success } else { Exit::Error }
 }
 
