@@ -30,6 +30,10 @@ impl Printer {
 
     /// What the command was asked for (a plan, JSON, a table, a list):
     /// stdout, even with `-q`, since scripts read it.
+    #[expect(
+        clippy::unused_self,
+        reason = "every stream is chosen through the printer, so call sites read alike"
+    )]
     pub fn stdout(self) -> Stream {
         Stream::Stdout
     }
@@ -54,6 +58,10 @@ impl Printer {
     }
 
     /// Errors and questions on stderr, even with `-q`.
+    #[expect(
+        clippy::unused_self,
+        reason = "every stream is chosen through the printer, so call sites read alike"
+    )]
     pub fn errors(self) -> Stream {
         Stream::Stderr
     }
