@@ -298,7 +298,9 @@ fn pretty_json(body: &[u8]) -> Vec<u8> {
 }
 
 /// The result path as stored: relative to the state file's directory (with
-/// `/`) when below it, so the state works in another checkout; else absolute.
+/// `/`, and `..` for an `--out-dir` outside it), so the state works in
+/// another checkout; absolute only when no relative path exists (another
+/// drive).
 fn recorded_path(file: &Path, state_path: &Path) -> String {
     let (Ok(file), Ok(base)) = (
         fs::canonicalize(file),
@@ -306,12 +308,46 @@ fn recorded_path(file: &Path, state_path: &Path) -> String {
     ) else {
         return file.display().to_string();
     };
-    match file.strip_prefix(&base) {
-        Ok(relative) => relative
-            .components()
-            .map(|part| part.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/"),
-        Err(_) => file.display().to_string(),
+    let file_parts: Vec<_> = file.components().collect();
+    let base_parts: Vec<_> = base.components().collect();
+    let common = file_parts
+        .iter()
+        .zip(&base_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    if common == 0 {
+        return file.display().to_string();
+    }
+    let ups = std::iter::repeat_n("..".to_owned(), base_parts.len() - common);
+    let downs = file_parts[common..]
+        .iter()
+        .map(|part| part.as_os_str().to_string_lossy().into_owned());
+    ups.chain(downs).collect::<Vec<_>>().join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_paths_are_relative_to_the_state_even_outside_its_directory() {
+        let root = tempfile::tempdir().unwrap();
+        let state_dir = root.path().join("reports");
+        let out_dir = root.path().join("out");
+        fs::create_dir_all(&state_dir).unwrap();
+        fs::create_dir_all(out_dir.join("x")).unwrap();
+        let inside = state_dir.join("results");
+        fs::create_dir_all(&inside).unwrap();
+        fs::write(inside.join("a.json"), "{}").unwrap();
+        fs::write(out_dir.join("x").join("a.json"), "{}").unwrap();
+        let state = state_dir.join("costform.state.json");
+        assert_eq!(
+            recorded_path(&inside.join("a.json"), &state),
+            "results/a.json"
+        );
+        assert_eq!(
+            recorded_path(&out_dir.join("x").join("a.json"), &state),
+            "../out/x/a.json"
+        );
     }
 }

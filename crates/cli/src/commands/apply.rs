@@ -4,7 +4,7 @@ use miette::IntoDiagnostic;
 use std::io::{BufRead, Write as _};
 
 use costform_model::plan::Plan;
-use costform_planner::{ApplyOptions, ApplyReport, LockedState};
+use costform_planner::{ApplyOptions, ApplyReport, LockedState, Retired};
 
 use crate::args::{ApplyArgs, PlanFormat};
 use crate::atlas::AtlasSubmitter;
@@ -117,10 +117,25 @@ async fn execute(
         cancel: cancel.clone(),
     };
     let progress = ApplyProgress::new(context.ui, plan.changes.len());
+    let before = locked.state().reports.clone();
     let report = costform_planner::apply(plan, locked, &submitter, &options, &progress)
         .await
         .into_diagnostic()?;
     progress.finish();
+    let retired =
+        costform_planner::retire_results(locked.path(), &before, &report).into_diagnostic()?;
+    for retired in retired {
+        context.ui.status(&match retired {
+            Retired::Moved(name, from, to) => format!(
+                "report.{name}: `{}` was superseded by the new query and moved to `{}`",
+                from.display(),
+                to.display()
+            ),
+            Retired::Removed(name, file) => {
+                format!("report.{name}: removed `{}`", file.display())
+            }
+        });
+    }
     let exit = summarize(context, &report);
     match credentials::refused(context, report.failed.iter().map(|(_, error)| error)) {
         Some(refused) => Err(refused),
