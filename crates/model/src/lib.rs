@@ -23,5 +23,5 @@ mod variables;
 
 pub use dates::parse_now;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
-pub use load::{Definitions, LoadOptions, ReportDefinition, load};
+pub use load::{Definitions, LoadOptions, ReportDefinition, load, load_counting};
 pub use schema::{definitions_schema, plan_schema, state_schema};

@@ -74,9 +74,11 @@ fn list(definitions: &Definitions) -> String {
 
 /// One JSON document on stdout, like `terraform validate -json`: editors and
 /// CI annotations read it, so it is printed even when there are errors.
+/// `report_count` counts every report read; `reports` lists the valid ones.
 fn json(context: &Context, strict: bool) -> Exit {
     let options = context.load_options();
-    let (valid, diagnostics, reports) = match costform_model::load(&options) {
+    let (loaded, read) = costform_model::load_counting(&options);
+    let (valid, diagnostics, reports) = match loaded {
         Ok(definitions) => {
             let reports: Vec<_> = definitions
                 .reports
@@ -98,7 +100,7 @@ fn json(context: &Context, strict: bool) -> Exit {
         "format_version": 1,
         "valid": valid,
         "strict": strict,
-        "report_count": reports.len(),
+        "report_count": read,
         "error_count": diagnostics.errors().count(),
         "warning_count": diagnostics.warnings().count(),
         "reports": reports,
