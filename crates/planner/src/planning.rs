@@ -1,6 +1,7 @@
 //! `plan`: the diff between the rendered requests and the state, as a value.
 //! Pure: no clock, no files, no network; the caller passes "now" in.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use costform_model::ids::ReportName;
@@ -32,9 +33,11 @@ pub struct PlanOptions {
 }
 
 /// Computes what `apply` would do to bring the state in line with `desired`
-/// (`None`: no state file yet). Changes come sorted by report name.
-pub fn plan(
-    desired: &BTreeMap<ReportName, PlannedRequest>,
+/// (`None`: no state file yet). Changes come sorted by report name. The
+/// requests may be borrowed (`&PlannedRequest`), so a caller holding them
+/// elsewhere does not copy 10,000 bodies to plan.
+pub fn plan<R: Borrow<PlannedRequest>>(
+    desired: &BTreeMap<ReportName, R>,
     state: Option<&State>,
     options: &PlanOptions,
 ) -> Result<Plan, Error> {
@@ -49,6 +52,7 @@ pub fn plan(
     let mut changes = Vec::new();
     let mut unchanged = Vec::new();
     for (name, after) in desired.iter().filter(|(name, _)| in_scope(name)) {
+        let after = after.borrow();
         let Some(entry) = current.get(name) else {
             changes.push(create(name, after));
             continue;
@@ -84,8 +88,8 @@ pub fn plan(
 
 /// Refuses targets that name nothing and replacements that cannot happen,
 /// listing every offending name at once.
-fn check_names(
-    desired: &BTreeMap<ReportName, PlannedRequest>,
+fn check_names<R>(
+    desired: &BTreeMap<ReportName, R>,
     current: &BTreeMap<ReportName, StateEntry>,
     options: &PlanOptions,
 ) -> Result<(), Error> {
