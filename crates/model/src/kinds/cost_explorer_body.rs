@@ -11,23 +11,15 @@ use crate::ids::AtlasId;
 use crate::request::RequestBody;
 
 /// The keys `build` writes, in its order.
-const KEYS: &[&str] = &[
-    "startDate",
-    "endDate",
-    "groupBy",
-    "includePartialMatches",
-    "organizations",
-    "projects",
-    "clusters",
-    "services",
-];
+const KEYS: &str =
+    "startDate endDate groupBy includePartialMatches organizations projects clusters services";
 
 /// Every problem with `body`, in key order; empty when `build` could have
 /// written it.
 pub fn check(body: &RequestBody) -> Vec<String> {
     let mut problems: Vec<String> = body
         .keys()
-        .filter(|key| !KEYS.contains(&key.as_str()))
+        .filter(|key| !KEYS.split(' ').any(|known| known == key.as_str()))
         .map(|key| format!("unknown body field `{key}`"))
         .collect();
     let start = month_start(body, "startDate", &mut problems);
@@ -103,23 +95,21 @@ fn strings<'a>(body: &'a RequestBody, key: &str, problems: &mut Vec<String>) -> 
 mod tests {
     use super::*;
 
-    fn body(json: &str) -> RequestBody {
-        serde_json::from_str(json).unwrap()
-    }
-
     #[test]
     fn a_body_build_writes_has_no_problem() {
-        let written = body(
+        let written: RequestBody = serde_json::from_str(
             r#"{"startDate":"2026-10-01","endDate":"2026-11-01","groupBy":"services","services":["Clusters"],"projects":["65a1b2c3d4e5f6a7b8c9d0e1"]}"#,
-        );
+        )
+        .unwrap();
         assert_eq!(check(&written), Vec::<String>::new());
     }
 
     #[test]
     fn edited_bodies_are_named_field_by_field() {
-        let edited = body(
+        let edited: RequestBody = serde_json::from_str(
             r#"{"startDate":"1999-01-15","endDate":"1998-01-01","groupBy":"teams","extra":1,"projects":["nope"]}"#,
-        );
+        )
+        .unwrap();
         let problems = check(&edited);
         assert_eq!(problems.len(), 4, "{problems:#?}");
         assert_eq!(problems[0], "unknown body field `extra`");
