@@ -9,10 +9,10 @@ mod context;
 mod credentials;
 mod exit;
 mod interrupt;
+mod output;
 mod plan_file;
 mod printer;
 mod progress;
-mod render;
 mod state_lock;
 mod ui;
 

@@ -10,7 +10,7 @@ use costform_model::plan::Action;
 use costform_planner::{ApplyObserver, FetchObserver, FetchOutcome, ReadOutcome, RemoteError};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::render::plan_text::abbreviate;
+use crate::output::plan_text::abbreviate;
 use crate::ui::Ui;
 
 /// Shows either a bar or lines, never both.

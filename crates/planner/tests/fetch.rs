@@ -1,4 +1,4 @@
-//! `fetch` and `refresh` through a fake reader.
+//! `fetch` and the token check of `plan --refresh` through a fake reader.
 
 mod common;
 
@@ -9,8 +9,8 @@ use std::time::Duration;
 use common::{FakeReader, entry, name, remote_error, request, token};
 use costform_model::state::{ResultFormat, TokenStatus};
 use costform_planner::{
-    Error, FetchOptions, FetchOutcome, LockOptions, LockedState, ReadOutcome, StateStore, fetch,
-    refresh,
+    Error, FetchOptions, FetchOutcome, LockOptions, LockedState, ReadOutcome, StateStore,
+    check_tokens, fetch,
 };
 use sha2::{Digest as _, Sha256};
 
@@ -259,11 +259,11 @@ async fn refresh_marks_unknown_tokens_expired_in_memory_only() {
         .answer("live", vec![Ok(ReadOutcome::Processing)])
         .answer("flaky", vec![Err(remote_error(503, "SERVICE_UNAVAILABLE"))]);
 
-    let refreshed = refresh(&mut state, &reader, 2).await;
+    let checked = check_tokens(&mut state, &reader, 2).await;
 
-    assert_eq!(refreshed.expired, [name("gone")]);
+    assert_eq!(checked.expired, [name("gone")]);
     assert_eq!(
-        refreshed
+        checked
             .failed
             .iter()
             .map(|(n, _)| n.as_str())

@@ -8,8 +8,8 @@ use crate::args::{FetchArgs, ResultFormatArg, SummaryFormat};
 use crate::atlas::AtlasReader;
 use crate::context::Context;
 use crate::exit::Exit;
+use crate::output::fetch_summary::{self, SummaryRow};
 use crate::progress::{FetchProgress, status_label};
-use crate::render::fetch_summary::{self, SummaryRow};
 use crate::{credentials, interrupt, state_lock};
 
 /// Runs `fetch`: exit 1 on any failure, 2 with `--detailed-exitcode` while

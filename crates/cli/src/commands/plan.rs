@@ -14,8 +14,8 @@ use crate::args::{PlanArgs, PlanFormat, TargetArgs};
 use crate::atlas::AtlasReader;
 use crate::context::{Context, Strictness};
 use crate::exit::Exit;
+use crate::output::{plan_markdown, plan_text};
 use crate::plan_file;
-use crate::render::{plan_markdown, plan_text};
 
 /// Runs `plan`: offline unless `--refresh`; never writes the state.
 pub async fn run(context: &Context, args: &PlanArgs) -> miette::Result<Exit> {
@@ -23,12 +23,12 @@ pub async fn run(context: &Context, args: &PlanArgs) -> miette::Result<Exit> {
     let mut state = StateStore::read(&context.state_path()).into_diagnostic()?;
     if let (true, Some(state)) = (args.refresh, state.as_mut()) {
         let reader = AtlasReader::new(context.client()?);
-        let refreshed =
-            costform_planner::refresh(state, &reader, usize::from(args.parallelism)).await;
-        for name in &refreshed.expired {
+        let checked =
+            costform_planner::check_tokens(state, &reader, usize::from(args.parallelism)).await;
+        for name in &checked.expired {
             context.ui.status(&format!("report.{name}: token expired"));
         }
-        for (name, error) in &refreshed.failed {
+        for (name, error) in &checked.failed {
             context.ui.status(&format!(
                 "{} report.{name}: could not check the token, keeping it: {}",
                 context.ui.warn("Warning:"),
@@ -125,9 +125,9 @@ pub fn warn_if_targeted(
 /// Prints a plan in the chosen format on stdout.
 pub fn print(plan: &Plan, format: PlanFormat, context: &Context) {
     let text = match format {
-        PlanFormat::Text => plan_text::render(plan, context.ui),
+        PlanFormat::Text => plan_text::format(plan, context.ui),
         PlanFormat::Json => format!("{}\n", plan_file::to_json(plan)),
-        PlanFormat::Markdown => plan_markdown::render(plan),
+        PlanFormat::Markdown => plan_markdown::format(plan),
     };
     context.ui.printer().stdout().print(text);
 }

@@ -10,8 +10,8 @@ use crate::args::{PlanFormat, ShowArgs};
 use crate::commands::plan;
 use crate::context::Context;
 use crate::exit::Exit;
+use crate::output::plan_text::abbreviate;
 use crate::plan_file;
-use crate::render::plan_text::abbreviate;
 
 /// Shows a saved plan as `plan` would, or the state as a table.
 pub fn run(context: &Context, args: &ShowArgs) -> miette::Result<Exit> {

@@ -24,9 +24,9 @@ pub fn run(context: &Context, command: &StateCommand) -> miette::Result<Exit> {
             Ok(Exit::Success)
         }
         StateCommand::Show { name } => {
-            let state =
-                read(context)?.unwrap_or_else(|| costform_model::state::State::new(String::new()));
-            let Some(entry) = state.reports.get(name) else {
+            // No state is `None` here as everywhere a state is read.
+            let state = read(context)?;
+            let Some(entry) = state.as_ref().and_then(|state| state.reports.get(name)) else {
                 return Err(missing(context, &[name.to_string()]));
             };
             context

@@ -1,5 +1,5 @@
-//! The Terraform-like text rendering of a plan, for terminals, CI logs and the
-//! `<details>` of the markdown rendering.
+//! The Terraform-like text form of a plan, for terminals, CI logs and the
+//! `<details>` of the markdown form.
 
 use std::fmt::Write as _;
 
@@ -43,7 +43,7 @@ fn legend(plan: &Plan, ui: Ui) -> String {
 }
 
 /// The whole plan as text, ending with the summary sentence.
-pub fn render(plan: &Plan, ui: Ui) -> String {
+pub fn format(plan: &Plan, ui: Ui) -> String {
     let mut out = format!("{}\n\n", ui.dim(&header(plan)));
     if plan.is_empty() {
         let _ = writeln!(
