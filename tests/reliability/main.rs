@@ -18,4 +18,5 @@ mod faults;
 mod fuzz;
 mod hostile;
 mod permissions;
+mod saved_plan;
 mod secrets;
