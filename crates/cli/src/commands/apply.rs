@@ -116,7 +116,8 @@ async fn execute(
         parallelism: usize::from(args.parallelism),
         cancel: cancel.clone(),
     };
-    let progress = ApplyProgress::new(context.ui, plan.changes.len());
+    let progress =
+        ApplyProgress::new(context.ui, plan.changes.len()).stopping_on_refusal(cancel.clone());
     let before = locked.state().reports.clone();
     let report = costform_planner::apply(plan, locked, &submitter, &options, &progress)
         .await
@@ -165,6 +166,21 @@ fn summarize(context: &Context, report: &ApplyReport) -> Exit {
         report.failed.len(),
         report.forgotten.len()
     );
+    if report.cancelled
+        && report
+            .failed
+            .iter()
+            .any(|(_, error)| credentials::is_refused(error))
+    {
+        printer.stdout().line(format_args!(
+            "\n{} Atlas refused the credentials. {} applied, {} failed, {} not sent.",
+            ui.error("Apply stopped:"),
+            report.applied.len(),
+            report.failed.len(),
+            report.not_started.len()
+        ));
+        return Exit::Error;
+    }
     if report.cancelled {
         printer.errors().line(format_args!(
             "\n{} {line} {} not started. Every token received is saved in the state.",

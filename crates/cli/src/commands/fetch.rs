@@ -46,7 +46,8 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
     } else {
         args.names.len()
     };
-    let progress = FetchProgress::new(context.ui, total, context.global.verbose > 0);
+    let progress = FetchProgress::new(context.ui, total, context.global.verbose > 0)
+        .stopping_on_refusal(options.cancel.clone());
     let report = costform_planner::fetch(&mut locked, &reader, &options, &progress)
         .await
         .into_diagnostic()?;
