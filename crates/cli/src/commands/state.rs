@@ -1,5 +1,8 @@
 //! `costform state list | show NAME | rm NAME...`.
 
+use costform_model::diagnostic::did_you_mean;
+use costform_model::ids::ReportName;
+use costform_model::state::State;
 use costform_planner::StateStore;
 use miette::IntoDiagnostic;
 
@@ -27,7 +30,7 @@ pub fn run(context: &Context, command: &StateCommand) -> miette::Result<Exit> {
             // No state is `None` here as everywhere a state is read.
             let state = read(context)?;
             let Some(entry) = state.as_ref().and_then(|state| state.reports.get(name)) else {
-                return Err(missing(context, &[name.to_string()]));
+                return Err(missing(context, state.as_ref(), &[name.to_string()]));
             };
             context
                 .ui
@@ -44,7 +47,7 @@ pub fn run(context: &Context, command: &StateCommand) -> miette::Result<Exit> {
                 .map(ToString::to_string)
                 .collect();
             if !absent.is_empty() {
-                return Err(missing(context, &absent));
+                return Err(missing(context, Some(locked.state()), &absent));
             }
             for name in names {
                 locked.forget(name).into_diagnostic()?;
@@ -60,13 +63,25 @@ pub fn run(context: &Context, command: &StateCommand) -> miette::Result<Exit> {
     }
 }
 
-fn read(context: &Context) -> miette::Result<Option<costform_model::state::State>> {
+fn read(context: &Context) -> miette::Result<Option<State>> {
     StateStore::read(&context.state_path()).into_diagnostic()
 }
 
-fn missing(context: &Context, names: &[String]) -> miette::Report {
+/// The names not in the state, with the nearest ones it holds.
+fn missing(context: &Context, state: Option<&State>, names: &[String]) -> miette::Report {
+    let in_state = state
+        .into_iter()
+        .flat_map(|state| state.reports.keys().map(ReportName::as_str));
+    let guesses: Vec<String> = names
+        .iter()
+        .filter_map(|name| did_you_mean(name, in_state.clone()))
+        .collect();
+    let mut help = "`costform state list` shows what the state holds".to_owned();
+    if !guesses.is_empty() {
+        help = format!("{}; {help}", guesses.join("; "));
+    }
     miette::miette!(
-        help = "`costform state list` shows what the state holds",
+        help = help,
         "no report {} in the state `{}`",
         names
             .iter()
