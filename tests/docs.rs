@@ -323,6 +323,40 @@ fn the_gitlab_pipeline_uses_real_commands_and_flags() {
     }
 }
 
+/// The CI examples wait for results with a timeout and keep fetch's exit
+/// status: a pipe (`| tee`) would turn "timed out: N still processing" into
+/// a green job without results.
+#[test]
+fn the_ci_examples_fail_when_results_are_still_processing() {
+    for file in [
+        "examples/ci/github-actions.yml",
+        "examples/ci/gitlab-ci.yml",
+    ] {
+        let workflow = check_ci_file(file);
+        let mut lines = Vec::new();
+        script_lines(&workflow, &mut lines);
+        let fetches: Vec<&String> = lines
+            .iter()
+            .filter(|line| {
+                costform_invocations(line)
+                    .iter()
+                    .any(|words| words.first().is_some_and(|word| word == "fetch"))
+            })
+            .collect();
+        assert!(!fetches.is_empty(), "{file} never fetches");
+        for line in fetches {
+            assert!(
+                line.contains("--wait") && line.contains("--timeout"),
+                "{file}: `{line}` does not wait with a timeout"
+            );
+            assert!(
+                !line.replace("||", "").contains('|'),
+                "{file}: `{line}` pipes fetch, hiding its exit status"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_ci_line_reader_finds_invocations_and_their_flags() {
     assert_eq!(

@@ -21,4 +21,5 @@ mod fuzz;
 mod hostile;
 mod network;
 mod permissions;
+mod saved_plan;
 mod secrets;

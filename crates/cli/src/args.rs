@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use costform_model::ids::ReportName;
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 success; 1 error (bad input, API error, lock held, stale plan);
+Exit codes: 0 success; 1 error (bad input, API error, lock held, stale plan,
+fetch --wait whose --timeout ran out with results still processing);
 2 with --detailed-exitcode: plan has changes, or fetch has results still processing;
 130 interrupted (Ctrl-C or SIGTERM) after saving the state.
 
@@ -87,7 +88,7 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Parse, render and check every definition (no network, no state).
     #[command(
-        after_help = "Examples:\n  costform validate\n  costform validate --format json --dir reports/"
+        after_help = "Examples:\n  costform validate\n  costform validate --strict --format json --dir reports/"
     )]
     Validate(ValidateArgs),
     /// Print, as JSON, the exact request bodies that would be sent.
@@ -187,6 +188,14 @@ pub struct ValidateArgs {
     /// text for people, json for editors and CI annotations (one object per problem).
     #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
     pub format: ValidateFormat,
+    /// Treat warnings (an unknown service name, a dimension without filter
+    /// values) as errors: exit 1, for pull-request checks.
+    #[arg(long)]
+    pub strict: bool,
+    /// Also list the reports read, one `report.NAME` per line with where it
+    /// is defined (the JSON output always lists them).
+    #[arg(long)]
+    pub list: bool,
 }
 
 /// Output formats of `validate`.
@@ -202,7 +211,7 @@ pub enum ValidateFormat {
 #[derive(Debug, Args)]
 pub struct RenderArgs {
     /// Only these reports (default: all).
-    #[arg(value_name = "NAME")]
+    #[arg(value_name = "NAME", value_parser = parse_address)]
     pub names: Vec<ReportName>,
 }
 
@@ -210,10 +219,10 @@ pub struct RenderArgs {
 #[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
     /// Limit the plan to this report; repeatable.
-    #[arg(long = "target", value_name = "NAME")]
+    #[arg(long = "target", value_name = "NAME", value_parser = parse_address)]
     pub targets: Vec<ReportName>,
     /// Query this report again even if nothing changed; repeatable.
-    #[arg(long = "replace", value_name = "NAME")]
+    #[arg(long = "replace", value_name = "NAME", value_parser = parse_address)]
     pub replace: Vec<ReportName>,
 }
 
@@ -226,6 +235,9 @@ pub struct PlanArgs {
     /// Exit 2 when the plan has changes, 0 when it has none.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Treat warnings in the definitions as errors: exit 1, for pull-request checks.
+    #[arg(long)]
+    pub strict: bool,
     /// text (Terraform-like), json (the versioned plan format) or markdown (pull requests).
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
@@ -273,7 +285,7 @@ pub struct ApplyArgs {
 #[derive(Debug, Args)]
 pub struct FetchArgs {
     /// Only these reports (default: every report with a live token).
-    #[arg(value_name = "NAME")]
+    #[arg(value_name = "NAME", value_parser = parse_address)]
     pub names: Vec<ReportName>,
     /// Poll until every result is ready (1 s growing to 30 s between polls).
     #[arg(long)]
@@ -434,6 +446,7 @@ pub enum StateCommand {
     #[command(after_help = "Example:\n  costform state show last-month-by-service")]
     Show {
         /// The report.
+        #[arg(value_parser = parse_address)]
         name: ReportName,
     },
     /// Remove a report from the state (its token is not touched in Atlas).
@@ -442,7 +455,7 @@ pub enum StateCommand {
     )]
     Rm {
         /// The reports.
-        #[arg(required = true)]
+        #[arg(required = true, value_parser = parse_address)]
         names: Vec<ReportName>,
     },
 }
@@ -508,6 +521,13 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// A report as users type it: `NAME`, or `report.NAME` as `plan` and
+/// `state list` print it, so an address can be pasted back.
+fn parse_address(text: &str) -> Result<ReportName, String> {
+    ReportName::parse(text.strip_prefix("report.").unwrap_or(text))
+        .map_err(|error| error.to_string())
+}
+
 fn parse_var(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
@@ -548,6 +568,13 @@ mod tests {
                 .unwrap_err()
                 .contains("`soon` is not a duration")
         );
+    }
+
+    #[test]
+    fn report_addresses_are_names() {
+        assert_eq!(parse_address("report.fy2026"), parse_address("fy2026"));
+        assert_eq!(parse_address("fy2026").unwrap().as_str(), "fy2026");
+        assert!(parse_address("report.").is_err());
     }
 
     #[test]

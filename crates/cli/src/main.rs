@@ -7,10 +7,13 @@ mod atlas;
 mod commands;
 mod context;
 mod costs;
+mod credentials;
 mod exit;
 mod interrupt;
+mod output;
+mod plan_file;
+mod printer;
 mod progress;
-mod render;
 mod state_lock;
 mod ui;
 
@@ -51,7 +54,9 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            anstream::eprintln!("error: failed to start the async runtime: {error}");
+            ui.printer().errors().line(format_args!(
+                "error: failed to start the async runtime: {error}"
+            ));
             return Exit::Error.into();
         }
     };
@@ -63,7 +68,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(exit) => exit.into(),
         Err(report) => {
-            anstream::eprintln!("{report:?}");
+            ui.printer().errors().line(format_args!("{report:?}"));
             Exit::Error.into()
         }
     }

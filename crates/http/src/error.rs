@@ -161,14 +161,23 @@ impl std::fmt::Display for ApiError {
             write!(f, " {code}")?;
         }
         write!(f, " for {} {}", self.method, self.url)?;
-        if let Some(text) = self.detail.as_ref().or(self.reason.as_ref()) {
+        let text = self.detail.as_ref().or(self.reason.as_ref());
+        if let Some(text) = text {
             write!(f, ": {text}")?;
         }
-        for (i, (field, description)) in self.fields.iter().enumerate() {
+        // Atlas often repeats a field's description in `detail`: say it once.
+        let said =
+            |description: &String| text.is_some_and(|text| text.contains(description.as_str()));
+        let fields: Vec<_> = self
+            .fields
+            .iter()
+            .filter(|(_, description)| !said(description))
+            .collect();
+        for (i, (field, description)) in fields.iter().enumerate() {
             let open = if i == 0 { " (" } else { "; " };
             write!(f, "{open}`{field}`: {description}")?;
         }
-        if !self.fields.is_empty() {
+        if !fields.is_empty() {
             f.write_str(")")?;
         }
         if self.status == 404 && self.error_code.is_none() {
@@ -296,6 +305,13 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "atlas answered 400 VALIDATION_ERROR for POST https://x/y: Invalid dates (`startDate`: not the 1st)"
+        );
+        let repeated = br#"{"error":400,"errorCode":"VALIDATION_ERROR","detail":"services[1]: must be a service",
+            "badRequestDetail":{"fields":[{"field":"services[1]","description":"must be a service"}]}}"#;
+        let error = ApiError::from_body(400, "POST", "https://x/y", repeated);
+        assert_eq!(
+            error.to_string(),
+            "atlas answered 400 VALIDATION_ERROR for POST https://x/y: services[1]: must be a service"
         );
     }
 }

@@ -19,10 +19,11 @@ pub mod request;
 pub mod schema;
 mod shape;
 pub mod state;
+mod suggest;
 pub mod template;
 mod variables;
 
 pub use dates::parse_now;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
-pub use load::{Definitions, LoadOptions, ReportDefinition, load};
+pub use load::{Definitions, LoadOptions, ReportDefinition, load, load_counting};
 pub use schema::{definitions_schema, plan_schema, state_schema};

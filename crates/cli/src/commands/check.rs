@@ -94,7 +94,7 @@ pub fn run(context: &Context, args: &CheckArgs) -> miette::Result<Exit> {
             )
         }
     };
-    anstream::print!("{output}");
+    context.ui.printer().stdout().print(output);
     Ok(if breached {
         Exit::BudgetBreached
     } else if args.require_results && !not_checked.is_empty() {

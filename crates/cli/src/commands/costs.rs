@@ -77,7 +77,7 @@ pub fn run(context: &Context, args: &CostsArgs) -> miette::Result<Exit> {
                 .wrap_err_with(|| format!("failed to write `{}`", file.display()))?;
             context.ui.status(&format!("Wrote `{}`.", file.display()));
         }
-        None => anstream::print!("{output}"),
+        None => context.ui.printer().stdout().print(output),
     }
     Ok(Exit::Success)
 }

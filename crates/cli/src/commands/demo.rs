@@ -53,7 +53,7 @@ pub async fn run(context: &Context) -> miette::Result<Exit> {
     let outcome = cycle(&demo).await;
     emulator.shutdown().await;
     outcome?;
-    anstream::println!(
+    context.ui.printer().summary().line(format_args!(
         "\n{}\n  definitions  {}\n  state        {}\n  results      {}\n\n\
          Next, against a real Atlas organization (a service account with the\n\
          Organization Billing Viewer role; Organization > Access Manager > Applications > Service Accounts):\n  \
@@ -66,7 +66,7 @@ pub async fn run(context: &Context) -> miette::Result<Exit> {
         demo.state_path().display(),
         demo.results_dir().display(),
         dir = dir.display(),
-    );
+    ));
     Ok(Exit::Success)
 }
 
@@ -78,6 +78,7 @@ async fn cycle(demo: &Context) -> miette::Result<()> {
     let plan_args = PlanArgs {
         out: None,
         detailed_exitcode: false,
+        strict: false,
         format: PlanFormat::Text,
         targets: no_targets.clone(),
         refresh: false,
@@ -88,6 +89,8 @@ async fn cycle(demo: &Context) -> miette::Result<()> {
         demo,
         &ValidateArgs {
             format: ValidateFormat::Text,
+            strict: false,
+            list: false,
         },
     )?)?;
     step(demo, 2, "costform plan");
@@ -153,10 +156,10 @@ async fn cycle(demo: &Context) -> miette::Result<()> {
     };
     match check::run(demo, &check_args)? {
         Exit::BudgetBreached => {
-            anstream::println!(
+            demo.ui.printer().summary().line(
                 "\n`check` exits 3 on a breach: a scheduled CI job running it fails and names the\n\
                  report, group, month, limit and amount over (trailing-quarter-by-project.yaml\n\
-                 sets the budget). Raise the limit there, or find out what grew."
+                 sets the budget). Raise the limit there, or find out what grew.",
             );
             Ok(())
         }
@@ -168,10 +171,10 @@ async fn cycle(demo: &Context) -> miette::Result<()> {
 const STEPS: u8 = 8;
 
 fn step(demo: &Context, number: u8, title: &str) {
-    anstream::println!(
+    demo.ui.printer().summary().line(format_args!(
         "\n{}\n",
         demo.ui.bold(&format!("==> {number}/{STEPS} {title}"))
-    );
+    ));
 }
 
 /// Stops the demo at the first step that did not succeed.

@@ -134,6 +134,10 @@ impl ReportKind for CostExplorer {
         planned.refresh = refresh;
         Some(planned)
     }
+
+    fn check_body(&self, body: &RequestBody) -> Vec<String> {
+        super::cost_explorer_body::check(body)
+    }
 }
 
 /// Checks one report's fields, pushing diagnostics as it goes.
@@ -279,7 +283,7 @@ impl Checker<'_, '_> {
             let range = dates::period_range(&period.value, self.context.now);
             if range.is_none() {
                 let message = format!("`{}` is not a `period`", period.value);
-                let help = did_you_mean(&period.value, dates::PERIODS.iter().copied())
+                let help = crate::suggest::period(&period.value, dates::PERIODS)
                     .or_else(|| Some(format!("use one of `{}`", dates::PERIODS.join("`, `"))));
                 self.error(code::INVALID_PERIOD, period.referenced, message, help);
             }
