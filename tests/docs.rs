@@ -291,7 +291,7 @@ fn the_github_workflow_uses_real_commands_and_flags() {
     assert_eq!(concurrency["cancel-in-progress"], Value::Bool(false));
 
     let used = commands_used(&workflow);
-    for command in ["validate", "plan", "apply", "fetch"] {
+    for command in ["validate", "plan", "apply", "fetch", "costs", "check"] {
         assert!(
             used.contains(command),
             "the workflow never runs `costform {command}`"
@@ -315,7 +315,7 @@ fn the_gitlab_pipeline_uses_real_commands_and_flags() {
         "jobs that touch the state share a resource group"
     );
     let used = commands_used(&pipeline);
-    for command in ["validate", "plan", "apply", "fetch"] {
+    for command in ["validate", "plan", "apply", "fetch", "costs", "check"] {
         assert!(
             used.contains(command),
             "the pipeline never runs `costform {command}`"
