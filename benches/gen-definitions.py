@@ -24,7 +24,7 @@ def hex_id(seed):
     return f"{seed:024x}"[-24:].replace("0", "a", 1) if seed else "a" * 24
 
 
-def report(index):
+def report(index, budgets):
     lines = [f"  report-{index:05d}:"]
     style = index % 4
     if style == 0:
@@ -43,6 +43,10 @@ def report(index):
         lines.append(f"    projects: [{hex_id(0x65A1B2C3D4E5F6A7B8C90000 + index)}]")
     if style != 3:
         lines.append(f"    services: [{', '.join(SERVICES[: 1 + index % len(SERVICES)])}]")
+    if budgets:
+        lines.append("    budget:")
+        lines.append(f"      monthly_limit: {5000 + 250 * (index % 40)}")
+        lines.append("      max_increase_percent: 50")
     return "\n".join(lines)
 
 
@@ -51,6 +55,7 @@ def main():
     parser.add_argument("--reports", type=int, default=10000)
     parser.add_argument("--files", type=int, default=100)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--budgets", action="store_true", help="give every report a budget (for `check`)")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     per_file = -(-args.reports // args.files)
@@ -68,7 +73,7 @@ def main():
         ]
         count = 0
         while count < per_file and index < args.reports:
-            body.append(report(index))
+            body.append(report(index, args.budgets))
             index += 1
             count += 1
         if count == 0:

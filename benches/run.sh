@@ -3,7 +3,7 @@
 #
 #   bash benches/run.sh                 # everything, 5 runs each
 #   RUNS=3 bash benches/run.sh          # fewer runs
-#   ONLY=plan bash benches/run.sh       # one group: validate | plan | apply | fetch
+#   ONLY=plan bash benches/run.sh       # one group: validate | plan | apply | fetch | costs
 #   NO_BUILD=1 bash benches/run.sh      # reuse target/release/costform
 #
 # Prints a markdown table and writes it to benches/RESULTS.md with the date,
@@ -185,8 +185,8 @@ DEFS1K=$WORK/defs-1k
 STATE1K=$WORK/state-1k/costform.state.json
 fresh_state() { rm -rf "$(dirname "$STATE1K")"; mkdir -p "$(dirname "$STATE1K")"; }
 
-if [[ $ONLY == all || $ONLY == apply || $ONLY == fetch ]]; then
-  python3 "$ROOT/benches/gen-definitions.py" --reports 1000 --files 10 --out "$DEFS1K"
+if [[ $ONLY == all || $ONLY == apply || $ONLY == fetch || $ONLY == costs ]]; then
+  python3 "$ROOT/benches/gen-definitions.py" --reports 1000 --files 10 --budgets --out "$DEFS1K"
   start_emulator 20ms
   export MONGODB_ATLAS_BASE_URL=$EMULATOR_URL MONGODB_ATLAS_ACCESS_TOKEN=$TOKEN
   log "apply (1,000 reports, 20 ms latency, --parallelism 16)"
@@ -225,7 +225,7 @@ EOF
   NOTES+=("- apply vs curl: ${APPLY_MS} ms vs ${CURL_MS} ms = **${ratio}×** (target ≥ 10×). Each curl run sent 1,000 POSTs, each costform run 1,000 POSTs (one token per report in the state).")
 fi
 
-if [[ $ONLY == all || $ONLY == fetch ]]; then
+if [[ $ONLY == all || $ONLY == fetch || $ONLY == costs ]]; then
   log "fetch (1,000 ready tokens, 20 ms latency, --parallelism 16)"
   restore_applied() {
     cp "$WORK/state-1k.applied.json" "$STATE1K"
@@ -254,6 +254,30 @@ EOF
     row "\`fetch --parallelism 16\`, state and results on tmpfs" "same, fsync free" "$MEDIAN_MS" "$PEAK_MB" "—" "$(ls "$SHM/results" | wc -l) files"
     NOTES+=("- fetch: ${FETCH_MS} ms on disk vs ${MEDIAN_MS} ms on tmpfs; the floor is 1,000 × 20 ms / 16 = 1250 ms.")
   fi
+fi
+
+# ---------------------------------------------------------------------------
+# 5. costs and check over the 1,000 results fetched above (offline)
+# ---------------------------------------------------------------------------
+if [[ $ONLY == all || $ONLY == costs ]]; then
+  # The results as the last fetch left them, in the state's own folder.
+  COSTS_STATE=$WORK/costs/costform.state.json
+  mkdir -p "$WORK/costs"
+  restore_applied
+  "$BIN" fetch --dir "$DEFS1K" --state "$STATE1K" --parallelism 16 -q >/dev/null
+  cp -r "$(dirname "$STATE1K")/." "$WORK/costs/"
+  cost_rows=$("$BIN" costs --dir "$DEFS1K" --state "$COSTS_STATE" --format csv --by day | tail -n +2 | wc -l)
+  log "costs / check ($cost_rows table cells from 1,000 results)"
+  measure costs-text : -- "$BIN" costs --dir "$DEFS1K" --state "$COSTS_STATE" --now "$NOW" --compare previous
+  row "\`costs --compare previous\`" "1,000 results, $cost_rows cells" "$MEDIAN_MS" "$PEAK_MB" "< 300 ms" "$(verdict "$MEDIAN_MS" "$PEAK_MB" 300 1000)"
+  measure costs-html : -- "$BIN" costs --dir "$DEFS1K" --state "$COSTS_STATE" --now "$NOW" --compare previous --format html --out "$WORK/costs.html"
+  row "\`costs --compare previous --format html\`" "same ($(wc -c <"$WORK/costs.html") bytes written)" "$MEDIAN_MS" "$PEAK_MB" "< 1 s" "$(verdict "$MEDIAN_MS" "$PEAK_MB" 1000 1000)"
+  check_status=0
+  "$BIN" check --dir "$DEFS1K" --state "$COSTS_STATE" --now "$NOW" >"$WORK/check.txt" 2>&1 || check_status=$?
+  [[ $check_status == 0 || $check_status == 3 ]] || { log "benches: check failed:"; tail -n 5 "$WORK/check.txt" >&2; exit 1; }
+  # Exit 3 (a breach) is a result here, not a failure.
+  measure check : -- bash -c '"$0" check --dir "$1" --state "$2" --now "$3" || [ $? = 3 ]' "$BIN" "$DEFS1K" "$COSTS_STATE" "$NOW"
+  row "\`check\`" "1,000 reports with budgets" "$MEDIAN_MS" "$PEAK_MB" "< 300 ms" "$(verdict "$MEDIAN_MS" "$PEAK_MB" 300 1000); $(tail -n 1 "$WORK/check.txt")"
 fi
 
 # ---------------------------------------------------------------------------
