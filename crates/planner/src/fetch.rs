@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use costform_model::cost_rows::ResultOrigin;
 use costform_model::ids::ReportName;
 use costform_model::state::{ResultFormat, ResultRecord, State, StateEntry, TokenStatus};
 use jiff::Timestamp;
@@ -223,6 +224,7 @@ pub(crate) struct Written {
 /// Writes a ready result atomically on a blocking thread.
 pub(crate) async fn write_result(
     name: &ReportName,
+    entry: &StateEntry,
     body: &[u8],
     options: &FetchOptions,
 ) -> Result<Written, Error> {
@@ -230,7 +232,15 @@ pub(crate) async fn write_result(
         ResultFormat::Json => pretty_json(body),
         ResultFormat::Csv => body.to_vec(),
     };
-    let rows = summarize(&bytes, options.format, None).rows;
+    // A result its kind cannot read is still written (it is what Atlas
+    // answered); it records no rows, and the fetch summary says why.
+    let origin = ResultOrigin {
+        report: name.as_str(),
+        org_id: entry.request.org_id.as_str(),
+        file: name.as_str(),
+    };
+    let rows = summarize(&origin, &entry.request, options.format, &bytes)
+        .map_or(0, |summary| summary.rows);
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let directory = options.out_dir.clone();
     let path = directory.join(format!("{name}.{}", options.format.extension()));

@@ -11,7 +11,6 @@ mod apply;
 mod atomic;
 mod cancel;
 pub mod costs;
-mod csv;
 mod error;
 mod fetch;
 mod journal;

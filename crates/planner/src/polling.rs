@@ -150,7 +150,7 @@ async fn poll_once<R: ResultReader>(
     let looked = match answer {
         Ok(ReadOutcome::Processing) => Looked::Processing,
         Ok(ReadOutcome::Ready(body)) => {
-            Looked::Ready(write_result(&poll.name, &body, options).await)
+            Looked::Ready(write_result(&poll.name, &poll.entry, &body, options).await)
         }
         Err(error) => Looked::Failed(error),
     };

@@ -14,7 +14,7 @@ use costform_planner::{
 };
 use sha2::{Digest as _, Sha256};
 
-const READY: &[u8] = br#"{"usageDetails":[{"service":"Clusters","usageAmount":51.19},{"service":"Storage","usageAmount":2}]}"#;
+const READY: &[u8] = br#"{"usageDetails":[{"service":"Clusters","usageAmount":51.19,"usageDate":"2026-10-01"},{"service":"Storage","usageAmount":2,"usageDate":"2026-10-01"}]}"#;
 
 /// A locked state with submitted tokens for `reports`.
 fn locked_with(dir: &Path, reports: &[&str]) -> LockedState {
@@ -134,7 +134,8 @@ async fn an_unknown_token_is_marked_expired_and_skipped_next_time() {
 async fn wait_polls_until_ready_and_csv_rows_are_counted() {
     let dir = tempfile::tempdir().unwrap();
     let mut locked = locked_with(dir.path(), &["slow"]);
-    let csv = b"Usage Amount,Service\n1.5,Clusters\n2.5,\"Storage, extra\"\n\n".to_vec();
+    let csv = b"Billed Date,Usage Amount,Service\n2026-10-01,1.5,Clusters\n2026-10-01,2.5,\"Storage, extra\"\n\n"
+        .to_vec();
     let reader = FakeReader::default().answer(
         "slow",
         vec![

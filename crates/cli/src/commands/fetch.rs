@@ -1,5 +1,6 @@
 //! `costform fetch`: retrieve results by token, write them, summarize them.
 
+use costform_model::cost_rows::ResultOrigin;
 use costform_model::state::{ResultFormat, State};
 use costform_planner::{FetchOptions, FetchOutcome, FetchReport};
 use miette::IntoDiagnostic;
@@ -117,35 +118,52 @@ fn summary_rows(report: &FetchReport, state: &State, format: ResultFormat) -> Ve
         .reports
         .iter()
         .map(|fetched| {
-            let group_by = state
-                .reports
-                .get(&fetched.name)
-                .and_then(|entry| entry.request.request.get("groupBy"))
-                .and_then(|value| value.as_str())
-                .map(str::to_owned);
+            let entry = state.reports.get(&fetched.name);
+            let group_by = entry.map(|entry| {
+                entry
+                    .request
+                    .request
+                    .get("groupBy")
+                    .and_then(|value| value.as_str())
+                    .unwrap_or("services")
+                    .to_owned()
+            });
             let mut row = SummaryRow {
                 name: fetched.name.to_string(),
                 status: status_label(&fetched.outcome),
                 path: None,
                 rows: None,
                 total_usage: None,
-                group_by: group_by.clone(),
+                group_by,
                 by_group: std::collections::BTreeMap::new(),
                 error: None,
             };
-            match &fetched.outcome {
-                FetchOutcome::Ready { rows, path } => {
+            match (&fetched.outcome, entry) {
+                (FetchOutcome::Ready { rows, path }, Some(entry)) => {
                     row.path = Some(path.display().to_string());
                     row.rows = Some(*rows);
-                    if let Ok(body) = std::fs::read(path) {
-                        let summary =
-                            costform_planner::summarize(&body, format, group_by.as_deref());
-                        row.total_usage = Some(summary.total_usage);
-                        row.by_group = summary.by_group;
+                    let file = path.display().to_string();
+                    let origin = ResultOrigin {
+                        report: fetched.name.as_str(),
+                        org_id: entry.request.org_id.as_str(),
+                        file: &file,
+                    };
+                    let summary = std::fs::read(path)
+                        .map_err(|error| format!("failed to read `{file}`: {error}"))
+                        .and_then(|body| {
+                            costform_planner::summarize(&origin, &entry.request, format, &body)
+                                .map_err(|error| error.to_string())
+                        });
+                    match summary {
+                        Ok(summary) => {
+                            row.total_usage = Some(summary.total);
+                            row.by_group = summary.by_group;
+                        }
+                        Err(problem) => row.error = Some(problem),
                     }
                 }
-                FetchOutcome::Failed(error) => row.error = Some(error.message.clone()),
-                FetchOutcome::Processing | FetchOutcome::Expired | FetchOutcome::NotStarted => {}
+                (FetchOutcome::Failed(error), _) => row.error = Some(error.message.clone()),
+                _ => {}
             }
             row
         })

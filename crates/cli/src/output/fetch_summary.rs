@@ -1,12 +1,15 @@
 //! The end-of-fetch summary: per report its status, rows and total usage, and
-//! the totals by group for its `groupBy` dimension. Money is shown to two
-//! decimals.
+//! the totals by group for its `groupBy` dimension. Amounts are the exact
+//! sums of the result's cost rows, shown to the cent (and kept whole, as
+//! decimal strings, in JSON).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use costform_model::cost_rows::Decimal;
 use serde::Serialize;
 
+use crate::costs::money;
 use crate::ui::Ui;
 
 /// One report's line of the summary.
@@ -22,62 +25,18 @@ pub struct SummaryRow {
     /// Usage rows, when ready.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rows: Option<u64>,
-    /// The sum of `usageAmount`, when ready.
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "money_opt")]
-    pub total_usage: Option<f64>,
+    /// The sum of the result's amounts, when ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_usage: Option<Decimal>,
     /// The `groupBy` dimension of the request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_by: Option<String>,
     /// Totals per group key.
-    #[serde(
-        skip_serializing_if = "BTreeMap::is_empty",
-        serialize_with = "money_map"
-    )]
-    pub by_group: BTreeMap<String, f64>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_group: BTreeMap<String, Decimal>,
     /// Why it failed, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-}
-
-/// Formats an amount with two decimals and thousands separators.
-pub fn money(amount: f64) -> String {
-    let fixed = format!("{:.2}", amount.abs());
-    let (whole, cents) = fixed.split_once('.').unwrap_or((&fixed, "00"));
-    let mut grouped = String::new();
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    let sign = if amount < 0.0 && fixed != "0.00" {
-        "-"
-    } else {
-        ""
-    };
-    format!("{sign}{grouped}.{cents}")
-}
-
-fn round2(amount: f64) -> f64 {
-    (amount * 100.0).round() / 100.0
-}
-
-#[expect(
-    clippy::ref_option,
-    reason = "serde's serialize_with passes the field by reference"
-)]
-fn money_opt<S: serde::Serializer>(amount: &Option<f64>, serializer: S) -> Result<S::Ok, S::Error> {
-    match amount {
-        Some(amount) => serializer.serialize_f64(round2(*amount)),
-        None => serializer.serialize_none(),
-    }
-}
-
-fn money_map<S: serde::Serializer>(
-    map: &BTreeMap<String, f64>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.collect_map(map.iter().map(|(key, amount)| (key, round2(*amount))))
 }
 
 fn counts(rows: &[SummaryRow]) -> BTreeMap<&'static str, usize> {
@@ -181,19 +140,6 @@ pub fn markdown(rows: &[SummaryRow]) -> String {
 /// One JSON document.
 pub fn json(rows: &[SummaryRow]) -> String {
     let document =
-        serde_json::json!({ "format_version": 1, "counts": counts(rows), "reports": rows });
+        serde_json::json!({ "format_version": 2, "counts": counts(rows), "reports": rows });
     serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn money_has_two_decimals_and_thousands_separators() {
-        assert_eq!(money(0.0), "0.00");
-        assert_eq!(money(51.186), "51.19");
-        assert_eq!(money(1_234_567.891), "1,234,567.89");
-        assert_eq!(money(-1234.5), "-1,234.50");
-    }
 }
