@@ -154,10 +154,15 @@ fn show(value: Option<&Value>) -> String {
 
 /// The first and last characters of a token: enough to recognise it in logs.
 pub fn abbreviate(token: &str) -> String {
-    match (token.get(..8), token.get(token.len().saturating_sub(4)..)) {
-        (Some(head), Some(tail)) if token.len() > 12 => format!("{head}…{tail}"),
-        _ => token.to_owned(),
+    // By characters, not bytes: a token may be any text Atlas returned, and
+    // a byte offset inside a character would print the whole (long) token.
+    let count = token.chars().count();
+    if count <= 12 {
+        return token.to_owned();
     }
+    let head: String = token.chars().take(8).collect();
+    let tail: String = token.chars().skip(count - 4).collect();
+    format!("{head}…{tail}")
 }
 
 /// The action's symbol, right-aligned in three columns as Terraform does.
@@ -174,5 +179,15 @@ fn paint(action: Action, text: &str, ui: Ui) -> String {
         Action::Create => text.green().to_string(),
         Action::Requery => text.yellow().to_string(),
         Action::Forget => text.red().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_tokens_are_abbreviated_by_characters() {
+        assert_eq!(super::abbreviate("abcdefgh12345678wxyz"), "abcdefgh…wxyz");
+        assert_eq!(super::abbreviate("ééééééééééééééééé"), "éééééééé…éééé");
+        assert_eq!(super::abbreviate("short"), "short");
     }
 }
