@@ -2,6 +2,11 @@
 //! moves to `previous/` beside it, so `results/NAME.json` is never an old
 //! answer presented as the current one; a forgotten report's file goes
 //! with it.
+//!
+//! The superseded result keeps the state entry it was fetched under, as
+//! `previous/NAME.entry.json` (request, hash, fetch time), so `costs
+//! --compare` can read last month's answer with the request that produced
+//! it.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -11,7 +16,7 @@ use costform_model::ids::ReportName;
 use costform_model::state::StateEntry;
 
 use crate::apply::ApplyReport;
-use crate::atomic::parent_dir;
+use crate::atomic::{parent_dir, write_file_atomically};
 use crate::error::Error;
 
 /// What became of one report's result file after an apply.
@@ -44,6 +49,11 @@ pub fn retire_results(
         let previous = parent_dir(&file).join("previous");
         fs::create_dir_all(&previous).map_err(Error::io("create", &previous))?;
         let target = previous.join(file_name);
+        if let Some(entry) = before.get(name) {
+            let record = previous_entry_path(&target);
+            let json = serde_json::to_vec_pretty(entry).unwrap_or_default();
+            write_file_atomically(&record, &json)?;
+        }
         fs::rename(&file, &target).map_err(Error::io("move", &file))?;
         retired.push(Retired::Moved(name.clone(), file, target));
     }
@@ -53,4 +63,14 @@ pub fn retire_results(
         retired.push(Retired::Removed(name.clone(), file));
     }
     Ok(retired)
+}
+
+/// Where the state entry of a superseded result file is kept.
+pub(crate) fn previous_entry_path(previous_file: &Path) -> PathBuf {
+    let mut name = previous_file
+        .file_stem()
+        .map(std::ffi::OsStr::to_os_string)
+        .unwrap_or_default();
+    name.push(".entry.json");
+    previous_file.with_file_name(name)
 }

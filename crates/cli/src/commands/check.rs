@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use costform_planner::StateStore;
-use costform_planner::costs::{Breach, Checked, NotIncluded, check, read_rows};
+use costform_planner::costs::{Breach, Checked, CostRows, NotIncluded, check, read_rows};
 use miette::IntoDiagnostic;
 use serde::Serialize;
 
@@ -54,12 +54,13 @@ pub fn run(context: &Context, args: &CheckArgs) -> miette::Result<Exit> {
     let path = context.state_path();
     let state = StateStore::read(&path).into_diagnostic()?;
     let names: Vec<String> = budgets.keys().cloned().collect();
-    let (rows, mut not_checked) = match &state {
+    let rows = match &state {
         Some(state) => read_rows(state, &context.state_dir(), &names).into_diagnostic()?,
-        None => (Vec::new(), Vec::new()),
+        None => CostRows::default(),
     };
     let today = costform_model::dates::today(context.now);
-    let checked = check(&rows, &budgets, today);
+    let checked = check(&rows.latest, &rows.with_earlier(), &budgets, today);
+    let mut not_checked = rows.not_included;
     for name in &names {
         let known = checked.iter().any(|report| &report.report == name)
             || not_checked.iter().any(|report| &report.report == name);

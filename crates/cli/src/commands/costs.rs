@@ -37,7 +37,7 @@ pub fn run(context: &Context, args: &CostsArgs) -> miette::Result<Exit> {
             "report.{unknown} is not in the state"
         ));
     }
-    let (rows, not_included) = read_rows(&state, &context.state_dir(), &names).into_diagnostic()?;
+    let rows = read_rows(&state, &context.state_dir(), &names).into_diagnostic()?;
     let axis = match args.by {
         CostsBy::Month => Axis::Month,
         CostsBy::Day => Axis::Day,
@@ -45,15 +45,17 @@ pub fn run(context: &Context, args: &CostsArgs) -> miette::Result<Exit> {
         CostsBy::Service => Axis::Service,
     };
     let today = costform_model::dates::today(context.now);
+    // Comparisons may reach into the results the latest ones superseded:
+    // a `last_month` report still has the month before.
     let comparisons = match args.compare {
-        Some(CostsCompare::Previous) => compare(&rows, Baseline::Previous, today),
-        Some(CostsCompare::Year) => compare(&rows, Baseline::Year, today),
+        Some(CostsCompare::Previous) => compare(&rows.with_earlier(), Baseline::Previous, today),
+        Some(CostsCompare::Year) => compare(&rows.with_earlier(), Baseline::Year, today),
         None => Vec::new(),
     };
     let view = CostsView {
-        tables: tables(&rows, axis),
+        tables: tables(&rows.latest, axis),
         comparisons,
-        not_included,
+        not_included: rows.not_included,
     };
     let output = match args.format {
         CostsFormat::Text => costs::text::render(&view),

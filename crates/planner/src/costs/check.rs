@@ -50,11 +50,19 @@ pub struct Checked {
     pub unknown_groups: Vec<String>,
 }
 
-/// Holds every report's rows to its budget. Reports without rows are not
-/// in the answer: the caller lists them as not checked.
-pub fn check(rows: &[CostRow], budgets: &BTreeMap<String, Budget>, today: Date) -> Vec<Checked> {
+/// Holds every report's rows to its budget: the monthly limits to the
+/// `latest` results' months, the allowed increase to the latest closed month
+/// against the one before, which may come from earlier results
+/// (`CostRows::with_earlier`). Reports without latest rows are not in the
+/// answer: the caller lists them as not checked.
+pub fn check(
+    latest: &[CostRow],
+    with_earlier: &[CostRow],
+    budgets: &BTreeMap<String, Budget>,
+    today: Date,
+) -> Vec<Checked> {
     let mut checked: BTreeMap<String, Checked> = BTreeMap::new();
-    for slice in slices(rows) {
+    for slice in slices(latest) {
         let Some(budget) = budgets.get(slice.report) else {
             continue;
         };
@@ -66,12 +74,46 @@ pub fn check(rows: &[CostRow], budgets: &BTreeMap<String, Budget>, today: Date) 
                 breaches: Vec::new(),
                 unknown_groups: Vec::new(),
             });
-        check_slice(&slice, budget, today, entry);
+        check_limits(&slice, budget, entry);
+    }
+    for slice in slices(with_earlier) {
+        let (Some(budget), Some(entry)) =
+            (budgets.get(slice.report), checked.get_mut(slice.report))
+        else {
+            continue;
+        };
+        check_increase(&slice, budget, today, entry);
+    }
+    for entry in checked.values_mut() {
+        entry
+            .breaches
+            .sort_by(|a, b| a.period.cmp(&b.period).then_with(|| a.group.cmp(&b.group)));
     }
     checked.into_values().collect()
 }
 
-fn check_slice(slice: &Slice<'_>, budget: &Budget, today: Date, checked: &mut Checked) {
+/// A breach of `rule` when `actual` is over `limit`.
+fn breach(
+    slice: &Slice<'_>,
+    group: Option<&str>,
+    period: String,
+    rule: &str,
+    limit: Decimal,
+    actual: Decimal,
+) -> Option<Breach> {
+    (actual > limit).then(|| Breach {
+        report: slice.report.to_owned(),
+        group: group.map(str::to_owned),
+        period,
+        rule: rule.to_owned(),
+        limit,
+        actual,
+        over_by: actual - limit,
+        currency: slice.currency.to_owned(),
+    })
+}
+
+fn check_limits(slice: &Slice<'_>, budget: &Budget, checked: &mut Checked) {
     let mut totals: BTreeMap<Date, Decimal> = BTreeMap::new();
     let mut by_group: BTreeMap<(&str, Date), Decimal> = BTreeMap::new();
     for row in &slice.rows {
@@ -83,23 +125,11 @@ fn check_slice(slice: &Slice<'_>, budget: &Budget, today: Date, checked: &mut Ch
             }
         }
     }
-    let breach =
-        |group: Option<&str>, period: String, rule: &str, limit: Decimal, actual: Decimal| {
-            (actual > limit).then(|| Breach {
-                report: slice.report.to_owned(),
-                group: group.map(str::to_owned),
-                period,
-                rule: rule.to_owned(),
-                limit,
-                actual,
-                over_by: actual - limit,
-                currency: slice.currency.to_owned(),
-            })
-        };
     if let Some(limit) = budget.monthly_limit {
         for (month, total) in &totals {
             checked.rules_checked += 1;
             checked.breaches.extend(breach(
+                slice,
                 None,
                 month_label(*month),
                 "monthly_limit",
@@ -120,6 +150,7 @@ fn check_slice(slice: &Slice<'_>, budget: &Budget, today: Date, checked: &mut Ch
         for (month, amount) in months {
             checked.rules_checked += 1;
             checked.breaches.extend(breach(
+                slice,
                 Some(group),
                 month_label(month),
                 "monthly_limit",
@@ -128,6 +159,9 @@ fn check_slice(slice: &Slice<'_>, budget: &Budget, today: Date, checked: &mut Ch
             ));
         }
     }
+}
+
+fn check_increase(slice: &Slice<'_>, budget: &Budget, today: Date, checked: &mut Checked) {
     if let Some(limit) = budget.max_increase_percent {
         let latest = comparison(slice, Baseline::Previous, today);
         if let Some(comparison) = latest.filter(|comparison| comparison.baseline_found) {
@@ -139,6 +173,7 @@ fn check_slice(slice: &Slice<'_>, budget: &Budget, today: Date, checked: &mut Ch
             );
             if let Some(percent) = total.percent {
                 checked.breaches.extend(breach(
+                    slice,
                     None,
                     comparison.period,
                     "max_increase_percent",
@@ -148,9 +183,6 @@ fn check_slice(slice: &Slice<'_>, budget: &Budget, today: Date, checked: &mut Ch
             }
         }
     }
-    checked
-        .breaches
-        .sort_by(|a, b| a.period.cmp(&b.period).then_with(|| a.group.cmp(&b.group)));
 }
 
 #[cfg(test)]
@@ -177,7 +209,7 @@ mod tests {
             monthly_limit: Some(dec("1000.00")),
             ..Budget::default()
         };
-        let checked = &check(&rows, &budgets(budget), today())[0];
+        let checked = &check(&rows, &rows, &budgets(budget), today())[0];
         assert_eq!(checked.rules_checked, 2);
         assert_eq!(checked.breaches.len(), 1, "{checked:?}");
         let breach = &checked.breaches[0];
@@ -201,7 +233,7 @@ mod tests {
             ]),
             ..Budget::default()
         };
-        let checked = &check(&rows, &budgets(budget), today())[0];
+        let checked = &check(&rows, &rows, &budgets(budget), today())[0];
         assert_eq!(checked.breaches.len(), 1);
         assert_eq!(checked.breaches[0].group.as_deref(), Some("id-api"));
         assert_eq!(checked.breaches[0].actual, dec("80"));
@@ -218,7 +250,7 @@ mod tests {
             max_increase_percent: Some(dec("19.99")),
             ..Budget::default()
         };
-        let breach = &check(&rows, &budgets(strict), today())[0].breaches[0];
+        let breach = &check(&rows, &rows, &budgets(strict), today())[0].breaches[0];
         assert_eq!(
             (breach.actual, breach.rule.as_str()),
             (dec("20"), "max_increase_percent")
@@ -228,7 +260,7 @@ mod tests {
             ..Budget::default()
         };
         assert!(
-            check(&rows, &budgets(lenient), today())[0]
+            check(&rows, &rows, &budgets(lenient), today())[0]
                 .breaches
                 .is_empty()
         );

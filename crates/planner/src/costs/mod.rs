@@ -13,7 +13,7 @@ mod table;
 
 pub use check::{Breach, Checked, check};
 pub use compare::{Baseline, Change, ChangeKind, Comparison, compare};
-pub use rows::{NotIncluded, RowsError, read_rows};
+pub use rows::{CostRows, NotIncluded, RowsError, read_rows};
 pub use table::{Axis, CostTable, TableRow, tables};
 
 use std::collections::BTreeMap;

@@ -10,6 +10,8 @@ use std::path::Path;
 
 use costform_model::cost_rows::{CostRow, CostRowsError, ResultOrigin};
 use costform_model::kinds;
+
+use crate::atomic::parent_dir;
 use costform_model::state::{State, StateEntry};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -57,15 +59,58 @@ pub enum RowsError {
     Rows(#[from] CostRowsError),
 }
 
+/// The cost rows `costs` and `check` work from.
+#[derive(Debug, Default)]
+pub struct CostRows {
+    /// The rows of each report's latest ready result.
+    pub latest: Vec<CostRow>,
+    /// The rows of the results those superseded (`results/previous/`), for
+    /// comparisons with months the latest results no longer cover.
+    pub earlier: Vec<CostRow>,
+    /// Reports left out, with why.
+    pub not_included: Vec<NotIncluded>,
+}
+
+impl CostRows {
+    /// The latest rows, plus the earlier rows of months (per report and
+    /// currency) the latest ones do not cover: a `last_month` report then
+    /// still has the month before to compare with.
+    pub fn with_earlier(&self) -> Vec<CostRow> {
+        let covered: std::collections::BTreeSet<(&str, &str, jiff::civil::Date)> = self
+            .latest
+            .iter()
+            .map(|row| {
+                (
+                    row.report.as_str(),
+                    row.currency.as_str(),
+                    super::month_of(row.period_start),
+                )
+            })
+            .collect();
+        let mut rows = self.latest.clone();
+        rows.extend(
+            self.earlier
+                .iter()
+                .filter(|row| {
+                    !covered.contains(&(
+                        row.report.as_str(),
+                        row.currency.as_str(),
+                        super::month_of(row.period_start),
+                    ))
+                })
+                .cloned(),
+        );
+        rows
+    }
+}
+
 /// The rows of every report in `names` (every report when empty) that has a
-/// ready result, and the reports left out with why. `state_dir` is where
-/// relative result paths start.
-pub fn read_rows(
-    state: &State,
-    state_dir: &Path,
-    names: &[String],
-) -> Result<(Vec<CostRow>, Vec<NotIncluded>), RowsError> {
+/// ready result (and of the result it superseded, when kept), and the
+/// reports left out with why. `state_dir` is where relative result paths
+/// start.
+pub fn read_rows(state: &State, state_dir: &Path, names: &[String]) -> Result<CostRows, RowsError> {
     let mut rows = Vec::new();
+    let mut earlier = Vec::new();
     let mut not_included = Vec::new();
     for (name, entry) in &state.reports {
         if !names.is_empty() && !names.iter().any(|wanted| wanted == name.as_str()) {
@@ -79,6 +124,11 @@ pub fn read_rows(
             not_included.push(left_out("its kind is not known to this costform"));
             continue;
         };
+        let results_dir = entry.result.as_ref().map_or_else(
+            || state_dir.join("results"),
+            |result| parent_dir(&state_dir.join(&result.path)).to_path_buf(),
+        );
+        earlier.extend(previous_rows(name.as_str(), state_dir, &results_dir)?);
         let Some(result) = &entry.result else {
             not_included.push(left_out("no result fetched yet: run `costform fetch`"));
             continue;
@@ -92,7 +142,50 @@ pub fn read_rows(
         };
         rows.extend(kind.cost_rows(&origin, &entry.request, result.format, &mut &bytes[..])?);
     }
-    Ok((rows, not_included))
+    Ok(CostRows {
+        latest: rows,
+        earlier,
+        not_included,
+    })
+}
+
+/// The rows of the result `report`'s latest one superseded, read with the
+/// request that produced it; none when nothing was superseded yet.
+fn previous_rows(
+    report: &str,
+    state_dir: &Path,
+    results_dir: &Path,
+) -> Result<Vec<CostRow>, RowsError> {
+    let previous = results_dir.join("previous");
+    let record = previous.join(format!("{report}.entry.json"));
+    let Ok(text) = std::fs::read_to_string(&record) else {
+        return Ok(Vec::new());
+    };
+    let unusable = |problem: String| {
+        RowsError::Rows(CostRowsError::File {
+            file: record.display().to_string(),
+            problem,
+        })
+    };
+    let entry: StateEntry = serde_json::from_str(&text)
+        .map_err(|error| unusable(format!("not a superseded result's record: {error}")))?;
+    let (Some(kind), Some(result)) = (kinds::find(&entry.request.kind), &entry.result) else {
+        return Ok(Vec::new());
+    };
+    let file_name = Path::new(&result.path).file_name().unwrap_or_default();
+    let path = previous.join(file_name);
+    let bytes = read_checked(report, &path, &entry)?;
+    let file = path
+        .strip_prefix(state_dir)
+        .unwrap_or(&path)
+        .display()
+        .to_string();
+    let origin = ResultOrigin {
+        report,
+        org_id: entry.request.org_id.as_str(),
+        file: &file,
+    };
+    Ok(kind.cost_rows(&origin, &entry.request, result.format, &mut &bytes[..])?)
 }
 
 /// The file's bytes, refused when they no longer hash to the recorded sum.
@@ -168,7 +261,11 @@ mod tests {
     #[test]
     fn ready_results_become_rows_and_the_rest_are_named() {
         let dir = workspace(BODY);
-        let (rows, not_included) = read_rows(&state(BODY), dir.path(), &[]).expect("rows");
+        let CostRows {
+            latest: rows,
+            not_included,
+            ..
+        } = read_rows(&state(BODY), dir.path(), &[]).expect("rows");
         assert_eq!(rows.len(), 2);
         assert_eq!(
             rows.iter()
@@ -179,8 +276,8 @@ mod tests {
         );
         assert_eq!(not_included.len(), 1);
         assert_eq!(not_included[0].report, "later");
-        let (only, _) = read_rows(&state(BODY), dir.path(), &["later".to_owned()]).expect("rows");
-        assert!(only.is_empty());
+        let only = read_rows(&state(BODY), dir.path(), &["later".to_owned()]).expect("rows");
+        assert!(only.latest.is_empty());
     }
 
     #[test]
@@ -219,7 +316,9 @@ mod tests {
             .collect();
         let body = format!(r#"{{"usageDetails": [{}]}}"#, rows.join(","));
         let dir = workspace(&body);
-        let (rows, _) = read_rows(&state(&body), dir.path(), &[]).expect("rows");
+        let rows = read_rows(&state(&body), dir.path(), &[])
+            .expect("rows")
+            .latest;
         assert_eq!(rows.len(), 100_000);
         let total: costform_model::cost_rows::Decimal = rows.iter().map(|row| row.amount).sum();
         assert_eq!(total.to_string(), "1000.00");
