@@ -18,6 +18,7 @@ pub mod schema;
 mod shape;
 pub mod state;
 pub mod template;
+mod template_limits;
 mod variables;
 
 pub use dates::parse_now;
