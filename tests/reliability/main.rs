@@ -14,6 +14,7 @@ mod support;
 mod common;
 mod concurrency;
 mod crash;
+mod definitions;
 mod faults;
 mod fuzz;
 mod hostile;

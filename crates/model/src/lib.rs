@@ -11,6 +11,7 @@ pub mod kinds;
 pub mod load;
 mod node;
 mod parse;
+pub mod printable;
 pub mod plan;
 pub mod raw;
 pub mod request;
