@@ -34,7 +34,10 @@ fn assert_refused_quickly(what: &str, watched: &Watched, file_line: &str) {
         "{what}\n{}",
         watched.stderr
     );
-    assert!(watched.elapsed < Duration::from_secs(2), "{what}: refused within 2 s");
+    assert!(
+        watched.elapsed < Duration::from_secs(2),
+        "{what}: refused within 2 s"
+    );
     assert!(
         watched.peak_rss_kib < REFUSAL_RSS_KIB,
         "{what}: peak RSS {} KiB",
@@ -91,9 +94,8 @@ fn a_definition_file_linked_from_outside_dir_is_refused_unread() {
     std::os::unix::fs::symlink("/proc/self/environ", dir.join("env.yaml")).expect("link environ");
     std::os::unix::fs::symlink(&credentials, dir.join("creds.yaml")).expect("link credentials");
     let emulator = support::emulator(Config::demo());
-    let output = common::output(
-        costform_in(&emulator, dir, &["validate"]).env("HOSTILE_SECRET", MARKER),
-    );
+    let output =
+        common::output(costform_in(&emulator, dir, &["validate"]).env("HOSTILE_SECRET", MARKER));
     let all = common::text(&output);
     assert_eq!(output.status.code(), Some(1), "{all}");
     assert!(!all.contains(MARKER), "a secret was printed\n{all}");
@@ -104,7 +106,10 @@ fn a_definition_file_linked_from_outside_dir_is_refused_unread() {
             "`{name}` is refused by name\n{all}"
         );
     }
-    assert!(one_line.contains("outside the definitions directory"), "{all}");
+    assert!(
+        one_line.contains("outside the definitions directory"),
+        "{all}"
+    );
 }
 
 /// A file that is not YAML but one long line, as `/proc/self/environ` is:
@@ -127,19 +132,20 @@ fn a_file_that_is_not_yaml_is_shown_only_around_the_error() {
     );
 }
 
-/// Escape sequences and U+202E in a definitions file are printed as escapes:
-/// they would otherwise clear the screen or reverse what the reader sees.
+/// Escape sequences and U+202E in a definitions file (here in a report kind:
+/// YAML's `\e` is ESC) are printed as escapes: they would otherwise clear
+/// the screen or reverse what the reader sees.
 #[test]
 fn control_and_bidi_characters_in_diagnostics_are_escaped() {
     let workspace = tempfile::tempdir().expect("a temporary directory");
     std::fs::write(
         workspace.path().join("bidi.yaml"),
-        "reports:\n  hostile:\n    kind: \"cost\u{1b}[2J\u{202e}_explorer\"\n    org_id: 5f0c8a1b2c3d4e5f6a7b8c9d\n    period: last_month\n",
+        "reports:\n  hostile:\n    kind: \"cost\\e[2J\u{202e}_explorer\"\n    org_id: 5f0c8a1b2c3d4e5f6a7b8c9d\n    period: last_month\n",
     )
     .expect("write the definition");
     let emulator = support::emulator(Config::demo());
     for format in ["text", "json"] {
-        let output = common::output(costform_in(
+        let output = common::output(&mut costform_in(
             &emulator,
             workspace.path(),
             &["validate", "--format", format],
@@ -150,7 +156,10 @@ fn control_and_bidi_characters_in_diagnostics_are_escaped() {
             !all.contains('\u{1b}') && !all.contains('\u{202e}'),
             "{format}: printed raw\n{all:?}"
         );
-        assert!(all.contains("\\u{202e}"), "{format}: shown escaped\n{all}");
+        assert!(
+            all.contains("\\u{1b}") && all.contains("\\u{202e}"),
+            "{format}: shown escaped\n{all}"
+        );
     }
 }
 
@@ -165,7 +174,8 @@ fn an_oversized_definitions_file_is_refused_before_it_is_read() {
     let watched = validate(workspace.path(), Duration::from_secs(20));
     assert_refused_quickly("a 64 MiB file", &watched, "huge.yaml");
     assert!(
-        common::unwrapped(&watched.stderr).contains("a definition file is at most `16777216` bytes"),
+        common::unwrapped(&watched.stderr)
+            .contains("a definition file is at most `16777216` bytes"),
         "{}",
         watched.stderr
     );

@@ -134,7 +134,8 @@ fn a_billion_laughs_is_refused_quickly_without_memory_blow_up() {
     );
 }
 
-/// A template that would loop a billion times runs out of fuel.
+/// A template that would loop a billion times is refused: loops are not
+/// allowed (issue #11), and fuel would stop one anyway.
 #[test]
 fn a_runaway_template_is_stopped() {
     let emulator = support::emulator(Config::demo());

@@ -1,4 +1,5 @@
-//! Issue #7, "Reliability: crashes, faults, hostile input, and nothing lost":
+//! Issues #7, "Reliability: crashes, faults, hostile input, and nothing lost",
+//! and #11, "Hostile input":
 //! end-to-end tests that drive the built `costform` binary against the
 //! in-process emulator, one module per concern. `README.md` next to this file
 //! lists what each test proves.
@@ -15,6 +16,7 @@ mod common;
 mod concurrency;
 mod crash;
 mod definitions;
+mod exhaustion;
 mod faults;
 mod fuzz;
 mod hostile;

@@ -195,7 +195,9 @@ impl miette::SourceCode for Snippet {
             )
         } else {
             let window = self.window(span);
-            let at = self.text.read_span(&SourceSpan::new(window.start.into(), 0), 0, 0)?;
+            let at = self
+                .text
+                .read_span(&SourceSpan::new(window.start.into(), 0), 0, 0)?;
             MietteSpanContents::new_named(
                 self.name.clone(),
                 &self.text.as_bytes()[window.clone()],
@@ -371,7 +373,10 @@ impl miette::Diagnostic for Diagnostic {
 impl Serialize for Diagnostic {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut out = serializer.serialize_struct("Diagnostic", 7)?;
-        out.serialize_field("file", &printable::escaped(&self.file.display().to_string()))?;
+        out.serialize_field(
+            "file",
+            &printable::escaped(&self.file.display().to_string()),
+        )?;
         out.serialize_field("line", &self.line)?;
         out.serialize_field("column", &self.column)?;
         out.serialize_field("severity", &self.severity)?;
@@ -539,7 +544,10 @@ mod tests {
         let out = printed(&file.error(code::YAML, offset, 10, "bad"));
         assert!(out.contains("ERROR_HERE"), "{out}");
         assert!(!out.contains("marker-7c1e"), "{out}");
-        assert!(out.len() < 2 * (2 * CONTEXT_WIDTH + MAX_LABEL) + 500, "{out}");
+        assert!(
+            out.len() < 2 * (2 * CONTEXT_WIDTH + MAX_LABEL) + 500,
+            "{out}"
+        );
         assert!(out.contains("env.yaml:1:"), "{out}");
     }
 
@@ -548,7 +556,11 @@ mod tests {
         let text = format!("key: {}\n", "v".repeat(100_000));
         let file = SourceFile::new(PathBuf::from("a.yaml"), &text);
         let out = printed(&file.error(code::YAML, 5, 100_000, "bad"));
-        assert!(out.len() < 4 * (2 * CONTEXT_WIDTH + MAX_LABEL) + 500, "{}", out.len());
+        assert!(
+            out.len() < 4 * (2 * CONTEXT_WIDTH + MAX_LABEL) + 500,
+            "{}",
+            out.len()
+        );
     }
 
     #[test]
@@ -556,13 +568,24 @@ mod tests {
         let text = "reports:\n  x\u{202e}y:\n    kind: \"a\u{1b}[2Jb\"\n";
         let file = SourceFile::new(PathBuf::from("t\u{1b}.yaml"), text);
         let diagnostic = file
-            .error(code::UNKNOWN_KIND, 29, 10, "unknown report kind `a\u{1b}[2Jb`")
+            .error(
+                code::UNKNOWN_KIND,
+                29,
+                10,
+                "unknown report kind `a\u{1b}[2Jb`",
+            )
             .with_help("not `x\u{202e}y`");
         let out = printed(&diagnostic);
-        assert!(!out.contains('\u{1b}') && !out.contains('\u{202e}'), "{out:?}");
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{202e}'),
+            "{out:?}"
+        );
         assert!(out.contains("\\u{1b}[2Jb"), "{out}");
         let json = serde_json::to_string(&Diagnostics(vec![diagnostic])).unwrap();
-        assert!(!json.contains('\u{202e}') && !json.contains("\\u001b"), "{json}");
+        assert!(
+            !json.contains('\u{202e}') && !json.contains("\\u001b"),
+            "{json}"
+        );
     }
 
     #[test]

@@ -410,10 +410,17 @@ mod tests {
     fn doubling_a_value_is_refused_before_it_grows() {
         let mut r = renderer(&[], &[]);
         let namespace = "{% set ns = namespace(s=[1]) %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s | length }}";
-        let literal = format!("{{% set x = 'ab' %}}{}{{{{ x }}}}", "{% set x = x ~ x %}".repeat(40));
+        let literal = format!(
+            "{{% set x = 'ab' %}}{}{{{{ x }}}}",
+            "{% set x = x ~ x %}".repeat(40)
+        );
         for source in [namespace, literal.as_str()] {
             let err = r.render(source).unwrap_err();
-            assert!(err.message.contains("`{% set %}` is not allowed"), "{}", err.message);
+            assert!(
+                err.message.contains("`{% set %}` is not allowed"),
+                "{}",
+                err.message
+            );
         }
     }
 

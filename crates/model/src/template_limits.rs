@@ -124,7 +124,8 @@ mod tests {
         ] {
             let err = bound(source, 10).unwrap_err();
             assert!(
-                err.message.contains(&format!("`{{% {keyword} %}}` is not allowed")),
+                err.message
+                    .contains(&format!("`{{% {keyword} %}}` is not allowed")),
                 "{source}: {}",
                 err.message
             );
@@ -137,7 +138,11 @@ mod tests {
     #[test]
     fn repetition_is_refused() {
         let err = bound("{{ 'a' * 100000000 }}", 10).unwrap_err();
-        assert!(err.message.contains("`*` is not allowed"), "{}", err.message);
+        assert!(
+            err.message.contains("`*` is not allowed"),
+            "{}",
+            err.message
+        );
         assert_eq!(err.range, Some(7..8));
     }
 

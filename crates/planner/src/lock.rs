@@ -134,9 +134,11 @@ fn publish(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Err(error),
         Err(_) => {
             let mut file = nofollow::create_new(path)?;
-            file.write_all(bytes).and_then(|()| file.sync_all()).inspect_err(|_| {
-                let _ = fs::remove_file(path);
-            })
+            file.write_all(bytes)
+                .and_then(|()| file.sync_all())
+                .inspect_err(|_| {
+                    let _ = fs::remove_file(path);
+                })
         }
     }
 }

@@ -156,8 +156,13 @@ impl LockedState {
         reason: Error,
     ) -> Result<(), Error> {
         let tokens = entries.len();
-        let text = serde_json::to_string_pretty(&entries.iter().cloned().collect::<std::collections::BTreeMap<_, _>>())
-            .map_err(Error::Encode)?;
+        let text = serde_json::to_string_pretty(
+            &entries
+                .iter()
+                .cloned()
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        )
+        .map_err(Error::Encode)?;
         for (name, entry) in entries {
             self.state.reports.insert(name, entry);
         }

@@ -55,17 +55,26 @@ fn a_state_reached_through_a_link_is_locked_and_written_at_its_target() {
         .collect();
 
     let mut first = StateStore::lock(&links[0], &options()).unwrap();
-    assert!(with_suffix(&target, ".lock").exists(), "locked at the target");
+    assert!(
+        with_suffix(&target, ".lock").exists(),
+        "locked at the target"
+    );
     let second = StateStore::lock(&links[1], &options());
     assert!(
         matches!(second, Err(Error::Locked { .. })),
         "the other checkout is locked out: {second:?}"
     );
-    assert_eq!(read_lock(&links[1]).map(|info| info.id), Some(first.lock_id().to_owned()));
+    assert_eq!(
+        read_lock(&links[1]).map(|info| info.id),
+        Some(first.lock_id().to_owned())
+    );
     first
         .record(&name("a"), entry(request("2026-10-01"), token(1)))
         .unwrap();
-    assert!(with_suffix(&target, ".journal").exists(), "journaled at the target");
+    assert!(
+        with_suffix(&target, ".journal").exists(),
+        "journaled at the target"
+    );
     first.commit().unwrap();
     first
         .record(&name("b"), entry(request("2026-10-01"), token(2)))
@@ -74,9 +83,15 @@ fn a_state_reached_through_a_link_is_locked_and_written_at_its_target() {
     drop(first);
 
     for link in &links {
-        assert!(fs::symlink_metadata(link).unwrap().file_type().is_symlink(), "still a link");
+        assert!(
+            fs::symlink_metadata(link).unwrap().file_type().is_symlink(),
+            "still a link"
+        );
         for suffix in [".lock", ".journal", ".backup"] {
-            assert!(!with_suffix(link, suffix).exists(), "no `{suffix}` beside the link");
+            assert!(
+                !with_suffix(link, suffix).exists(),
+                "no `{suffix}` beside the link"
+            );
         }
     }
     assert_eq!(on_disk(&target).reports.len(), 2);
@@ -87,7 +102,10 @@ fn a_state_reached_through_a_link_is_locked_and_written_at_its_target() {
     let id = held.lock_id().to_owned();
     std::mem::forget(held);
     force_unlock(&links[0], &id).unwrap();
-    assert!(!with_suffix(&target, ".lock").exists(), "force-unlock through a link");
+    assert!(
+        !with_suffix(&target, ".lock").exists(),
+        "force-unlock through a link"
+    );
 }
 
 /// A journal left by a killed run on lineage A is not folded into a state
@@ -106,14 +124,20 @@ fn a_journal_of_another_lineage_is_set_aside_not_folded() {
     fs::write(&journal, &foreign).unwrap();
 
     let read = StateStore::read(&path).unwrap().unwrap();
-    assert!(read.reports.contains_key(&name("a")), "plan does not fold it either");
+    assert!(
+        read.reports.contains_key(&name("a")),
+        "plan does not fold it either"
+    );
 
     let error = StateStore::lock(&path, &options()).unwrap_err();
     let Error::ForeignJournal { kept, .. } = &error else {
         panic!("{error}");
     };
     let message = error.to_string();
-    assert!(message.contains("aaaaaaaa-0000-4000-8000-000000000000"), "{message}");
+    assert!(
+        message.contains("aaaaaaaa-0000-4000-8000-000000000000"),
+        "{message}"
+    );
     assert!(message.contains(&lineage_b), "{message}");
     assert!(message.contains(&kept.display().to_string()), "{message}");
     assert_eq!(fs::read_to_string(kept).unwrap(), foreign, "kept whole");
@@ -121,7 +145,10 @@ fn a_journal_of_another_lineage_is_set_aside_not_folded() {
 
     let locked = StateStore::lock(&path, &options()).unwrap();
     assert_eq!(locked.state().lineage, lineage_b);
-    assert!(locked.state().reports.contains_key(&name("a")), "not overwritten");
+    assert!(
+        locked.state().reports.contains_key(&name("a")),
+        "not overwritten"
+    );
 }
 
 /// A serial at `u64::MAX` is refused, not wrapped to 0 (which would make
@@ -141,7 +168,10 @@ fn a_serial_at_its_maximum_is_refused_not_wrapped() {
         .unwrap();
     let error = locked.commit().unwrap_err();
     assert!(matches!(error, Error::SerialExhausted { .. }), "{error}");
-    assert!(error.to_string().contains("18446744073709551615"), "{error}");
+    assert!(
+        error.to_string().contains("18446744073709551615"),
+        "{error}"
+    );
     assert_eq!(on_disk(&path).serial, u64::MAX, "the state is unchanged");
     drop(locked);
     assert!(matches!(
@@ -160,9 +190,8 @@ fn a_link_at_the_journal_name_is_refused() {
     let path = dir.path().join("costform.state.json");
     std::os::unix::fs::symlink(&stolen, with_suffix(&path, ".journal")).unwrap();
 
-    let recorded = StateStore::lock(&path, &options()).and_then(|mut locked| {
-        locked.record(&name("a"), entry(request("2026-10-01"), token(1)))
-    });
+    let recorded = StateStore::lock(&path, &options())
+        .and_then(|mut locked| locked.record(&name("a"), entry(request("2026-10-01"), token(1))));
     let error = recorded.unwrap_err();
     assert!(error.to_string().contains(".journal"), "{error}");
     assert!(!stolen.exists(), "nothing was written through the link");
@@ -211,7 +240,10 @@ fn a_corrupt_state_names_a_backup_only_when_one_exists() {
     fs::write(with_suffix(&path, ".backup"), "{}").unwrap();
     let message = StateStore::read(&path).unwrap_err().to_string();
     assert!(
-        message.contains(&format!("the previous version is in `{}.backup`", path.display())),
+        message.contains(&format!(
+            "the previous version is in `{}.backup`",
+            path.display()
+        )),
         "{message}"
     );
 }
