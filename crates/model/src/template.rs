@@ -22,8 +22,8 @@ use crate::template_limits;
 /// small enough that a runaway loop stops in milliseconds.
 const FUEL: u64 = 50_000;
 
-/// The length of `now` in RFC 3339, the longest value of the context besides
-/// variables and environment variables.
+/// The length of `now` in RFC 3339: the longest value a name other than
+/// `var` and `env` can stand for.
 const DATE_LENGTH: usize = 32;
 
 /// Why a template could not be rendered.
@@ -40,8 +40,8 @@ pub struct Renderer {
     environment: Environment<'static>,
     context: Value,
     rendered: HashMap<String, Result<String, TemplateError>>,
-    /// The longest value a template can read, for [`template_limits::bound`].
-    largest_value: usize,
+    /// The longest value each name can read, for [`template_limits::bound`].
+    reach: template_limits::Reach,
     /// The bytes of rendered output handed out so far, cache hits included:
     /// each is a copy that lives as long as the definitions.
     built: usize,
@@ -76,13 +76,15 @@ impl Renderer {
             values: env.clone(),
             allowed: allow_env.to_vec(),
         });
-        let largest_value = access.largest_readable().max(
-            variables
+        let reach = template_limits::Reach {
+            var: variables
                 .values()
                 .map(|value| scalar_value(value).to_string().len())
                 .max()
                 .unwrap_or(0),
-        );
+            env: access.largest_readable(),
+            other: DATE_LENGTH,
+        };
         environment.add_function("env", move |name: &str, kwargs: Kwargs| {
             access.read(name, &kwargs)
         });
@@ -102,7 +104,7 @@ impl Renderer {
             environment,
             context: Value::from(context),
             rendered: HashMap::new(),
-            largest_value: largest_value.max(DATE_LENGTH),
+            reach,
             built: 0,
         }
     }
@@ -131,7 +133,7 @@ impl Renderer {
 
     /// Renders a source not seen before, once its bound fits in the budget.
     fn render_new(&self, source: &str) -> Result<String, TemplateError> {
-        let bound = template_limits::bound(source, self.largest_value)?;
+        let bound = template_limits::bound(source, self.reach)?;
         let left = template_limits::MAX_BUILT - self.built;
         if bound > left {
             return Err(template_limits::over_budget(bound, left));

@@ -11,7 +11,7 @@
 //!   repetition); only non-amplifying filters are registered;
 //! - without them a value can only be made of the template's own literals
 //!   and the values it names, each named value copied once per mention, so
-//!   `size ≤ GROWTH × (source + mentions × largest value)`; that bound must
+//!   `size ≤ GROWTH × (source + Σ longest value of each name)`; that bound must
 //!   fit in what is left of [`MAX_BUILT`] for the load, which also counts
 //!   every rendered string handed out.
 
@@ -35,11 +35,32 @@ const GROWTH: usize = 16 * 3;
 /// building one from itself.
 const ALLOWED_STATEMENTS: [&str; 4] = ["if", "elif", "else", "endif"];
 
-/// The most bytes a template of `source` can build when each name it
-/// mentions reads at most `largest_value` bytes, or why it is refused.
+/// The longest value each root name of the context can give a template.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reach {
+    /// The longest variable, for `var`.
+    pub(crate) var: usize,
+    /// The longest readable environment variable, for `env`.
+    pub(crate) env: usize,
+    /// Anything else a name can stand for (`today`, `now`, a filter's name).
+    pub(crate) other: usize,
+}
+
+impl Reach {
+    fn of(self, name: &str) -> usize {
+        match name {
+            "var" => self.var,
+            "env" => self.env,
+            _ => self.other,
+        }
+    }
+}
+
+/// The most bytes a template of `source` can build, each name it mentions
+/// reading at most what `reach` says, or why it is refused.
 /// A template the lexer rejects passes here: rendering reports the syntax
 /// error with the engine's own message.
-pub(crate) fn bound(source: &str, largest_value: usize) -> Result<usize, TemplateError> {
+pub(crate) fn bound(source: &str, reach: Reach) -> Result<usize, TemplateError> {
     if source.len() > MAX_SOURCE {
         return Err(refusal(
             format!(
@@ -50,7 +71,7 @@ pub(crate) fn bound(source: &str, largest_value: usize) -> Result<usize, Templat
             None,
         ));
     }
-    let mut mentions = 0usize;
+    let mut reads = 0usize;
     let mut after_block_start = false;
     for token in tokenize(source, false, SyntaxConfig::default()) {
         let Ok((token, span)) = token else { break };
@@ -66,9 +87,9 @@ pub(crate) fn bound(source: &str, largest_value: usize) -> Result<usize, Templat
                         Some(range),
                     ));
                 }
-                mentions += 1;
+                reads = reads.saturating_add(reach.of(keyword));
             }
-            Token::Ident(_) => mentions += 1,
+            Token::Ident(name) => reads = reads.saturating_add(reach.of(name)),
             Token::Mul => {
                 return Err(refusal(
                     "`*` is not allowed: it repeats strings and lists to any size; use the date filters for date arithmetic".to_owned(),
@@ -79,11 +100,7 @@ pub(crate) fn bound(source: &str, largest_value: usize) -> Result<usize, Templat
         }
         after_block_start = matches!(token, Token::BlockStart);
     }
-    Ok(GROWTH.saturating_mul(
-        source
-            .len()
-            .saturating_add(mentions.saturating_mul(largest_value)),
-    ))
+    Ok(GROWTH.saturating_mul(source.len().saturating_add(reads)))
 }
 
 /// The error for a template that could outgrow what is left of the budget.
@@ -107,9 +124,21 @@ fn refusal(message: String, range: Option<std::ops::Range<usize>>) -> TemplateEr
 mod tests {
     use super::*;
 
+    fn reach(var: usize) -> Reach {
+        Reach {
+            var,
+            env: 0,
+            other: 32,
+        }
+    }
+
     #[test]
     fn date_expressions_have_small_bounds() {
-        let size = bound("{{ today | start_of_month | add_months(-var.months) }}", 30).unwrap();
+        let size = bound(
+            "{{ today | start_of_month | add_months(-var.months) }}",
+            reach(30),
+        )
+        .unwrap();
         assert!(size < 16 * 1024, "{size}");
     }
 
@@ -122,7 +151,7 @@ mod tests {
             ("{% with a = 1 %}{% endwith %}", "with"),
             ("{% filter upper %}x{% endfilter %}", "filter"),
         ] {
-            let err = bound(source, 10).unwrap_err();
+            let err = bound(source, reach(10)).unwrap_err();
             assert!(
                 err.message
                     .contains(&format!("`{{% {keyword} %}}` is not allowed")),
@@ -132,12 +161,18 @@ mod tests {
             let range = err.range.expect("the keyword's position");
             assert_eq!(&source[range], keyword);
         }
-        assert!(bound("{% if var.a %}x{% elif var.b %}y{% else %}z{% endif %}", 10).is_ok());
+        assert!(
+            bound(
+                "{% if var.a %}x{% elif var.b %}y{% else %}z{% endif %}",
+                reach(10)
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn repetition_is_refused() {
-        let err = bound("{{ 'a' * 100000000 }}", 10).unwrap_err();
+        let err = bound("{{ 'a' * 100000000 }}", reach(10)).unwrap_err();
         assert!(
             err.message.contains("`*` is not allowed"),
             "{}",
@@ -148,15 +183,25 @@ mod tests {
 
     #[test]
     fn the_bound_grows_with_each_mention_of_a_large_value() {
-        let once = bound("{{ var.x }}", 1_000_000).unwrap();
-        let thrice = bound("{{ var.x ~ var.x ~ var.x }}", 1_000_000).unwrap();
+        let once = bound("{{ var.x }}", reach(1_000_000)).unwrap();
+        let thrice = bound("{{ var.x ~ var.x ~ var.x }}", reach(1_000_000)).unwrap();
         assert!(thrice > 2 * once);
         assert!(once >= 1_000_000);
+        let dates_only = bound("{{ today | start_of_month }}", reach(1_000_000)).unwrap();
+        assert!(
+            dates_only < 16 * 1024,
+            "a large variable it never names does not count"
+        );
     }
 
     #[test]
     fn an_oversized_source_is_refused_before_it_is_read() {
         let source = "x".repeat(MAX_SOURCE + 1);
-        assert!(bound(&source, 0).unwrap_err().message.contains("at most"));
+        assert!(
+            bound(&source, reach(0))
+                .unwrap_err()
+                .message
+                .contains("at most")
+        );
     }
 }

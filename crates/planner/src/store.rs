@@ -47,11 +47,18 @@ impl StateStore {
 
     /// Locks the state for a writing command (`apply`, `fetch`, `state rm`).
     /// A journal left by a crashed run is folded in and committed at once, so
-    /// its tokens are safe in the state before anything else happens.
+    /// its tokens are safe in the state before anything else happens. A
+    /// state at serial `u64::MAX`, which could not be written again, is
+    /// refused here.
     pub fn lock(path: &Path, options: &LockOptions) -> Result<LockedState, Error> {
         let file = resolve(path)?;
         let lock = lock::acquire(&file, options)?;
         let existing = read_state_file(&file)?;
+        if let Some(state) = &existing {
+            // Refused before anything is sent: a token received now could
+            // never be committed.
+            next_serial(state.serial, &file)?;
+        }
         let had_state = existing.is_some();
         let state = existing.unwrap_or_else(|| State::new(uuid::Uuid::new_v4().to_string()));
         let journal = journal_path(&file);

@@ -151,8 +151,9 @@ fn a_journal_of_another_lineage_is_set_aside_not_folded() {
     );
 }
 
-/// A serial at `u64::MAX` is refused, not wrapped to 0 (which would make
-/// any stale saved plan made at serial 0 look current).
+/// A serial at `u64::MAX` is refused when the state is locked, before
+/// anything is sent, not wrapped to 0 on commit (which would make any stale
+/// saved plan made at serial 0 look current).
 #[test]
 fn a_serial_at_its_maximum_is_refused_not_wrapped() {
     let dir = tempfile::tempdir().unwrap();
@@ -162,22 +163,22 @@ fn a_serial_at_its_maximum_is_refused_not_wrapped() {
     state.serial = u64::MAX;
     fs::write(&path, serde_json::to_string_pretty(&state).unwrap()).unwrap();
 
-    let mut locked = StateStore::lock(&path, &options()).unwrap();
-    locked
-        .record(&name("b"), entry(request("2026-10-01"), token(2)))
-        .unwrap();
-    let error = locked.commit().unwrap_err();
+    let error = StateStore::lock(&path, &options()).unwrap_err();
     assert!(matches!(error, Error::SerialExhausted { .. }), "{error}");
     assert!(
         error.to_string().contains("18446744073709551615"),
         "{error}"
     );
     assert_eq!(on_disk(&path).serial, u64::MAX, "the state is unchanged");
-    drop(locked);
-    assert!(matches!(
-        StateStore::read(&path),
-        Err(Error::SerialExhausted { .. })
-    ));
+    assert!(
+        !with_suffix(&path, ".lock").exists(),
+        "the lock is released"
+    );
+    assert_eq!(
+        StateStore::read(&path).unwrap().map(|state| state.serial),
+        Some(u64::MAX),
+        "reading it is still fine"
+    );
 }
 
 /// A link planted at the journal's name (dangling, pointing outside the
