@@ -114,13 +114,12 @@ impl Renderer {
         if !is_template(source) {
             return Ok(source.to_owned());
         }
-        let result = match self.rendered.get(source) {
-            Some(done) => done.clone(),
-            None => {
-                let result = self.render_new(source);
-                self.rendered.insert(source.to_owned(), result.clone());
-                result
-            }
+        let result = if let Some(done) = self.rendered.get(source) {
+            done.clone()
+        } else {
+            let result = self.render_new(source);
+            self.rendered.insert(source.to_owned(), result.clone());
+            result
         };
         let output = result?;
         let left = template_limits::MAX_BUILT - self.built;

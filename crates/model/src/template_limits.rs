@@ -63,7 +63,7 @@ impl Reach {
 pub(crate) fn bound(source: &str, reach: Reach) -> Result<usize, TemplateError> {
     if source.len() > MAX_SOURCE {
         return Err(refusal(
-            format!(
+            &format!(
                 "template is `{}` bytes long; templates are at most `{}` bytes",
                 source.len(),
                 MAX_SOURCE
@@ -81,7 +81,7 @@ pub(crate) fn bound(source: &str, reach: Reach) -> Result<usize, TemplateError> 
             Token::Ident(keyword) if after_block_start => {
                 if !ALLOWED_STATEMENTS.contains(&keyword) {
                     return Err(refusal(
-                        format!(
+                        &format!(
                             "`{{% {keyword} %}}` is not allowed: templates may use `{{{{ ... }}}}` and `{{% if %}}` only, so that no template can build a value of unbounded size"
                         ),
                         Some(range),
@@ -92,7 +92,7 @@ pub(crate) fn bound(source: &str, reach: Reach) -> Result<usize, TemplateError> 
             Token::Ident(name) => reads = reads.saturating_add(reach.of(name)),
             Token::Mul => {
                 return Err(refusal(
-                    "`*` is not allowed: it repeats strings and lists to any size; use the date filters for date arithmetic".to_owned(),
+                    "`*` is not allowed: it repeats strings and lists to any size; use the date filters for date arithmetic",
                     Some(range),
                 ));
             }
@@ -106,14 +106,14 @@ pub(crate) fn bound(source: &str, reach: Reach) -> Result<usize, TemplateError> 
 /// The error for a template that could outgrow what is left of the budget.
 pub(crate) fn over_budget(bound: usize, left: usize) -> TemplateError {
     refusal(
-        format!(
+        &format!(
             "template could build up to `{bound}` bytes, more than the `{left}` left of the `{MAX_BUILT}` bytes all templates may build: shorten it or the values it reads"
         ),
         None,
     )
 }
 
-fn refusal(message: String, range: Option<std::ops::Range<usize>>) -> TemplateError {
+fn refusal(message: &str, range: Option<std::ops::Range<usize>>) -> TemplateError {
     TemplateError {
         message: format!("template error: {message}"),
         range,

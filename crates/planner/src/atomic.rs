@@ -42,7 +42,7 @@ pub(crate) fn replace(
     let mut temp = tempfile::Builder::new()
         .prefix(&prefix)
         .suffix(".tmp")
-        .make_in(dir, |path| nofollow::create_new(path))
+        .make_in(dir, nofollow::create_new)
         .map_err(Error::io("create a temporary file in", dir))?;
     temp.as_file_mut()
         .write_all(bytes)

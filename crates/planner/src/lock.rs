@@ -126,7 +126,7 @@ fn publish(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut temp = tempfile::Builder::new()
         .prefix(&prefix)
         .suffix(".tmp")
-        .make_in(parent_dir(path), |temp| nofollow::create_new(temp))?;
+        .make_in(parent_dir(path), nofollow::create_new)?;
     temp.as_file_mut().write_all(bytes)?;
     temp.as_file().sync_all()?;
     match fs::hard_link(temp.path(), path) {
