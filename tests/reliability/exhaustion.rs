@@ -76,7 +76,7 @@ fn a_disk_full_mid_apply_loses_no_token_in_flight() {
         lost.len()
     );
     assert!(
-        common::unwrapped(&all).contains("not journaled"),
+        common::unwrapped(&all).contains("could not be journaled"),
         "the error says where the tokens are\n{all}"
     );
 }

@@ -150,10 +150,10 @@ pub enum Error {
     /// Tokens were received but could not be saved (disk full, say). Like
     /// Terraform's `errored.tfstate`, they are written beside the state, or,
     /// when even that fails, carried in this message for the user to keep.
-    #[error("{}", unsaved_message(.reason, .kept.as_deref(), *.tokens, .text))]
+    #[error("{}", unsaved_message(.kept.as_deref(), *.tokens, .text))]
     Unsaved {
-        /// Why the state could not be written (not `source`: the message
-        /// already says it, with its causes).
+        /// Why the state could not be written.
+        #[source]
         reason: Box<Error>,
         /// The file holding the whole state with the unsaved tokens.
         kept: Option<PathBuf>,
@@ -186,26 +186,14 @@ fn backup_clause(backup: Option<&std::path::Path>) -> String {
     )
 }
 
-fn unsaved_message(
-    reason: &Error,
-    kept: Option<&std::path::Path>,
-    tokens: usize,
-    text: &str,
-) -> String {
-    let mut message = reason.to_string();
-    let mut cause = std::error::Error::source(reason);
-    while let Some(error) = cause {
-        let _ = write!(message, ": {error}");
-        cause = error.source();
-    }
-    let reason = message;
+fn unsaved_message(kept: Option<&std::path::Path>, tokens: usize, text: &str) -> String {
     match kept {
         Some(kept) => format!(
-            "{reason}; the state with the `{tokens}` token(s) not journaled is saved in `{}`: once there is room, copy it over the state file",
+            "`{tokens}` token(s) received could not be journaled; the state with them is saved in `{}`: once there is room, copy it over the state file",
             kept.display()
         ),
         None => format!(
-            "{reason}; the `{tokens}` token(s) not journaled could not be written to any file, so here they are, to add to the state by hand:\n{text}"
+            "`{tokens}` token(s) received could not be journaled nor written to any file, so here they are, to add to the state by hand:\n{text}"
         ),
     }
 }
