@@ -14,11 +14,15 @@ mod support;
 
 mod common;
 mod concurrency;
+mod contract;
 mod crash;
+mod credentials;
 mod definitions;
 mod exhaustion;
 mod faults;
 mod fuzz;
 mod hostile;
+mod network;
 mod permissions;
+mod saved_plan;
 mod secrets;

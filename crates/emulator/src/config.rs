@@ -33,6 +33,10 @@ pub struct Config {
     pub nonce_lifetime: Duration,
     /// How long a minted OAuth access token is accepted (`expires_in`).
     pub oauth_token_lifetime: Duration,
+    /// Refuse a Digest nonce count already seen with its nonce, or lower than
+    /// one seen (a request overtaken by a later one), as a strict server does;
+    /// off by default, as Atlas is not documented to check counts.
+    pub strict_nonce_count: bool,
 }
 
 impl Config {
@@ -46,6 +50,7 @@ impl Config {
             faults: Faults::default(),
             nonce_lifetime: Duration::from_secs(300),
             oauth_token_lifetime: Duration::from_secs(3600),
+            strict_nonce_count: false,
         }
     }
 }

@@ -11,6 +11,8 @@ mod auth;
 mod client;
 mod config;
 mod error;
+mod percent;
+mod redirect;
 mod retry;
 mod secret;
 mod transport;

@@ -55,8 +55,27 @@ pub struct Diagnostic {
     pub message: String,
     /// How to fix it, when costform can tell.
     pub help: Option<String>,
+    /// Other places the problem involves (the first definition of a
+    /// duplicate report), as data for editors and CI annotations.
+    pub related: Vec<RelatedLocation>,
     /// The underlined bytes and the file they are in.
     source_span: Option<(SourceSpan, Snippet)>,
+}
+
+/// A place in a definition file, 1-based like [`Diagnostic`]'s own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RelatedLocation {
+    /// The file.
+    #[serde(serialize_with = "display_path")]
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+fn display_path<S: Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&printable::escaped(&path.display().to_string()))
 }
 
 /// A definition file's name and text, shared by all diagnostics pointing into it.
@@ -106,6 +125,7 @@ impl SourceFile {
             code,
             message: printable_message(message.into()),
             help: None,
+            related: Vec::new(),
             source_span: Some((SourceSpan::new(offset.into(), len), snippet)),
         }
     }
@@ -314,6 +334,7 @@ impl Diagnostic {
             code,
             message: printable_message(message.into()),
             help: None,
+            related: Vec::new(),
             source_span: None,
         }
     }
@@ -329,6 +350,13 @@ impl Diagnostic {
     #[must_use]
     pub fn with_optional_help(mut self, help: Option<String>) -> Self {
         self.help = help.map(printable_message);
+        self
+    }
+
+    /// Adds another place the problem involves.
+    #[must_use]
+    pub fn with_related(mut self, location: RelatedLocation) -> Self {
+        self.related.push(location);
         self
     }
 
@@ -372,7 +400,7 @@ impl miette::Diagnostic for Diagnostic {
 
 impl Serialize for Diagnostic {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Diagnostic", 7)?;
+        let mut out = serializer.serialize_struct("Diagnostic", 8)?;
         out.serialize_field(
             "file",
             &printable::escaped(&self.file.display().to_string()),
@@ -383,6 +411,7 @@ impl Serialize for Diagnostic {
         out.serialize_field("code", self.code)?;
         out.serialize_field("message", &self.message)?;
         out.serialize_field("help", &self.help)?;
+        out.serialize_field("related", &self.related)?;
         out.end()
     }
 }
@@ -599,7 +628,7 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!([{"file": "a.yaml", "line": 2, "column": 3, "severity": "error",
-                "code": "costform::unknown_key", "message": "bad", "help": "fix"}])
+                "code": "costform::unknown_key", "message": "bad", "help": "fix", "related": []}])
         );
     }
 }
