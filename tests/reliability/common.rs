@@ -25,6 +25,18 @@ pub fn apply(emulator: &crate::support::EmulatorThread, dir: &Path, parallelism:
     command
 }
 
+/// An emulator that answers every API request after `latency`, so that
+/// requests are in flight when a test kills or starves costform.
+pub fn slow_emulator(latency: Duration) -> crate::support::EmulatorThread {
+    crate::support::emulator(crate::support::Config {
+        faults: crate::support::Faults {
+            latency,
+            ..crate::support::Faults::default()
+        },
+        ..crate::support::Config::demo()
+    })
+}
+
 /// Whether the full-size run the issue describes was asked for.
 pub fn full_run() -> bool {
     std::env::var_os("COSTFORM_RELIABILITY_FULL").is_some_and(|value| value != "0")

@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 
 use crate::common;
-use crate::support::{self, Config, Faults};
+use crate::support::{self, Faults};
 
 /// How many reports each trial applies.
 const REPORTS: usize = 200;
@@ -62,13 +62,7 @@ fn sigkill_during_apply_loses_no_delivered_token() {
 
 fn run_trial(trial: usize, kill_after: Duration, figures: &mut Figures, seed: u64) {
     let context = format!("trial {trial}, kill after {kill_after:?}, seed {seed}");
-    let emulator = support::emulator(Config {
-        faults: Faults {
-            latency: Duration::from_millis(30),
-            ..Faults::default()
-        },
-        ..Config::demo()
-    });
+    let emulator = common::slow_emulator(Duration::from_millis(30));
     let workspace = tempfile::tempdir().expect("a temporary directory");
     let dir = workspace.path();
     support::write_many_reports(dir, REPORTS, 4);

@@ -13,7 +13,7 @@ use crate::support::{self, Config, EmulatorThread};
 /// Peak RSS any hostile input may cost, in KiB (1 GiB).
 const MEMORY_LIMIT_KIB: u64 = 1024 * 1024;
 
-fn costform_in(emulator: &EmulatorThread, dir: &Path, args: &[&str]) -> Command {
+pub(crate) fn costform_in(emulator: &EmulatorThread, dir: &Path, args: &[&str]) -> Command {
     let mut command = support::costform(emulator);
     command
         .arg("--dir")
@@ -25,7 +25,7 @@ fn costform_in(emulator: &EmulatorThread, dir: &Path, args: &[&str]) -> Command 
 
 /// Asserts a clean end (exit 0 or 1, not a signal, not the deadline) within
 /// the memory limit, and prints the figures.
-fn assert_bounded(what: &str, watched: &Watched) {
+pub(crate) fn assert_bounded(what: &str, watched: &Watched) {
     eprintln!(
         "{what}: exit {:?} in {:?}, peak RSS {} MiB",
         watched.status.and_then(|status| status.code()),
@@ -134,7 +134,8 @@ fn a_billion_laughs_is_refused_quickly_without_memory_blow_up() {
     );
 }
 
-/// A template that would loop a billion times runs out of fuel.
+/// A template that would loop a billion times is refused: loops are not
+/// allowed (issue #11), and fuel would stop one anyway.
 #[test]
 fn a_runaway_template_is_stopped() {
     let emulator = support::emulator(Config::demo());

@@ -1,4 +1,5 @@
-//! Issue #7, "Reliability: crashes, faults, hostile input, and nothing lost":
+//! Issues #7, "Reliability: crashes, faults, hostile input, and nothing lost",
+//! and #11, "Hostile input":
 //! end-to-end tests that drive the built `costform` binary against the
 //! in-process emulator, one module per concern. `README.md` next to this file
 //! lists what each test proves.
@@ -16,6 +17,8 @@ mod concurrency;
 mod contract;
 mod crash;
 mod credentials;
+mod definitions;
+mod exhaustion;
 mod faults;
 mod fuzz;
 mod hostile;

@@ -9,10 +9,23 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use miette::{LabeledSpan, NamedSource, SourceSpan};
+use miette::{LabeledSpan, MietteError, MietteSpanContents, SourceSpan, SpanContents};
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 use serde_saphyr::Location;
+
+use crate::printable;
+
+/// The most bytes of a message or help printed; a longer one is cut.
+const MAX_MESSAGE: usize = 2048;
+/// The most bytes underlined; a longer node is underlined from its start.
+const MAX_LABEL: usize = 160;
+/// The most bytes of context shown either side of the underline on its line.
+const CONTEXT_WIDTH: usize = 120;
+/// A snippet with a line longer than this is cut down to the window around
+/// the underline: YAML is written in short lines, a secret-laden file that
+/// is not YAML (`/proc/self/environ`) often is one long line.
+const MAX_LINE: usize = 2 * CONTEXT_WIDTH + MAX_LABEL;
 
 /// How bad a diagnostic is: errors stop `validate`/`plan`, warnings are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -46,7 +59,7 @@ pub struct Diagnostic {
     /// duplicate report), as data for editors and CI annotations.
     pub related: Vec<RelatedLocation>,
     /// The underlined bytes and the file they are in.
-    source_span: Option<(SourceSpan, NamedSource<Arc<str>>)>,
+    source_span: Option<(SourceSpan, Snippet)>,
 }
 
 /// A place in a definition file, 1-based like [`Diagnostic`]'s own.
@@ -62,7 +75,7 @@ pub struct RelatedLocation {
 }
 
 fn display_path<S: Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&path.display().to_string())
+    serializer.serialize_str(&printable::escaped(&path.display().to_string()))
 }
 
 /// A definition file's name and text, shared by all diagnostics pointing into it.
@@ -72,15 +85,19 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// The file's text.
     pub text: Arc<str>,
+    /// The text as snippets show it: [`printable::masked`], same offsets.
+    shown: Arc<str>,
 }
 
 impl SourceFile {
     /// Wraps a file's path and text.
     pub fn new(path: PathBuf, text: &str) -> Self {
-        Self {
-            path,
-            text: Arc::from(text),
-        }
+        let text: Arc<str> = Arc::from(text);
+        let shown = match printable::masked(&text) {
+            std::borrow::Cow::Borrowed(_) => Arc::clone(&text),
+            std::borrow::Cow::Owned(masked) => Arc::from(masked),
+        };
+        Self { path, text, shown }
     }
 
     /// A diagnostic underlining `len` bytes at byte `offset` of this file.
@@ -93,20 +110,23 @@ impl SourceFile {
         message: impl Into<String>,
     ) -> Diagnostic {
         let offset = offset.min(self.text.len());
-        let len = len.min(self.text.len() - offset);
+        let len = len.min(self.text.len() - offset).min(MAX_LABEL);
+        let len = char_boundary_below(&self.text, offset + len) - offset;
         let (line, column) = line_column(&self.text, offset);
-        let named = NamedSource::new(self.path.display().to_string(), Arc::clone(&self.text))
-            .with_language("yaml");
+        let snippet = Snippet {
+            name: printable::escaped(&self.path.display().to_string()).into_owned(),
+            text: Arc::clone(&self.shown),
+        };
         Diagnostic {
             file: self.path.clone(),
             line,
             column,
             severity,
             code,
-            message: message.into(),
+            message: printable_message(message.into()),
             help: None,
             related: Vec::new(),
-            source_span: Some((SourceSpan::new(offset.into(), len), named)),
+            source_span: Some((SourceSpan::new(offset.into(), len), snippet)),
         }
     }
 
@@ -142,6 +162,95 @@ impl SourceFile {
     ) -> Diagnostic {
         self.at(Severity::Error, code, location, message)
     }
+}
+
+/// A file's text as diagnostics show it. Around a long line (a minified
+/// file, or something that is not YAML at all, such as `/proc/self/environ`)
+/// only a window of [`CONTEXT_WIDTH`] bytes either side of the underline is
+/// shown, so a diagnostic never prints a whole file.
+#[derive(Debug, Clone)]
+struct Snippet {
+    name: String,
+    text: Arc<str>,
+}
+
+impl Snippet {
+    /// The bytes shown around `span`: its own lines, cut to the window.
+    fn window(&self, span: &SourceSpan) -> std::ops::Range<usize> {
+        let text = &*self.text;
+        let start = span.offset().min(text.len());
+        let end = (start + span.len()).min(text.len());
+        let line_start = text[..start].rfind(['\n', '\r']).map_or(0, |at| at + 1);
+        let line_end = text[end..]
+            .find(['\n', '\r'])
+            .map_or(text.len(), |at| end + at);
+        let from = char_boundary_below(text, line_start.max(start.saturating_sub(CONTEXT_WIDTH)));
+        let to = char_boundary_below(text, line_end.min(end + CONTEXT_WIDTH));
+        from..to.max(end)
+    }
+}
+
+impl miette::SourceCode for Snippet {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let full = self
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
+        let short_lines = full
+            .data()
+            .split(|byte| matches!(byte, b'\n' | b'\r'))
+            .all(|line| line.len() <= MAX_LINE);
+        let contents = if short_lines {
+            MietteSpanContents::new_named(
+                self.name.clone(),
+                full.data(),
+                *full.span(),
+                full.line(),
+                full.column(),
+                full.line_count(),
+            )
+        } else {
+            let window = self.window(span);
+            let at = self
+                .text
+                .read_span(&SourceSpan::new(window.start.into(), 0), 0, 0)?;
+            MietteSpanContents::new_named(
+                self.name.clone(),
+                &self.text.as_bytes()[window.clone()],
+                SourceSpan::new(window.start.into(), window.len()),
+                at.line(),
+                at.column(),
+                self.text[window].matches('\n').count(),
+            )
+        };
+        Ok(Box::new(contents.with_language("yaml")))
+    }
+}
+
+/// The largest char boundary of `text` at or below `at`.
+fn char_boundary_below(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// A message or help as printed: unsafe characters escaped, length capped.
+fn printable_message(message: String) -> String {
+    let escaped = printable::escaped(&message);
+    if escaped.len() <= MAX_MESSAGE {
+        return match escaped {
+            std::borrow::Cow::Borrowed(_) => message,
+            std::borrow::Cow::Owned(escaped) => escaped,
+        };
+    }
+    let cut = char_boundary_below(&escaped, MAX_MESSAGE);
+    format!("{}… (cut at {MAX_MESSAGE} bytes)", &escaped[..cut])
 }
 
 /// The byte offset and length of a YAML node (files are read as strings, so
@@ -223,7 +332,7 @@ impl Diagnostic {
             column: 0,
             severity,
             code,
-            message: message.into(),
+            message: printable_message(message.into()),
             help: None,
             related: Vec::new(),
             source_span: None,
@@ -233,14 +342,14 @@ impl Diagnostic {
     /// Adds how to fix the problem.
     #[must_use]
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(printable_message(help.into()));
         self
     }
 
     /// Adds a help line when there is one.
     #[must_use]
     pub fn with_optional_help(mut self, help: Option<String>) -> Self {
-        self.help = help;
+        self.help = help.map(printable_message);
         self
     }
 
@@ -292,7 +401,10 @@ impl miette::Diagnostic for Diagnostic {
 impl Serialize for Diagnostic {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut out = serializer.serialize_struct("Diagnostic", 8)?;
-        out.serialize_field("file", &self.file.display().to_string())?;
+        out.serialize_field(
+            "file",
+            &printable::escaped(&self.file.display().to_string()),
+        )?;
         out.serialize_field("line", &self.line)?;
         out.serialize_field("column", &self.column)?;
         out.serialize_field("severity", &self.severity)?;
@@ -436,6 +548,73 @@ mod tests {
             Some("did you mean `group_by`?")
         );
         assert_eq!(did_you_mean("zzz", ["group_by", "org_id"]), None);
+    }
+
+    fn printed(diagnostic: &Diagnostic) -> String {
+        let mut out = String::new();
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(200)
+            .render_report(&mut out, diagnostic)
+            .unwrap();
+        out
+    }
+
+    /// Issue #11: a file that is one long line (`/proc/self/environ` read as
+    /// YAML) is shown as a window around the error, not whole.
+    #[test]
+    fn a_long_line_is_shown_as_a_window_around_the_underline() {
+        let text = format!(
+            "{}\u{0}ERROR_HERE{}\u{0}SECRET=marker-7c1e\u{0}",
+            "A=1\u{0}".repeat(100),
+            "B=2\u{0}".repeat(200)
+        );
+        let file = SourceFile::new(PathBuf::from("env.yaml"), &text);
+        let offset = text.find("ERROR_HERE").unwrap();
+        let out = printed(&file.error(code::YAML, offset, 10, "bad"));
+        assert!(out.contains("ERROR_HERE"), "{out}");
+        assert!(!out.contains("marker-7c1e"), "{out}");
+        assert!(
+            out.len() < 2 * (2 * CONTEXT_WIDTH + MAX_LABEL) + 500,
+            "{out}"
+        );
+        assert!(out.contains("env.yaml:1:"), "{out}");
+    }
+
+    #[test]
+    fn a_long_underline_is_cut() {
+        let text = format!("key: {}\n", "v".repeat(100_000));
+        let file = SourceFile::new(PathBuf::from("a.yaml"), &text);
+        let out = printed(&file.error(code::YAML, 5, 100_000, "bad"));
+        assert!(
+            out.len() < 4 * (2 * CONTEXT_WIDTH + MAX_LABEL) + 500,
+            "{}",
+            out.len()
+        );
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_never_printed_raw() {
+        let text = "reports:\n  x\u{202e}y:\n    kind: \"a\u{1b}[2Jb\"\n";
+        let file = SourceFile::new(PathBuf::from("t\u{1b}.yaml"), text);
+        let diagnostic = file
+            .error(
+                code::UNKNOWN_KIND,
+                29,
+                10,
+                "unknown report kind `a\u{1b}[2Jb`",
+            )
+            .with_help("not `x\u{202e}y`");
+        let out = printed(&diagnostic);
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{202e}'),
+            "{out:?}"
+        );
+        assert!(out.contains("\\u{1b}[2Jb"), "{out}");
+        let json = serde_json::to_string(&Diagnostics(vec![diagnostic])).unwrap();
+        assert!(
+            !json.contains('\u{202e}') && !json.contains("\\u001b"),
+            "{json}"
+        );
     }
 
     #[test]

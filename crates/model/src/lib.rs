@@ -14,6 +14,7 @@ pub mod load;
 mod node;
 mod parse;
 pub mod plan;
+pub mod printable;
 pub mod raw;
 pub mod request;
 pub mod schema;
@@ -21,6 +22,7 @@ mod shape;
 pub mod state;
 mod suggest;
 pub mod template;
+mod template_limits;
 mod variables;
 
 pub use dates::parse_now;

@@ -15,6 +15,7 @@ use crate::diagnostic::{
 use crate::ids::ReportName;
 use crate::kinds::{self, BuildContext};
 use crate::node::Node;
+use crate::parse::MAX_FILE_BYTES;
 use crate::raw::{RawDefinitionFile, RawReport};
 use crate::request::PlannedRequest;
 use crate::template::Renderer;
@@ -207,17 +208,62 @@ fn read_definition_files(dir: &Path, diagnostics: &mut Diagnostics) -> Vec<(Path
                 .with_help(dir_help()),
         );
     }
+    let inside = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     let mut files = Vec::new();
     for path in paths {
-        match std::fs::read_to_string(&path) {
+        match read_definition_file(&path, &inside) {
             Ok(text) => files.push((path, text)),
-            Err(err) => {
-                let message = format!("cannot read `{}`: {err}", path.display());
+            Err(message) => {
                 diagnostics.push(Diagnostic::about(&path, Severity::Error, code::IO, message));
             }
         }
     }
     files
+}
+
+/// Reads one definition file, refusing without reading it a symbolic link
+/// that leads out of the definitions directory (`inside`, canonical): a link
+/// to `/proc/self/environ` or `~/.aws/credentials` in a pull request would
+/// otherwise be printed back as a diagnostic snippet. A file over
+/// [`MAX_FILE_BYTES`] is refused before it is read into memory.
+fn read_definition_file(path: &Path, inside: &Path) -> Result<String, String> {
+    use std::io::Read as _;
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink());
+    if is_link {
+        let target = std::fs::canonicalize(path)
+            .map_err(|err| format!("cannot resolve `{}`: {err}", path.display()))?;
+        if !target.starts_with(inside) {
+            return Err(format!(
+                "`{}` is a symbolic link to `{}`, outside the definitions directory `{}`: refused without reading it",
+                path.display(),
+                target.display(),
+                inside.display()
+            ));
+        }
+    }
+    let cannot_read = |err: std::io::Error| format!("cannot read `{}`: {err}", path.display());
+    let file = std::fs::File::open(path).map_err(cannot_read)?;
+    let too_large = |size: u64| {
+        format!(
+            "`{}` is `{size}` bytes; a definition file is at most `{MAX_FILE_BYTES}` bytes (16 MiB): split it into several files",
+            path.display()
+        )
+    };
+    let size = file.metadata().map_err(cannot_read)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(too_large(size));
+    }
+    // The size can change between the check and the read: read one byte
+    // more than allowed, never the whole of a growing file.
+    let mut text = String::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(cannot_read)?;
+    let read = u64::try_from(text.len()).unwrap_or(u64::MAX);
+    if read > MAX_FILE_BYTES {
+        return Err(too_large(read));
+    }
+    Ok(text)
 }
 
 fn dir_help() -> String {

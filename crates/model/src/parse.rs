@@ -9,6 +9,9 @@ use serde::de::DeserializeOwned;
 
 use crate::diagnostic::{Diagnostics, SourceFile, byte_range, code};
 
+/// The largest definition file read; `load` refuses a larger one unread.
+pub(crate) const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 const MAX_DEPTH: usize = 32;
 const MAX_ALIASES: usize = 1_000;
 const MAX_REPLAYED_EVENTS: usize = 100_000;

@@ -16,10 +16,15 @@ use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
 
 use crate::dates;
 use crate::raw::Scalar;
+use crate::template_limits;
 
 /// How many instructions one template may run: ample for date arithmetic,
 /// small enough that a runaway loop stops in milliseconds.
 const FUEL: u64 = 50_000;
+
+/// The length of `now` in RFC 3339: the longest value a name other than
+/// `var` and `env` can stand for.
+const DATE_LENGTH: usize = 32;
 
 /// Why a template could not be rendered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +40,11 @@ pub struct Renderer {
     environment: Environment<'static>,
     context: Value,
     rendered: HashMap<String, Result<String, TemplateError>>,
+    /// The longest value each name can read, for [`template_limits::bound`].
+    reach: template_limits::Reach,
+    /// The bytes of rendered output handed out so far, cache hits included:
+    /// each is a copy that lives as long as the definitions.
+    built: usize,
 }
 
 /// Whether `text` needs the template engine at all.
@@ -51,7 +61,13 @@ impl Renderer {
         env: &BTreeMap<String, String>,
         allow_env: &[String],
     ) -> Self {
-        let mut environment = Environment::new();
+        // Empty, not `new()`: of minijinja's builtins only filters that do not
+        // multiply sizes are registered (see `template_limits`).
+        let mut environment = Environment::empty();
+        environment.add_filter("lower", minijinja::filters::lower);
+        environment.add_filter("upper", minijinja::filters::upper);
+        environment.add_filter("trim", minijinja::filters::trim);
+        environment.add_filter("default", minijinja::filters::default);
         environment.set_undefined_behavior(UndefinedBehavior::Strict);
         environment.set_fuel(Some(FUEL));
         environment.set_debug(true);
@@ -60,6 +76,15 @@ impl Renderer {
             values: env.clone(),
             allowed: allow_env.to_vec(),
         });
+        let reach = template_limits::Reach {
+            var: variables
+                .values()
+                .map(|value| scalar_value(value).to_string().len())
+                .max()
+                .unwrap_or(0),
+            env: access.largest_readable(),
+            other: DATE_LENGTH,
+        };
         environment.add_function("env", move |name: &str, kwargs: Kwargs| {
             access.read(name, &kwargs)
         });
@@ -79,6 +104,8 @@ impl Renderer {
             environment,
             context: Value::from(context),
             rendered: HashMap::new(),
+            reach,
+            built: 0,
         }
     }
 
@@ -87,15 +114,32 @@ impl Renderer {
         if !is_template(source) {
             return Ok(source.to_owned());
         }
-        if let Some(done) = self.rendered.get(source) {
-            return done.clone();
+        let result = if let Some(done) = self.rendered.get(source) {
+            done.clone()
+        } else {
+            let result = self.render_new(source);
+            self.rendered.insert(source.to_owned(), result.clone());
+            result
+        };
+        let output = result?;
+        let left = template_limits::MAX_BUILT - self.built;
+        if output.len() > left {
+            return Err(template_limits::over_budget(output.len(), left));
         }
-        let result = self
-            .environment
+        self.built += output.len();
+        Ok(output)
+    }
+
+    /// Renders a source not seen before, once its bound fits in the budget.
+    fn render_new(&self, source: &str) -> Result<String, TemplateError> {
+        let bound = template_limits::bound(source, self.reach)?;
+        let left = template_limits::MAX_BUILT - self.built;
+        if bound > left {
+            return Err(template_limits::over_budget(bound, left));
+        }
+        self.environment
             .render_str(source, self.context.clone())
-            .map_err(|err| self.explain(source, &err));
-        self.rendered.insert(source.to_owned(), result.clone());
-        result
+            .map_err(|err| self.explain(source, &err))
     }
 }
 
@@ -166,10 +210,24 @@ struct EnvAccess {
 }
 
 impl EnvAccess {
+    /// The longest value `env()` may return.
+    fn largest_readable(&self) -> usize {
+        self.values
+            .iter()
+            .filter(|(name, _)| self.is_readable(name))
+            .map(|(_, value)| value.len())
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn is_readable(&self, name: &str) -> bool {
+        name.starts_with("COSTFORM_") || self.allowed.iter().any(|allowed| allowed == name)
+    }
+
     fn read(&self, name: &str, kwargs: &Kwargs) -> Result<Value, Error> {
         let default: Option<Value> = kwargs.get("default")?;
         kwargs.assert_all_used()?;
-        if !name.starts_with("COSTFORM_") && !self.allowed.iter().any(|allowed| allowed == name) {
+        if !self.is_readable(name) {
             return Err(invalid(format!(
                 "env(`{name}`) is not allowed: only `COSTFORM_*` variables are readable; \
                  pass `--allow-env {name}` to allow it"
@@ -336,14 +394,59 @@ mod tests {
     }
 
     #[test]
-    fn runaway_loops_run_out_of_fuel() {
+    fn loops_are_refused_before_they_run() {
         let mut r = renderer(&[], &[]);
         let source =
             "{% for a in range(10000) %}{% for b in range(10000) %}{{ a }}{% endfor %}{% endfor %}";
-        assert_eq!(
-            r.render(source).unwrap_err().message,
-            "template ran too long and was stopped"
+        let err = r.render(source).unwrap_err();
+        assert!(
+            err.message.contains("`{% for %}` is not allowed"),
+            "{}",
+            err.message
         );
+    }
+
+    /// Issue #11's template: one `set` per doubling, so fuel never trips.
+    #[test]
+    fn doubling_a_value_is_refused_before_it_grows() {
+        let mut r = renderer(&[], &[]);
+        let namespace = "{% set ns = namespace(s=[1]) %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s | length }}";
+        let literal = format!(
+            "{{% set x = 'ab' %}}{}{{{{ x }}}}",
+            "{% set x = x ~ x %}".repeat(40)
+        );
+        for source in [namespace, literal.as_str()] {
+            let err = r.render(source).unwrap_err();
+            assert!(
+                err.message.contains("`{% set %}` is not allowed"),
+                "{}",
+                err.message
+            );
+        }
+    }
+
+    fn renderer_with(name: &str, value: String) -> Renderer {
+        let now = dates::parse_now("2026-11-26T10:00:00Z").unwrap();
+        let variables = BTreeMap::from([(name.to_owned(), Scalar::String(value))]);
+        Renderer::new(now, &variables, &BTreeMap::new(), &[])
+    }
+
+    #[test]
+    fn a_template_that_could_outgrow_the_budget_is_refused_unrendered() {
+        let mut r = renderer_with("big", "x".repeat(4 * 1024 * 1024));
+        let err = r.render("{{ var.big ~ var.big }}").unwrap_err();
+        assert!(err.message.contains("could build up to"), "{}", err.message);
+    }
+
+    #[test]
+    fn all_templates_of_a_load_share_one_output_budget() {
+        let mut r = renderer_with("big", "x".repeat(64 * 1024));
+        let mut handed_out = 0;
+        while r.render("{{ var.big }}").is_ok() {
+            handed_out += 1;
+            assert!(handed_out <= 1024, "the budget is never exhausted");
+        }
+        assert_eq!(handed_out, template_limits::MAX_BUILT / (64 * 1024));
     }
 
     #[test]

@@ -5,6 +5,8 @@ use costform_model::ids::{ReportName, Token};
 use costform_model::plan::{Action, Plan};
 use costform_model::request::PlannedRequest;
 use costform_model::state::{StateEntry, TokenStatus};
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use futures::StreamExt as _;
 use jiff::Timestamp;
 
@@ -55,10 +57,14 @@ pub struct ApplyReport {
     pub cancelled: bool,
 }
 
-/// Applies `plan` to the locked state through `submitter`. Forgets need no
-/// call and are journaled first; creates and requeries run at most
+/// Applies `plan` to the locked state through `submitter`. The journal is
+/// opened before anything is sent. Forgets need no call and are journaled
+/// first; creates and requeries run at most
 /// `options.parallelism` at a time. The state is committed once at the end,
-/// also after failures or a cancel, so every token received is kept.
+/// also after failures or a cancel, so every token received is kept; a token
+/// that cannot be journaled (disk full) stops dispatch, and it and those in
+/// flight are committed, or written to `PATH.errored`, or returned in the
+/// error.
 pub async fn apply<S: Submitter>(
     plan: &Plan,
     state: &mut LockedState,
@@ -67,6 +73,7 @@ pub async fn apply<S: Submitter>(
     observer: &dyn ApplyObserver,
 ) -> Result<ApplyReport, Error> {
     let mut report = ApplyReport::default();
+    state.open_journal()?;
     for change in plan
         .changes
         .iter()
@@ -80,9 +87,12 @@ pub async fn apply<S: Submitter>(
         .changes
         .iter()
         .filter_map(|change| Some((change, change.after.as_ref()?)));
+    // Set once a token could not be journaled: nothing more is sent, and
+    // the tokens still in flight are kept with it (see `keep_unjournaled`).
+    let unjournaled = &AtomicBool::new(false);
     let mut answers = futures::stream::iter(queries)
         .map(|(change, request)| async move {
-            if options.cancel.is_cancelled() {
+            if options.cancel.is_cancelled() || unjournaled.load(Ordering::SeqCst) {
                 return (change, request, None);
             }
             observer.started(&change.name, change.action);
@@ -94,11 +104,20 @@ pub async fn apply<S: Submitter>(
         })
         .buffer_unordered(options.parallelism.max(1));
 
+    let mut failure = None;
+    let mut kept = Vec::new();
     while let Some((change, request, answer)) = answers.next().await {
         match answer {
             None => report.not_started.push(change.name.clone()),
             Some(Ok(token)) => {
-                state.record(&change.name, new_entry(plan, request, &token))?;
+                let entry = new_entry(plan, request, &token);
+                if failure.is_some() {
+                    kept.push((change.name.clone(), entry));
+                } else if let Err(error) = state.record(&change.name, entry.clone()) {
+                    unjournaled.store(true, Ordering::SeqCst);
+                    failure = Some(error);
+                    kept.push((change.name.clone(), entry));
+                }
                 observer.finished(&change.name, change.action, Ok(&token));
                 report.applied.push((change.name.clone(), token));
             }
@@ -109,6 +128,9 @@ pub async fn apply<S: Submitter>(
         }
     }
     drop(answers);
+    if let Some(error) = failure {
+        state.keep_unjournaled(kept, error)?;
+    }
 
     report.cancelled = options.cancel.is_cancelled();
     report.applied.sort_by(|a, b| a.0.cmp(&b.0));

@@ -7,11 +7,13 @@ use std::io::Write as _;
 use std::path::Path;
 
 use crate::error::Error;
+use crate::nofollow;
 
 /// Replaces `target` with `bytes`. `before_rename` runs once the new bytes are
 /// safely on disk and before they replace the old ones (the state store keeps
-/// its backup there). The file is created 0600 on Unix (tempfile's default):
-/// state and results are not meant for other users of the machine.
+/// its backup there). The file is created 0600 on Unix, never through a
+/// symbolic link: state and results are not meant for other users of the
+/// machine.
 pub(crate) fn write_atomically(
     target: &Path,
     bytes: &[u8],
@@ -40,9 +42,10 @@ pub(crate) fn replace(
     let mut temp = tempfile::Builder::new()
         .prefix(&prefix)
         .suffix(".tmp")
-        .tempfile_in(dir)
+        .make_in(dir, nofollow::create_new)
         .map_err(Error::io("create a temporary file in", dir))?;
-    temp.write_all(bytes)
+    temp.as_file_mut()
+        .write_all(bytes)
         .and_then(|()| temp.as_file().sync_all())
         .map_err(Error::io("write", temp.path().to_owned()))?;
     before_rename()?;

@@ -27,14 +27,15 @@ pub enum Error {
     /// The state file is not valid JSON or not a costform state. It is never
     /// overwritten: the user decides whether to restore the backup.
     #[error(
-        "state file `{}` is not a valid costform state; the previous version is in `{}`",
-        .path.display(), .backup.display()
+        "state file `{}` is not a valid costform state{}",
+        .path.display(), backup_clause(.backup.as_deref())
     )]
     CorruptState {
         /// The state file.
         path: PathBuf,
-        /// Where the previous version is kept.
-        backup: PathBuf,
+        /// Where the previous version is kept, when there is one: the message
+        /// must not send the user to a backup that does not exist.
+        backup: Option<PathBuf>,
         /// The parser's reason.
         source: serde_json::Error,
     },
@@ -124,6 +125,45 @@ pub enum Error {
     /// The state could not be encoded as JSON.
     #[error("failed to encode the state")]
     Encode(#[source] serde_json::Error),
+    /// The journal was left by a run on a state of another lineage (a state
+    /// replaced or copied in since): folding it would overwrite this state's
+    /// entries with another's, so it is set aside instead.
+    #[error(
+        "journal `{}` belongs to state lineage `{journal_lineage}`, not `{state_lineage}`: it was not folded in and is kept as `{}`",
+        .journal.display(), .kept.display()
+    )]
+    ForeignJournal {
+        /// Where the journal was.
+        journal: PathBuf,
+        /// Where it is now.
+        kept: PathBuf,
+        /// The lineage the journal records.
+        journal_lineage: String,
+        /// The lineage of the state.
+        state_lineage: String,
+    },
+    /// The serial cannot grow any more; wrapping to 0 would make stale
+    /// saved plans look current.
+    #[error("state file `{}` is at serial `{}`, the largest there is: it cannot be written again", .path.display(), u64::MAX)]
+    SerialExhausted {
+        /// The state file.
+        path: PathBuf,
+    },
+    /// Tokens were received but could not be saved (disk full, say). Like
+    /// Terraform's `errored.tfstate`, they are written beside the state, or,
+    /// when even that fails, carried in this message for the user to keep.
+    #[error("{}", unsaved_message(.kept.as_deref(), *.tokens, .text))]
+    Unsaved {
+        /// Why the state could not be written.
+        #[source]
+        reason: Box<Error>,
+        /// The file holding the whole state with the unsaved tokens.
+        kept: Option<PathBuf>,
+        /// How many tokens were not journaled.
+        tokens: usize,
+        /// The unsaved entries as JSON, when no file could hold them.
+        text: String,
+    },
 }
 
 impl Error {
@@ -138,6 +178,25 @@ impl Error {
             path,
             source,
         }
+    }
+}
+
+fn backup_clause(backup: Option<&std::path::Path>) -> String {
+    backup.map_or_else(
+        || "; there is no backup of it".to_owned(),
+        |backup| format!("; the previous version is in `{}`", backup.display()),
+    )
+}
+
+fn unsaved_message(kept: Option<&std::path::Path>, tokens: usize, text: &str) -> String {
+    match kept {
+        Some(kept) => format!(
+            "`{tokens}` token(s) received could not be journaled; the state with them is saved in `{}`: once there is room, copy it over the state file",
+            kept.display()
+        ),
+        None => format!(
+            "`{tokens}` token(s) received could not be journaled nor written to any file, so here they are, to add to the state by hand:\n{text}"
+        ),
     }
 }
 

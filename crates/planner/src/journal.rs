@@ -2,7 +2,7 @@
 //! the moment Atlas returns it, so a run killed before it rewrites the state
 //! loses nothing. The next writing command folds the journal into the state.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::lock::sibling;
+use crate::nofollow;
 
 /// One line of the journal.
 #[derive(Debug, Serialize, Deserialize)]
@@ -49,10 +50,8 @@ pub(crate) fn journal_path(state_path: &Path) -> PathBuf {
 /// a write cut short by a crash and is skipped with a warning; a damaged line
 /// before it is an error.
 pub(crate) fn read(path: &Path) -> Result<Option<Vec<Record>>, Error> {
-    let text = match fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(Error::io("read", path)(error)),
+    let Some(text) = nofollow::read_unless_missing(path)? else {
+        return Ok(None);
     };
     let lines: Vec<(usize, &str)> = text
         .lines()
@@ -76,6 +75,35 @@ pub(crate) fn read(path: &Path) -> Result<Option<Vec<Record>>, Error> {
         }
     }
     Ok(Some(records))
+}
+
+/// The lineage `records` continue, when it is not `lineage`: such a
+/// journal was left by a run on another state and must not be folded in.
+pub(crate) fn foreign_lineage<'a>(records: &'a [Record], lineage: &str) -> Option<&'a str> {
+    records.iter().find_map(|record| match record {
+        Record::Begin {
+            lineage: recorded, ..
+        } if recorded != lineage => Some(recorded.as_str()),
+        _ => None,
+    })
+}
+
+/// Moves a foreign journal out of the way, to `PATH.journal.LINEAGE` (with
+/// a counter if that is taken), so no run folds it and no token is lost.
+pub(crate) fn set_aside(path: &Path, lineage: &str) -> Result<PathBuf, Error> {
+    let safe: String = lineage
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(64)
+        .collect();
+    let mut kept = sibling(path, &format!(".{safe}"));
+    let mut n = 1;
+    while fs::symlink_metadata(&kept).is_ok() {
+        n += 1;
+        kept = sibling(path, &format!(".{safe}.{n}"));
+    }
+    fs::rename(path, &kept).map_err(Error::io("set aside", path))?;
+    Ok(kept)
 }
 
 /// Applies `records` to `state`; later records win. A `Begin` sets the
@@ -107,13 +135,14 @@ pub(crate) struct Journal {
 
 impl Journal {
     /// Creates the journal in append mode, starting it with a `Begin` record.
-    /// Created 0600 on Unix: entries hold tokens, which read results.
+    /// Created 0600 on Unix (entries hold tokens, which read results), and
+    /// never through a symbolic link.
     pub(crate) fn open(path: PathBuf, state: &State) -> Result<Self, Error> {
-        let mut options = OpenOptions::new();
-        options.append(true).create(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(&path).map_err(Error::io("open", &path))?;
+        let file = nofollow::options()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(Error::io("open", &path))?;
         let mut journal = Self { path, file };
         journal.append(&Record::Begin {
             lineage: state.lineage.clone(),

@@ -15,6 +15,7 @@ mod error;
 mod fetch;
 mod journal;
 mod lock;
+mod nofollow;
 mod planning;
 mod polling;
 mod remote;

@@ -1,7 +1,7 @@
 //! The lock file `PATH.lock`: one writer at a time, and a message that says
 //! who holds the lock and whether it was left behind by a dead process.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::atomic::parent_dir;
 use crate::error::Error;
+use crate::nofollow;
+use crate::store::resolve;
 
 /// How often a waiting `lock` looks at the lock file again.
 const RETRY_EVERY: Duration = Duration::from_millis(100);
@@ -90,20 +93,11 @@ pub(crate) fn acquire(state_path: &Path, options: &LockOptions) -> Result<LockGu
         created: Timestamp::now(),
         command: options.command.clone(),
     };
+    let mut text = serde_json::to_string_pretty(&info).map_err(Error::Encode)?;
+    text.push('\n');
     loop {
-        match OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(mut file) => {
-                let mut text = serde_json::to_string_pretty(&info).map_err(Error::Encode)?;
-                text.push('\n');
-                if let Err(error) = file
-                    .write_all(text.as_bytes())
-                    .and_then(|()| file.sync_all())
-                {
-                    let _ = fs::remove_file(&path);
-                    return Err(Error::io("write", path)(error));
-                }
-                return Ok(LockGuard { path, id: info.id });
-            }
+        match publish(&path, text.as_bytes()) {
+            Ok(()) => return Ok(LockGuard { path, id: info.id }),
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
                 if deadline.is_some_and(|deadline| Instant::now() < deadline) {
                     std::thread::sleep(RETRY_EVERY);
@@ -112,6 +106,39 @@ pub(crate) fn acquire(state_path: &Path, options: &LockOptions) -> Result<LockGu
                 return Err(held(path));
             }
             Err(error) => return Err(Error::io("create", path)(error)),
+        }
+    }
+}
+
+/// Creates the lock file at `path` with `bytes`, whole before it becomes
+/// visible: a concurrent run reading it must never find it empty or cut
+/// short (2 of 180 concurrent runs did). The bytes go to a temporary file,
+/// synced, which is hard-linked to the lock's name: an atomic "create if
+/// absent" that fails with `AlreadyExists` when the lock is held. Where the
+/// file system has no hard links the lock is created in place.
+fn publish(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let prefix = format!(
+        ".{}.",
+        path.file_name()
+            .map(|name| name.to_string_lossy())
+            .unwrap_or_default()
+    );
+    let mut temp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .make_in(parent_dir(path), nofollow::create_new)?;
+    temp.as_file_mut().write_all(bytes)?;
+    temp.as_file().sync_all()?;
+    match fs::hard_link(temp.path(), path) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Err(error),
+        Err(_) => {
+            let mut file = nofollow::create_new(path)?;
+            file.write_all(bytes)
+                .and_then(|()| file.sync_all())
+                .inspect_err(|_| {
+                    let _ = fs::remove_file(path);
+                })
         }
     }
 }
@@ -169,20 +196,20 @@ fn host_name() -> String {
 }
 
 fn read_lock_file(path: &Path) -> Option<LockInfo> {
-    let text = fs::read_to_string(path).ok()?;
+    let text = nofollow::read_unless_missing(path).ok()??;
     serde_json::from_str(&text).ok()
 }
 
 /// Who holds the lock on the state at `state_path`, for messages; `None` when
 /// it is not locked or the lock file cannot be read.
 pub fn read_lock(state_path: &Path) -> Option<LockInfo> {
-    read_lock_file(&lock_path(state_path))
+    read_lock_file(&lock_path(&resolve(state_path).ok()?))
 }
 
 /// Removes a lock left behind by a run that died, but only when `id` is the
 /// lock's id, so that a lock taken since the user looked is not broken.
 pub fn force_unlock(state_path: &Path, id: &str) -> Result<(), Error> {
-    let path = lock_path(state_path);
+    let path = lock_path(&resolve(state_path)?);
     if !path.exists() {
         return Err(Error::NotLocked { path });
     }

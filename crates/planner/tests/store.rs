@@ -283,7 +283,7 @@ fn an_unparseable_state_is_refused_and_left_alone() {
     let path = state_path(&dir);
     fs::write(&path, "{ \"format_version\": 1, ").unwrap();
     let error = StateStore::read(&path).unwrap_err().to_string();
-    assert!(error.contains("costform.state.json.backup"), "{error}");
+    assert!(error.contains("there is no backup"), "{error}");
     assert!(StateStore::lock(&path, &options()).is_err());
     assert_eq!(
         fs::read_to_string(&path).unwrap(),
