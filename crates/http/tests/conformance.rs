@@ -12,8 +12,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// The vendored OpenAPI excerpt, as JSON.
 fn spec() -> serde_json::Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../spec/atlas/billing.yaml");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/atlas/billing.yaml");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_saphyr::from_str(&text).unwrap()
 }

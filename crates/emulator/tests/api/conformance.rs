@@ -12,8 +12,7 @@ use crate::support::{ORG, client, create_request, start};
 const ID: &str = "65a1b2c3d4e5f6a7b8c9d0e1";
 
 fn request_body_schema() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../spec/atlas/billing.yaml");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/atlas/billing.yaml");
     let text = std::fs::read_to_string(&path).expect("the OpenAPI excerpt is readable");
     let spec: Value = serde_saphyr::from_str(&text).expect("the excerpt is YAML");
     spec["components"]["schemas"]["CostExplorerFilterRequestBody"].clone()
