@@ -11,6 +11,8 @@ mod auth;
 mod client;
 mod config;
 mod error;
+mod pacing;
+mod rate_limit;
 mod retry;
 mod secret;
 mod transport;
