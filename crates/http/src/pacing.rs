@@ -324,3 +324,78 @@ fn now_minus_one() -> Instant {
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn atlas_429(wait: Duration) -> Signal {
+        Signal {
+            limited: true,
+            limit: None,
+            remaining: None,
+            wait: Some(wait),
+            refill: Some(Refill {
+                capacity: 10,
+                amount: 5,
+                period: Duration::from_secs(2),
+            }),
+        }
+    }
+
+    fn goes(bucket: &mut Bucket, now: Instant) -> bool {
+        matches!(bucket.decide(now), Decision::Go)
+    }
+
+    #[test]
+    fn a_429_schedules_the_refills_it_describes() {
+        let start = Instant::now();
+        let mut bucket = Bucket::default();
+        assert!(goes(&mut bucket, start), "an unknown scope is probed");
+        bucket.learn(&atlas_429(Duration::from_millis(400)), start);
+        bucket.in_flight = 0;
+        assert_eq!(bucket.describe("org 5f0c…"), "org 5f0c…: 0 of 10 left");
+        assert!(
+            matches!(bucket.decide(start), Decision::Wait(wait) if wait == Duration::from_millis(400))
+        );
+
+        let refilled = start + Duration::from_millis(400);
+        let sent = (0..10).filter(|_| goes(&mut bucket, refilled)).count();
+        assert_eq!(sent, 5, "one refill of 5");
+        let next = start + Duration::from_millis(2400);
+        assert_eq!((0..10).filter(|_| goes(&mut bucket, next)).count(), 5);
+    }
+
+    #[test]
+    fn remaining_zero_pauses_a_scope_without_a_schedule_for_a_second() {
+        let start = Instant::now();
+        let mut bucket = Bucket::default();
+        assert!(goes(&mut bucket, start));
+        let empty = Signal {
+            limit: Some(10),
+            remaining: Some(0),
+            ..Signal::default()
+        };
+        bucket.learn(&empty, start);
+        bucket.in_flight = 0;
+        assert!(
+            matches!(bucket.decide(start), Decision::Wait(wait) if wait == UNKNOWN_REFILL_PAUSE)
+        );
+        let later = start + UNKNOWN_REFILL_PAUSE;
+        assert!(goes(&mut bucket, later), "one probe after the pause");
+        assert!(
+            matches!(bucket.decide(later), Decision::Hold),
+            "not a burst"
+        );
+    }
+
+    #[test]
+    fn answers_without_headers_leave_a_scope_unpaced() {
+        let start = Instant::now();
+        let mut bucket = Bucket::default();
+        assert!(goes(&mut bucket, start));
+        assert!(matches!(bucket.decide(start), Decision::Hold));
+        bucket.learn(&Signal::default(), start);
+        assert!((0..50).all(|_| goes(&mut bucket, start)));
+    }
+}
