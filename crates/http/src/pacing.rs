@@ -36,7 +36,7 @@ pub(crate) struct Pacing {
 }
 
 /// A wait longer than the run may spend; the request fails at once.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct TooLong {
     pub(crate) wait: Duration,
     pub(crate) limit: Duration,
