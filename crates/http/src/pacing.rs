@@ -68,6 +68,8 @@ struct Bucket {
     /// No request starts before this (a 429's wait, or an empty bucket).
     paused_until: Option<Instant>,
     in_flight: u32,
+    /// The end of the last wait logged, so each wait is logged once.
+    announced: Option<Instant>,
 }
 
 /// How many requests the scope may start now.
@@ -103,8 +105,6 @@ impl Pacing {
                 .entry(org.to_owned())
                 .or_insert_with(|| Arc::new(Scope::new(org))),
         );
-        // One log line per wait: another only when the wait moves later.
-        let mut logged_until = now_minus_one();
         loop {
             let changed = scope.changed.notified();
             tokio::pin!(changed);
@@ -113,16 +113,27 @@ impl Pacing {
             let (decision, line) = {
                 let mut bucket = lock(&scope.bucket);
                 let decision = bucket.decide(now);
-                (decision, bucket.describe(&scope.name))
+                // One line per wait of the scope, not one per waiting request.
+                let line = match decision {
+                    Decision::Wait(wait) if bucket.announced.is_none_or(|at| at < now + wait) => {
+                        bucket.announced = Some(now + wait);
+                        Some(format!(
+                            "{}, next in {}",
+                            bucket.describe(&scope.name),
+                            seconds(wait)
+                        ))
+                    }
+                    _ => None,
+                };
+                (decision, line)
             };
             match decision {
                 Decision::Go => break,
                 Decision::Hold => changed.await,
                 Decision::Wait(wait) => {
                     self.check(wait)?;
-                    if now + wait > logged_until {
-                        logged_until = now + wait;
-                        tracing::info!("{line}, next in {}", seconds(wait));
+                    if let Some(line) = line {
+                        tracing::info!("{line}");
                     }
                     tokio::select! {
                         () = tokio::time::sleep(wait) => {}
@@ -313,12 +324,6 @@ pub(crate) fn seconds(duration: Duration) -> String {
     } else {
         format!("{} s", duration.as_secs())
     }
-}
-
-/// An instant before any wait ends.
-fn now_minus_one() -> Instant {
-    let now = Instant::now();
-    now.checked_sub(Duration::from_secs(1)).unwrap_or(now)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
