@@ -219,24 +219,28 @@ async fn a_bucket_that_refills_faster_than_learned_is_used_at_its_pace() {
     assert!(elapsed < Duration::from_secs(6), "{elapsed:?}");
 }
 
-#[tokio::test]
-async fn a_429_storm_without_numbers_ends_with_the_rate_limit_budget() {
+/// A server whose first `times` POSTs (every one when `None`) answer
+/// `refusal`, the others 202, and a client for it.
+async fn refusing(refusal: ResponseTemplate, times: Option<u64>) -> (MockServer, Client) {
     let server = MockServer::start().await;
+    let refused = Mock::given(method("POST")).respond_with(refusal);
+    match times {
+        Some(times) => refused.up_to_n_times(times).mount(&server).await,
+        None => refused.mount(&server).await,
+    }
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429).set_body_json(
-            serde_json::json!({"error": 429, "errorCode": "RATE_LIMITED_TOKEN_BUCKET", "detail": "slow down"}),
-        ))
+        .respond_with(ResponseTemplate::new(202).set_body_json(created()))
         .mount(&server)
         .await;
     let client = bearer_client(&server.uri());
+    (server, client)
+}
 
-    let error = client
+async fn refused_with(client: &Client) -> costform_http::Error {
+    client
         .create_cost_explorer_query(&org(), &body())
         .await
-        .unwrap_err();
-
-    assert_eq!(error.status(), Some(429));
-    assert_eq!(server.received_requests().await.unwrap().len(), 21);
+        .expect_err("the request fails")
 }
 
 fn limited_for(retry_after: &str) -> ResponseTemplate {
@@ -246,79 +250,64 @@ fn limited_for(retry_after: &str) -> ResponseTemplate {
 }
 
 #[tokio::test]
+async fn a_429_storm_without_numbers_ends_with_the_rate_limit_budget() {
+    let storm = ResponseTemplate::new(429).set_body_json(
+        serde_json::json!({"error": 429, "errorCode": "RATE_LIMITED_TOKEN_BUCKET", "detail": "slow down"}),
+    );
+    let (server, client) = refusing(storm, None).await;
+
+    let error = refused_with(&client).await;
+
+    assert_eq!(error.status(), Some(429));
+    assert_eq!(server.received_requests().await.unwrap().len(), 21);
+}
+
+#[tokio::test]
 async fn a_wait_beyond_fifteen_minutes_fails_at_once_naming_it() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(limited_for("3600"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let client = bearer_client(&server.uri());
+    let (server, client) = refusing(limited_for("3600"), None).await;
 
     let started = Instant::now();
-    let first = client.create_cost_explorer_query(&org(), &body()).await;
-    let second = client.create_cost_explorer_query(&org(), &body()).await;
+    let first = refused_with(&client).await.to_string();
+    let second = refused_with(&client).await.to_string();
 
     assert!(started.elapsed() < Duration::from_secs(5));
-    let message = first.unwrap_err().to_string();
-    assert!(message.contains("wait 3600 s"), "{message}");
-    assert!(message.contains("900 s"), "{message}");
-    let message = second.unwrap_err().to_string();
+    assert!(first.contains("wait 3600 s"), "{first}");
+    assert!(first.contains("900 s"), "{first}");
     assert!(
-        message.contains("rate limited"),
-        "the paused scope refuses too: {message}"
+        second.contains("rate limited"),
+        "the paused scope refuses too: {second}"
     );
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn a_wait_beyond_the_deadline_fails_at_once() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(limited_for("30"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let client = bearer_client(&server.uri());
+    let (server, client) = refusing(limited_for("30"), None).await;
     client.set_deadline(Instant::now() + Duration::from_secs(10));
 
-    let error = client
-        .create_cost_explorer_query(&org(), &body())
-        .await
-        .unwrap_err();
+    let error = refused_with(&client).await;
 
     assert_eq!(error.status(), Some(429));
     assert!(error.to_string().contains("wait 30 s"), "{error}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn retry_after_as_an_http_date_is_honoured() {
-    let server = MockServer::start().await;
     let at = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(2);
     let date = jiff::fmt::rfc2822::DateTimePrinter::new()
         .timestamp_to_rfc9110_string(&at)
         .unwrap();
-    Mock::given(method("POST"))
-        .respond_with(limited_for(&date))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(202).set_body_json(created()))
-        .mount(&server)
-        .await;
-    let client = bearer_client(&server.uri());
+    let (_server, client) = refusing(limited_for(&date), Some(1)).await;
 
     let started = Instant::now();
     client
         .create_cost_explorer_query(&org(), &body())
         .await
-        .unwrap();
+        .expect("the retry after the date succeeds");
 
     // The date has whole seconds: the wait is between 1 and 2 s.
-    assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "{:?}",
-        started.elapsed()
-    );
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_secs(1), "{waited:?}");
     assert_eq!(client.retries(), 1);
 }
