@@ -270,7 +270,7 @@ if [[ $ONLY == all || $ONLY == ratelimit ]]; then
   # another organization, so each organization's reports are listed together).
   python3 "$ROOT/benches/gen-definitions.py" --reports 60 --files 1 --out "$WORK/defs-rl-one"
   python3 "$ROOT/benches/gen-definitions.py" --reports 60 --files 2 --out "$WORK/defs-rl-two"
-  sed -i 's/^  org: 5f0c8a1b2c3d4e5f6a7b8c9d$/  org: 65a1b2c3d4e5f6a7b8c9d0e1/' "$WORK/defs-rl-two/defs-001.yaml"
+  sed -i 's/^  org_id: "{{ var.org }}"$/  org_id: 65a1b2c3d4e5f6a7b8c9d0e1/' "$WORK/defs-rl-two/defs-001.yaml"
   STATE_RL=$WORK/state-rl/costform.state.json
   # Each run starts on a fresh state and full buckets (two refills of 5 take
   # 4 s; the pause is not timed).
