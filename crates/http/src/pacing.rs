@@ -46,6 +46,8 @@ pub(crate) struct TooLong {
 #[derive(Debug)]
 pub(crate) struct Permit {
     scope: Option<Arc<Scope>>,
+    /// The scope's send count when this request started.
+    sent: u64,
 }
 
 #[derive(Debug)]
@@ -68,6 +70,8 @@ struct Bucket {
     /// No request starts before this (a 429's wait, or an empty bucket).
     paused_until: Option<Instant>,
     in_flight: u32,
+    /// Requests started so far, to tell how many followed a given one.
+    sent: u64,
     /// The end of the last wait logged, so each wait is logged once.
     announced: Option<Instant>,
 }
@@ -98,21 +102,25 @@ impl Pacing {
     /// wait would outlast the run's deadline (or [`MAX_RATE_LIMIT_WAIT`]).
     pub(crate) async fn acquire(&self, url: &Url) -> Result<Permit, TooLong> {
         let Some(org) = org_of(url) else {
-            return Ok(Permit { scope: None });
+            return Ok(Permit {
+                scope: None,
+                sent: 0,
+            });
         };
         let scope = Arc::clone(
             lock(&self.scopes)
                 .entry(org.to_owned())
                 .or_insert_with(|| Arc::new(Scope::new(org))),
         );
-        loop {
+        let sent = loop {
             let changed = scope.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
             let now = Instant::now();
-            let (decision, line) = {
+            let (decision, line, sent) = {
                 let mut bucket = lock(&scope.bucket);
                 let decision = bucket.decide(now);
+                let sent = bucket.sent;
                 // One line per wait of the scope, not one per waiting request.
                 let line = match decision {
                     Decision::Wait(wait) if bucket.announced.is_none_or(|at| at < now + wait) => {
@@ -125,10 +133,10 @@ impl Pacing {
                     }
                     _ => None,
                 };
-                (decision, line)
+                (decision, line, sent)
             };
             match decision {
-                Decision::Go => break,
+                Decision::Go => break sent,
                 Decision::Hold => changed.await,
                 Decision::Wait(wait) => {
                     self.check(wait)?;
@@ -141,8 +149,11 @@ impl Pacing {
                     }
                 }
             }
-        }
-        Ok(Permit { scope: Some(scope) })
+        };
+        Ok(Permit {
+            scope: Some(scope),
+            sent,
+        })
     }
 
     /// Refuses a rate-limit wait the run cannot afford.
@@ -167,7 +178,7 @@ impl Permit {
     /// Learns from the answer to the permitted request.
     pub(crate) fn observe(&self, signal: &Signal) {
         if let Some(scope) = &self.scope {
-            lock(&scope.bucket).learn(signal, Instant::now());
+            lock(&scope.bucket).learn(signal, self.sent, Instant::now());
             scope.changed.notify_waiters();
         }
     }
@@ -222,15 +233,19 @@ impl Bucket {
                     None if self.in_flight > 0 => Decision::Hold,
                     None => {
                         self.allowance = Allowance::Probe;
-                        self.in_flight += 1;
-                        Decision::Go
+                        self.start()
                     }
                 };
             }
             Allowance::Tokens(left) => self.allowance = Allowance::Tokens(left - 1),
             Allowance::Probe | Allowance::Free => {}
         }
+        self.start()
+    }
+
+    fn start(&mut self) -> Decision {
         self.in_flight += 1;
+        self.sent += 1;
         Decision::Go
     }
 
@@ -251,7 +266,8 @@ impl Bucket {
         self.next_refill = Some(at);
     }
 
-    fn learn(&mut self, signal: &Signal, now: Instant) {
+    /// Learns from the answer to the request that was the `sent`th.
+    fn learn(&mut self, signal: &Signal, sent: u64, now: Instant) {
         if let Some(limit) = signal.limit {
             self.capacity = Some(limit);
         }
@@ -270,8 +286,9 @@ impl Bucket {
             });
             self.guessed = true;
         }
-        // Requests sent meanwhile may not be counted in what Atlas reports yet.
-        let others = self.in_flight.saturating_sub(1);
+        // Requests started after this one may not be counted in what Atlas
+        // reports yet; an answer overtaken by later ones is thus no news.
+        let others = u32::try_from(self.sent.saturating_sub(sent)).unwrap_or(u32::MAX);
         if signal.limited {
             self.allowance = Allowance::Tokens(0);
             // Without a wait the retry backs off, and the scope probes meanwhile.
@@ -357,7 +374,7 @@ mod tests {
         let start = Instant::now();
         let mut bucket = Bucket::default();
         assert!(goes(&mut bucket, start), "an unknown scope is probed");
-        bucket.learn(&atlas_429(Duration::from_millis(400)), start);
+        bucket.learn(&atlas_429(Duration::from_millis(400)), 1, start);
         bucket.in_flight = 0;
         assert_eq!(bucket.describe("org 5f0c…"), "org 5f0c…: 0 of 10 left");
         assert!(
@@ -381,7 +398,7 @@ mod tests {
             remaining: Some(0),
             ..Signal::default()
         };
-        bucket.learn(&empty, start);
+        bucket.learn(&empty, 1, start);
         bucket.in_flight = 0;
         assert!(
             matches!(bucket.decide(start), Decision::Wait(wait) if wait == UNKNOWN_REFILL_PAUSE)
@@ -400,7 +417,28 @@ mod tests {
         let mut bucket = Bucket::default();
         assert!(goes(&mut bucket, start));
         assert!(matches!(bucket.decide(start), Decision::Hold));
-        bucket.learn(&Signal::default(), start);
+        bucket.learn(&Signal::default(), 1, start);
         assert!((0..50).all(|_| goes(&mut bucket, start)));
+    }
+
+    #[test]
+    fn an_answer_overtaken_by_later_requests_does_not_raise_the_count() {
+        let start = Instant::now();
+        let remaining = |remaining| Signal {
+            limit: Some(10),
+            remaining: Some(remaining),
+            ..Signal::default()
+        };
+        let mut bucket = Bucket::default();
+        assert!(goes(&mut bucket, start));
+        bucket.learn(&remaining(5), 1, start);
+        assert_eq!((0..10).filter(|_| goes(&mut bucket, start)).count(), 5);
+        // Requests 3 to 6 were answered; request 2's answer (4 left then) comes last.
+        bucket.in_flight = 1;
+        bucket.learn(&remaining(4), 2, start);
+        assert!(
+            !goes(&mut bucket, start),
+            "the four requests after it used those tokens"
+        );
     }
 }
