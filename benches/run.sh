@@ -3,6 +3,7 @@
 #
 #   bash benches/run.sh                 # everything, 5 runs each
 #   RUNS=3 bash benches/run.sh          # fewer runs
+#   RL_RUNS=1 bash benches/run.sh       # runs of each rate-limit row (default 3, 20 s each)
 #   ONLY=plan bash benches/run.sh       # one group: validate | plan | apply | fetch | ratelimit
 #   NO_BUILD=1 bash benches/run.sh      # reuse target/release/costform
 #   NO_BUILD=1 COSTFORM_BIN=/tmp/old/costform bash benches/run.sh   # another build
