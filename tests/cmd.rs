@@ -23,13 +23,9 @@ use costform_emulator::DEMO_ACCESS_TOKEN;
 use serde_json::Value;
 use support::{Config, EmulatorThread};
 
-/// Every `*.toml` and `*.trycmd` case, with the emulator's URL and the demo
-/// token in the environment and nothing of the developer's own Atlas or
-/// costform settings.
-#[test]
-fn cli_cases() {
-    let emulator = support::emulator(Config::demo());
-    let base_url = emulator.base_url();
+/// Cases against `base_url` with `token` as the access token and nothing of
+/// the developer's own Atlas or costform settings.
+fn cases_against(base_url: &str, token: &str) -> trycmd::TestCases {
     let cases = trycmd::TestCases::new();
     // trycmd cannot remove an inherited variable, so a developer's own
     // settings are blanked instead: costform treats an empty value as unset.
@@ -39,24 +35,47 @@ fn cli_cases() {
         }
     }
     cases
-        .env("MONGODB_ATLAS_BASE_URL", base_url.clone())
-        .env("MONGODB_ATLAS_ACCESS_TOKEN", DEMO_ACCESS_TOKEN)
+        .env("MONGODB_ATLAS_BASE_URL", base_url)
+        .env("MONGODB_ATLAS_ACCESS_TOKEN", token)
         .env("NO_COLOR", "1")
         .register_bin("costform", support::costform_bin());
+    cases
+        .insert_var("[EMULATOR]", base_url.to_owned())
+        .expect("a valid redaction");
+    cases
+}
+
+/// Every `*.toml` and `*.trycmd` case, with the emulator's URL and the demo
+/// token in the environment.
+#[test]
+fn cli_cases() {
+    let emulator = support::emulator(Config::demo());
+    let cases = cases_against(&emulator.base_url(), DEMO_ACCESS_TOKEN);
     let cases_dir = support::repo_root().join("tests/cmd");
     for glob in [
         "validate/*.toml",
         "render/*.toml",
         "lifecycle/*.trycmd",
         "fetch/*.trycmd",
+        "costs/*.trycmd",
         "errors/*.toml",
     ] {
         cases.case(cases_dir.join(glob));
     }
-    cases
-        .insert_var("[EMULATOR]", base_url)
-        .expect("a valid redaction");
     cases.run();
+}
+
+/// Cases run with credentials Atlas refuses (`credentials/refused/`) or with
+/// none at all (`credentials/none/`): trycmd cannot override a variable the
+/// whole run sets, so each group gets its own run.
+#[test]
+fn cli_cases_with_other_credentials() {
+    let emulator = support::emulator(Config::demo());
+    for (group, token) in [("refused", "not-a-valid-token"), ("none", "")] {
+        let cases = cases_against(&emulator.base_url(), token);
+        cases.case(support::repo_root().join(format!("tests/cmd/credentials/{group}/*.toml")));
+        cases.run();
+    }
 }
 
 /// A scratch directory with three small reports over the three shapes a

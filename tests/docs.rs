@@ -291,7 +291,7 @@ fn the_github_workflow_uses_real_commands_and_flags() {
     assert_eq!(concurrency["cancel-in-progress"], Value::Bool(false));
 
     let used = commands_used(&workflow);
-    for command in ["validate", "plan", "apply", "fetch"] {
+    for command in ["validate", "plan", "apply", "fetch", "costs", "check"] {
         assert!(
             used.contains(command),
             "the workflow never runs `costform {command}`"
@@ -315,11 +315,45 @@ fn the_gitlab_pipeline_uses_real_commands_and_flags() {
         "jobs that touch the state share a resource group"
     );
     let used = commands_used(&pipeline);
-    for command in ["validate", "plan", "apply", "fetch"] {
+    for command in ["validate", "plan", "apply", "fetch", "costs", "check"] {
         assert!(
             used.contains(command),
             "the pipeline never runs `costform {command}`"
         );
+    }
+}
+
+/// The CI examples wait for results with a timeout and keep fetch's exit
+/// status: a pipe (`| tee`) would turn "timed out: N still processing" into
+/// a green job without results.
+#[test]
+fn the_ci_examples_fail_when_results_are_still_processing() {
+    for file in [
+        "examples/ci/github-actions.yml",
+        "examples/ci/gitlab-ci.yml",
+    ] {
+        let workflow = check_ci_file(file);
+        let mut lines = Vec::new();
+        script_lines(&workflow, &mut lines);
+        let fetches: Vec<&String> = lines
+            .iter()
+            .filter(|line| {
+                costform_invocations(line)
+                    .iter()
+                    .any(|words| words.first().is_some_and(|word| word == "fetch"))
+            })
+            .collect();
+        assert!(!fetches.is_empty(), "{file} never fetches");
+        for line in fetches {
+            assert!(
+                line.contains("--wait") && line.contains("--timeout"),
+                "{file}: `{line}` does not wait with a timeout"
+            );
+            assert!(
+                !line.replace("||", "").contains('|'),
+                "{file}: `{line}` pipes fetch, hiding its exit status"
+            );
+        }
     }
 }
 

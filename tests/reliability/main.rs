@@ -13,9 +13,13 @@ mod support;
 
 mod common;
 mod concurrency;
+mod contract;
 mod crash;
+mod credentials;
 mod faults;
 mod fuzz;
 mod hostile;
+mod network;
 mod permissions;
+mod saved_plan;
 mod secrets;

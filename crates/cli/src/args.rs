@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use costform_model::ids::ReportName;
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 success; 1 error (bad input, API error, lock held, stale plan);
+Exit codes: 0 success; 1 error (bad input, API error, lock held, stale plan,
+fetch --wait whose --timeout ran out with results still processing);
 2 with --detailed-exitcode: plan has changes, or fetch has results still processing;
 130 interrupted (Ctrl-C or SIGTERM) after saving the state.
 
@@ -64,6 +65,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
     pub lock_timeout: Option<std::time::Duration>,
 
+    /// Accept an http:// MONGODB_ATLAS_BASE_URL on a host other than loopback,
+    /// which sends the credentials in clear (a warning is printed).
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
+
     /// Plain output without colours (also NO_COLOR, or when output is not a terminal).
     #[arg(long, global = true)]
     pub no_color: bool,
@@ -82,7 +88,7 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Parse, render and check every definition (no network, no state).
     #[command(
-        after_help = "Examples:\n  costform validate\n  costform validate --format json --dir reports/"
+        after_help = "Examples:\n  costform validate\n  costform validate --strict --format json --dir reports/"
     )]
     Validate(ValidateArgs),
     /// Print, as JSON, the exact request bodies that would be sent.
@@ -102,6 +108,12 @@ pub enum Command {
     /// Show the state, or a saved plan.
     #[command(after_help = "Examples:\n  costform show\n  costform show plan.json --json")]
     Show(ShowArgs),
+    /// Cost tables and month-over-month changes from the fetched results (offline).
+    #[command(after_help = COSTS_HELP)]
+    Costs(CostsArgs),
+    /// Hold every report's budget against its latest results (exit 3 on a breach).
+    #[command(after_help = CHECK_HELP)]
+    Check(CheckArgs),
     /// Inspect and edit the state.
     #[command(subcommand, after_help = STATE_HELP)]
     State(StateCommand),
@@ -176,6 +188,14 @@ pub struct ValidateArgs {
     /// text for people, json for editors and CI annotations (one object per problem).
     #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
     pub format: ValidateFormat,
+    /// Treat warnings (an unknown service name, a dimension without filter
+    /// values) as errors: exit 1, for pull-request checks.
+    #[arg(long)]
+    pub strict: bool,
+    /// Also list the reports read, one `report.NAME` per line with where it
+    /// is defined (the JSON output always lists them).
+    #[arg(long)]
+    pub list: bool,
 }
 
 /// Output formats of `validate`.
@@ -191,7 +211,7 @@ pub enum ValidateFormat {
 #[derive(Debug, Args)]
 pub struct RenderArgs {
     /// Only these reports (default: all).
-    #[arg(value_name = "NAME")]
+    #[arg(value_name = "NAME", value_parser = parse_address)]
     pub names: Vec<ReportName>,
 }
 
@@ -199,10 +219,10 @@ pub struct RenderArgs {
 #[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
     /// Limit the plan to this report; repeatable.
-    #[arg(long = "target", value_name = "NAME")]
+    #[arg(long = "target", value_name = "NAME", value_parser = parse_address)]
     pub targets: Vec<ReportName>,
     /// Query this report again even if nothing changed; repeatable.
-    #[arg(long = "replace", value_name = "NAME")]
+    #[arg(long = "replace", value_name = "NAME", value_parser = parse_address)]
     pub replace: Vec<ReportName>,
 }
 
@@ -215,6 +235,9 @@ pub struct PlanArgs {
     /// Exit 2 when the plan has changes, 0 when it has none.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Treat warnings in the definitions as errors: exit 1, for pull-request checks.
+    #[arg(long)]
+    pub strict: bool,
     /// text (Terraform-like), json (the versioned plan format) or markdown (pull requests).
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
@@ -262,7 +285,7 @@ pub struct ApplyArgs {
 #[derive(Debug, Args)]
 pub struct FetchArgs {
     /// Only these reports (default: every report with a live token).
-    #[arg(value_name = "NAME")]
+    #[arg(value_name = "NAME", value_parser = parse_address)]
     pub names: Vec<ReportName>,
     /// Poll until every result is ready (1 s growing to 30 s between polls).
     #[arg(long)]
@@ -307,6 +330,101 @@ pub enum SummaryFormat {
     Markdown,
 }
 
+const COSTS_HELP: &str = "Amounts are exact decimals: rounded to cents only as they are printed, never in csv or json. Currencies are never added together.
+
+Examples:
+  costform costs
+  costform costs --compare previous --format markdown > costs.md
+  costform costs by-project --by group --format html --out costs.html";
+
+/// `costform costs`.
+#[derive(Debug, Args)]
+pub struct CostsArgs {
+    /// Reports to include (`NAME` or `report.NAME`; default: every report with a result).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// What the table's rows are: months (daily results added up), days, groups or services.
+    #[arg(long, value_enum, default_value_t = CostsBy::Month)]
+    pub by: CostsBy,
+    /// Compare the latest month with the month before or the same month a year before.
+    #[arg(long, value_enum)]
+    pub compare: Option<CostsCompare>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CostsFormat::Text)]
+    pub format: CostsFormat,
+    /// Write to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// The rows of a `costs` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CostsBy {
+    /// One row per month.
+    Month,
+    /// One row per day (FOCUS results).
+    Day,
+    /// One row per group (project, cluster, …), months as columns.
+    Group,
+    /// One row per service, months as columns.
+    Service,
+}
+
+/// What `costs --compare` compares the latest month with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CostsCompare {
+    /// The month before.
+    Previous,
+    /// The same month a year before.
+    Year,
+}
+
+/// Output formats of `costs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CostsFormat {
+    /// Aligned columns for a terminal.
+    Text,
+    /// Tables for a pull-request comment (under 65,000 characters).
+    Markdown,
+    /// One tidy table for a spreadsheet or `COPY`.
+    Csv,
+    /// Versioned JSON, amounts as decimal strings.
+    Json,
+    /// One self-contained page with charts.
+    Html,
+}
+
+const CHECK_HELP: &str = "Exit codes: 0 every budget holds, 3 a budget is breached, 1 an error (or, with --require-results, a report not checked).
+
+Examples:
+  costform check
+  costform check --format markdown >> \"$GITHUB_STEP_SUMMARY\"";
+
+/// `costform check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Reports to check (`NAME` or `report.NAME`; default: every report with a `budget:`).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+    /// Exit 1 when a report with a budget has no result to check.
+    #[arg(long)]
+    pub require_results: bool,
+}
+
+/// Output formats of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// One line per report or breach.
+    Text,
+    /// A list for a pull-request comment.
+    Markdown,
+    /// Versioned JSON.
+    Json,
+}
+
 /// `costform show`.
 #[derive(Debug, Args)]
 pub struct ShowArgs {
@@ -328,6 +446,7 @@ pub enum StateCommand {
     #[command(after_help = "Example:\n  costform state show last-month-by-service")]
     Show {
         /// The report.
+        #[arg(value_parser = parse_address)]
         name: ReportName,
     },
     /// Remove a report from the state (its token is not touched in Atlas).
@@ -336,7 +455,7 @@ pub enum StateCommand {
     )]
     Rm {
         /// The reports.
-        #[arg(required = true)]
+        #[arg(required = true, value_parser = parse_address)]
         names: Vec<ReportName>,
     },
 }
@@ -395,6 +514,8 @@ pub enum SchemaKind {
     State,
     /// Saved and JSON plans (schemas/plan.schema.json).
     Plan,
+    /// `costs --format json` (schemas/costs.schema.json).
+    Costs,
 }
 
 /// `costform completions`.
@@ -402,6 +523,13 @@ pub enum SchemaKind {
 pub struct CompletionsArgs {
     /// The shell.
     pub shell: clap_complete::Shell,
+}
+
+/// A report as users type it: `NAME`, or `report.NAME` as `plan` and
+/// `state list` print it, so an address can be pasted back.
+fn parse_address(text: &str) -> Result<ReportName, String> {
+    ReportName::parse(text.strip_prefix("report.").unwrap_or(text))
+        .map_err(|error| error.to_string())
 }
 
 fn parse_var(text: &str) -> Result<(String, String), String> {
@@ -444,6 +572,13 @@ mod tests {
                 .unwrap_err()
                 .contains("`soon` is not a duration")
         );
+    }
+
+    #[test]
+    fn report_addresses_are_names() {
+        assert_eq!(parse_address("report.fy2026"), parse_address("fy2026"));
+        assert_eq!(parse_address("fy2026").unwrap().as_str(), "fy2026");
+        assert!(parse_address("report.").is_err());
     }
 
     #[test]

@@ -23,6 +23,13 @@ impl AtlasSubmitter {
     pub fn new(client: Option<Client>) -> Self {
         Self { client }
     }
+
+    /// Ends the run's use of Atlas (revokes a minted service account token).
+    pub async fn close(&self) {
+        if let Some(client) = &self.client {
+            client.close().await;
+        }
+    }
 }
 
 impl Submitter for AtlasSubmitter {
@@ -57,6 +64,11 @@ impl AtlasReader {
     /// Wraps a configured client.
     pub fn new(client: Client) -> Self {
         Self { client }
+    }
+
+    /// Ends the run's use of Atlas (revokes a minted service account token).
+    pub async fn close(&self) {
+        self.client.close().await;
     }
 }
 

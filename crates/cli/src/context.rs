@@ -93,15 +93,27 @@ impl Context {
     /// Loads, renders and validates the definitions; prints warnings to stderr
     /// and fails with every error at once.
     pub fn load_definitions(&self) -> miette::Result<Definitions> {
-        match costform_model::load(&self.load_options()) {
-            Ok(definitions) => {
-                if !definitions.warnings.is_empty() && !self.ui.quiet {
-                    ui::print_report(&miette::Report::new(definitions.warnings.clone()));
-                }
-                Ok(definitions)
-            }
-            Err(diagnostics) => Err(miette::Report::new(diagnostics)),
+        self.load_definitions_with(Strictness::Lenient)
+    }
+
+    /// As [`Context::load_definitions`]; with `--strict` a warning fails the
+    /// run too, so a pull-request check cannot pass what main will reject.
+    pub fn load_definitions_with(&self, strictness: Strictness) -> miette::Result<Definitions> {
+        let definitions =
+            costform_model::load(&self.load_options()).map_err(miette::Report::new)?;
+        let count = definitions.warnings.len();
+        if count > 0 && strictness == Strictness::Strict {
+            ui::print_report(&miette::Report::new(definitions.warnings));
+            return Err(miette!(
+                help = "fix the warnings above, or run without `--strict`",
+                "{count} {} in the definitions, and `--strict` makes warnings errors",
+                if count == 1 { "warning" } else { "warnings" }
+            ));
         }
+        if count > 0 && !self.ui.quiet {
+            ui::print_report(&miette::Report::new(definitions.warnings.clone()));
+        }
+        Ok(definitions)
     }
 
     /// What the model needs to load the definitions.
@@ -123,14 +135,38 @@ impl Context {
 
     /// The Atlas client, configured from the environment snapshot.
     pub fn client(&self) -> miette::Result<costform_http::Client> {
-        let config =
+        let mut config =
             costform_http::ClientConfig::from_env(|name| self.env_var(name)).into_diagnostic()?;
+        config.allow_insecure_http = self.global.allow_insecure_http;
+        if config.allow_insecure_http && config.is_plaintext_remote() {
+            self.ui.status(&format!(
+                "{} `{}` is plain http: the credentials cross the network in clear",
+                self.ui.warn("Warning:"),
+                config.base_url
+            ));
+        }
         costform_http::Client::new(config).into_diagnostic()
     }
 
     /// The default results directory: `results/` next to the state file.
     pub fn results_dir(&self) -> PathBuf {
         self.state_dir().join("results")
+    }
+}
+
+/// Whether warnings in the definitions fail the run (`--strict`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strictness {
+    /// Warnings are shown and the run goes on.
+    Lenient,
+    /// Warnings are errors.
+    Strict,
+}
+
+impl Strictness {
+    /// From the `--strict` flag.
+    pub fn from_flag(strict: bool) -> Self {
+        if strict { Self::Strict } else { Self::Lenient }
     }
 }
 

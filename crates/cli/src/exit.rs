@@ -11,6 +11,8 @@ pub enum Exit {
     /// With `--detailed-exitcode`: the plan has changes, or some results are
     /// still processing.
     Pending,
+    /// `check`: a budget is breached.
+    BudgetBreached,
     /// Interrupted by Ctrl-C after the state was saved.
     Interrupted,
 }
@@ -22,6 +24,7 @@ impl Exit {
             Exit::Success => 0,
             Exit::Error => 1,
             Exit::Pending => 2,
+            Exit::BudgetBreached => 3,
             Exit::Interrupted => 130,
         }
     }

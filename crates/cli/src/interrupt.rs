@@ -3,6 +3,8 @@
 
 use costform_planner::Cancel;
 
+use crate::printer::Printer;
+
 /// A cancellation signal that the first Ctrl-C or SIGTERM raises. A second
 /// one exits at once: every token received is already in the journal, which
 /// the next run folds into the state.
@@ -13,8 +15,8 @@ pub fn on_ctrl_c() -> Cancel {
         if !interrupted().await {
             return;
         }
-        anstream::eprintln!(
-            "\nInterrupt received: finishing requests in flight, then saving the state (interrupt again to quit now)..."
+        Printer::new(false).errors().line(
+            "\nInterrupt received: finishing requests in flight, then saving the state (interrupt again to quit now)...",
         );
         raised.cancel();
         if interrupted().await {

@@ -6,10 +6,14 @@ mod args;
 mod atlas;
 mod commands;
 mod context;
+mod costs;
+mod credentials;
 mod exit;
 mod interrupt;
+mod output;
+mod plan_file;
+mod printer;
 mod progress;
-mod render;
 mod state_lock;
 mod ui;
 
@@ -50,7 +54,9 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            anstream::eprintln!("error: failed to start the async runtime: {error}");
+            ui.printer().errors().line(format_args!(
+                "error: failed to start the async runtime: {error}"
+            ));
             return Exit::Error.into();
         }
     };
@@ -62,7 +68,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(exit) => exit.into(),
         Err(report) => {
-            anstream::eprintln!("{report:?}");
+            ui.printer().errors().line(format_args!("{report:?}"));
             Exit::Error.into()
         }
     }
@@ -77,6 +83,8 @@ async fn run(context: &Context, command: &Command) -> miette::Result<Exit> {
         Command::Apply(args) => commands::apply::run(context, args).await,
         Command::Fetch(args) => commands::fetch::run(context, args).await,
         Command::Show(args) => commands::show::run(context, args),
+        Command::Costs(args) => commands::costs::run(context, args),
+        Command::Check(args) => commands::check::run(context, args),
         Command::State(command) => commands::state::run(context, command),
         Command::ForceUnlock(args) => commands::force_unlock::run(context, args),
         Command::Emulator(args) => commands::emulator::run(context, args).await,

@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use costform_model::ids::{ReportName, Token};
 use costform_model::plan::Action;
-use costform_planner::{ApplyObserver, FetchObserver, FetchOutcome, ReadOutcome, RemoteError};
+use costform_planner::{
+    ApplyObserver, Cancel, FetchObserver, FetchOutcome, ReadOutcome, RemoteError,
+};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::render::plan_text::abbreviate;
+use crate::output::plan_text::abbreviate;
 use crate::ui::Ui;
 
 /// Shows either a bar or lines, never both.
@@ -38,8 +40,7 @@ impl Reporter {
     fn line(&self, text: &str) {
         match &self.bar {
             Some(bar) => bar.println(text),
-            None if !self.ui.quiet => anstream::eprintln!("{text}"),
-            None => {}
+            None => self.ui.printer().stderr().line(text),
         }
     }
 
@@ -58,12 +59,19 @@ impl Reporter {
 }
 
 /// Apply progress: one result line per report.
-pub struct ApplyProgress(Reporter);
+pub struct ApplyProgress(Reporter, Option<Cancel>);
 
 impl ApplyProgress {
     /// A reporter for `total` changes.
     pub fn new(ui: Ui, total: usize) -> Self {
-        Self(Reporter::new(ui, total, "Applying"))
+        Self(Reporter::new(ui, total, "Applying"), None)
+    }
+
+    /// Raises `cancel` when Atlas refuses the credentials: every other
+    /// report would be refused too, so none is sent after the first.
+    pub fn stopping_on_refusal(mut self, cancel: Cancel) -> Self {
+        self.1 = Some(cancel);
+        self
     }
 
     /// Clears the bar before the summary is printed.
@@ -88,6 +96,13 @@ impl ApplyObserver for ApplyProgress {
                 }),
                 abbreviate(token.as_str())
             ),
+            (_, Err(error)) if crate::credentials::is_refused(error) => {
+                if let Some(cancel) = &self.1 {
+                    cancel.cancel();
+                }
+                self.0.advance(name.as_str());
+                return;
+            }
             (_, Err(error)) => format!(
                 "report.{name}: {} {}",
                 ui.error("failed:"),
@@ -107,6 +122,7 @@ pub struct FetchProgress {
     reporter: Reporter,
     verbose: bool,
     spinners: Option<Spinners>,
+    stop: Option<Cancel>,
 }
 
 /// More reports than this share the overall bar only: a screen of spinners
@@ -161,7 +177,15 @@ impl FetchProgress {
             reporter,
             verbose,
             spinners,
+            stop: None,
         }
+    }
+
+    /// Raises `cancel` when Atlas refuses the credentials, so no further
+    /// report is polled with them.
+    pub fn stopping_on_refusal(mut self, cancel: Cancel) -> Self {
+        self.stop = Some(cancel);
+        self
     }
 
     /// Clears the bars before the summary is printed.
@@ -192,6 +216,11 @@ impl FetchObserver for FetchProgress {
     }
 
     fn finished(&self, name: &ReportName, outcome: &FetchOutcome) {
+        let refused =
+            matches!(outcome, FetchOutcome::Failed(error) if crate::credentials::is_refused(error));
+        if let (true, Some(cancel)) = (refused, &self.stop) {
+            cancel.cancel();
+        }
         let ui = self.reporter.ui;
         let label = status_label(outcome);
         let styled = match outcome {
@@ -201,6 +230,8 @@ impl FetchObserver for FetchProgress {
         };
         match &self.spinners {
             Some(spinners) => spinners.get(name).finish_with_message(styled),
+            // Refused credentials are said once, after the summary.
+            None if refused => {}
             None => self.reporter.line(&format!("report.{name}: {styled}")),
         }
         self.reporter.advance(name.as_str());

@@ -5,6 +5,8 @@ use std::io::IsTerminal;
 
 use owo_colors::OwoColorize;
 
+use crate::printer::Printer;
+
 /// Whether and how to decorate output.
 #[derive(Debug, Clone, Copy)]
 #[expect(
@@ -70,11 +72,14 @@ impl Ui {
         }));
     }
 
+    /// Where this run's output goes.
+    pub fn printer(self) -> Printer {
+        Printer::new(self.quiet)
+    }
+
     /// A status line on stderr ("Applying 3 reports..."), unless `-q`.
     pub fn status(self, message: &str) {
-        if !self.quiet {
-            anstream::eprintln!("{message}");
-        }
+        self.printer().stderr().line(message);
     }
 
     fn paint(self, message: &str, style: impl Fn(&str) -> String) -> String {
@@ -111,7 +116,10 @@ impl Ui {
     }
 }
 
-/// Prints non-fatal diagnostics (definition warnings) to stderr through miette.
+/// Prints diagnostics to stderr through miette, even with `-q` (callers
+/// decide whether warnings are worth showing).
 pub fn print_report(report: &miette::Report) {
-    anstream::eprintln!("{report:?}");
+    Printer::new(false)
+        .errors()
+        .line(format_args!("{report:?}"));
 }

@@ -4,7 +4,10 @@
 //! Documented choice: a missing or wrong credential answers 401 with errorCode
 //! `UNAUTHORIZED` (never enveloped, as a gateway would answer). When API keys are
 //! configured, every 401 carries a Digest challenge with a fresh nonce, and
-//! `stale=true` when the request used a known but expired nonce.
+//! `stale=true` when the request used a known but expired nonce. With
+//! `strict_nonce_count`, a nonce count not above every count already used
+//! with its nonce (a replay, or a parallel request overtaken by a later one)
+//! is refused with a fresh challenge and `stale=false`.
 
 use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, Method, Uri};
@@ -91,7 +94,17 @@ fn check_digest(
         return Err(Failure::new("the Digest response does not match"));
     }
     match shared.nonce_state(&credentials.nonce) {
-        NonceState::Fresh => Ok(()),
+        NonceState::Fresh => {
+            let count = u32::from_str_radix(&credentials.nc, 16)
+                .map_err(|_| Failure::new("the Digest nonce count is not 8 hex digits"))?;
+            if shared.use_nonce_count(&credentials.nonce, count) {
+                Ok(())
+            } else {
+                Err(Failure::new(
+                    "the Digest nonce count was already used or arrived out of order",
+                ))
+            }
+        }
         NonceState::Stale => Err(Failure {
             detail: "the Digest nonce has expired",
             stale: true,

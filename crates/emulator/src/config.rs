@@ -37,6 +37,10 @@ pub struct Config {
     pub oauth_token_lifetime: Duration,
     /// Atlas's rate limiting, one bucket per organization; `None` meters nothing.
     pub token_bucket: Option<TokenBucket>,
+    /// Refuse a Digest nonce count already seen with its nonce, or lower than
+    /// one seen (a request overtaken by a later one), as a strict server does;
+    /// off by default, as Atlas is not documented to check counts.
+    pub strict_nonce_count: bool,
 }
 
 impl Config {
@@ -51,6 +55,7 @@ impl Config {
             nonce_lifetime: Duration::from_secs(300),
             oauth_token_lifetime: Duration::from_secs(3600),
             token_bucket: None,
+            strict_nonce_count: false,
         }
     }
 }

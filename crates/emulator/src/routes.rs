@@ -1,12 +1,15 @@
 //! The axum routes: the two Cost Explorer paths and the OAuth token endpoint.
 //!
-//! Documented choice on `envelope=true`: every answer of the Cost Explorer
-//! handlers after authentication (202, processing, results, 400, 404, 406, 415)
-//! is HTTP 200 with `{"status": <status>, "content": <body>}`, as Atlas documents
-//! the envelope for clients that cannot read status lines. 401 and fault answers
+//! Documented choices on `envelope=true`: every answer of the result GET after
+//! authentication (processing, results, 400, 404, 406) is HTTP 200 with
+//! `{"status": <status>, "content": <body>}`, as Atlas documents the envelope
+//! for clients that cannot read status lines. The create-query POST answers
+//! as its spec says whatever `envelope` is: 202 with `{"token": ...}`, errors
+//! with their own status (the spec lists no 200 for it). 401 and fault answers
 //! (429, 500) keep their real status and bare ApiError. Unknown, expired and
-//! other-org tokens, and tokens that are not 64 characters, all answer 404
-//! `RESOURCE_NOT_FOUND`.
+//! other-org tokens answer 404 `RESOURCE_NOT_FOUND`; a token that breaks the
+//! spec's path rule (64 characters) answers 400 `INVALID_PARAMETER` naming
+//! `token`, as the orgId does.
 
 use std::sync::Arc;
 
@@ -25,7 +28,7 @@ use crate::media::{self, Representation};
 use crate::oauth;
 use crate::state::{Poll, Shared};
 use crate::usage::{synthetic_usage, synthetic_usage_csv};
-use crate::validation::{validate_body, validate_org_id};
+use crate::validation::{validate_body, validate_org_id, validate_token};
 
 /// Response extension: the token a create-query answer carries, for the request log.
 #[derive(Debug, Clone)]
@@ -41,6 +44,7 @@ const USAGE: &str = "/api/atlas/v2/orgs/{org_id}/billing/costExplorer/usage";
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/api/oauth/token", post(oauth::token))
+        .route("/api/oauth/revoke", post(oauth::revoke))
         .route(USAGE, post(create_query))
         .route(&format!("{USAGE}/{{token}}"), get(read_usage))
         .fallback(|| async { ApiError::not_found("no such resource") })
@@ -86,7 +90,6 @@ async fn create_query(
         validate_body(&body)?;
         Ok(shared.issue_token(&org_id, body))
     })();
-    let envelope = wants_envelope(&uri);
     match outcome {
         Ok(token) => {
             let reply = Reply {
@@ -94,11 +97,11 @@ async fn create_query(
                 media_type: media::JSON,
                 body: json!({ "token": token }),
             };
-            let mut response = reply.into_response(envelope);
+            let mut response = reply.into_response(false);
             response.extensions_mut().insert(IssuedTokenMark(token));
             response
         }
-        Err(error) => Reply::error(&error).into_response(envelope),
+        Err(error) => Reply::error(&error).into_response(false),
     }
 }
 
@@ -117,11 +120,9 @@ async fn read_usage(
         let representation =
             media::negotiate(&headers, &[Representation::Json, Representation::Csv])?;
         validate_org_id(&org_id)?;
+        validate_token(&token)?;
         let not_found =
             || ApiError::not_found(format!("no Cost Explorer query with token {token}"));
-        if token.len() != 64 {
-            return Err(not_found());
-        }
         match shared.poll(&org_id, &token) {
             Poll::NotFound => Err(not_found()),
             Poll::Processing => Ok(None),

@@ -34,7 +34,14 @@ struct Inner {
     log: Vec<LoggedRequest>,
     oauth_tokens: HashMap<String, Instant>,
     oauth_minted: usize,
-    nonces: HashMap<String, Instant>,
+    nonces: HashMap<String, Nonce>,
+}
+
+/// A Digest nonce the emulator issued, and the highest count used with it.
+#[derive(Debug)]
+struct Nonce {
+    issued: Instant,
+    highest_count: u32,
 }
 
 #[derive(Debug)]
@@ -226,6 +233,11 @@ impl Shared {
             .is_some_and(|minted| minted.elapsed() < self.config.oauth_token_lifetime)
     }
 
+    /// Forgets a minted token: it is refused from now on.
+    pub fn revoke_oauth_token(&self, token: &str) {
+        self.lock().oauth_tokens.remove(token);
+    }
+
     pub fn oauth_tokens_minted(&self) -> usize {
         self.lock().oauth_minted
     }
@@ -238,17 +250,36 @@ impl Shared {
         let mut inner = self.lock();
         inner
             .nonces
-            .retain(|_, issued| issued.elapsed() < remembered);
-        inner.nonces.insert(nonce.clone(), Instant::now());
+            .retain(|_, known| known.issued.elapsed() < remembered);
+        let issued = Nonce {
+            issued: Instant::now(),
+            highest_count: 0,
+        };
+        inner.nonces.insert(nonce.clone(), issued);
         nonce
     }
 
     pub fn nonce_state(&self, nonce: &str) -> NonceState {
         match self.lock().nonces.get(nonce) {
             None => NonceState::Unknown,
-            Some(issued) if issued.elapsed() < self.config.nonce_lifetime => NonceState::Fresh,
+            Some(known) if known.issued.elapsed() < self.config.nonce_lifetime => NonceState::Fresh,
             Some(_) => NonceState::Stale,
         }
+    }
+
+    /// Records `count` as used with `nonce`; with `strict_nonce_count`, false
+    /// when it is not above every count already used with that nonce.
+    pub fn use_nonce_count(&self, nonce: &str, count: u32) -> bool {
+        let strict = self.config.strict_nonce_count;
+        let mut inner = self.lock();
+        let Some(known) = inner.nonces.get_mut(nonce) else {
+            return false;
+        };
+        if strict && count <= known.highest_count {
+            return false;
+        }
+        known.highest_count = known.highest_count.max(count);
+        true
     }
 }
 

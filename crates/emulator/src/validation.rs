@@ -77,6 +77,22 @@ pub(crate) fn validate_org_id(org_id: &str) -> Result<(), ApiError> {
     }
 }
 
+/// The token path parameter check: the spec's `minLength`/`maxLength` 64
+/// (counted in characters); 400 `INVALID_PARAMETER` naming `token`.
+pub(crate) fn validate_token(token: &str) -> Result<(), ApiError> {
+    if token.chars().count() == 64 {
+        Ok(())
+    } else {
+        Err(ApiError::validation(
+            "INVALID_PARAMETER",
+            vec![FieldViolation::new(
+                "token",
+                "must be the 64-character token the create-query answer returned",
+            )],
+        ))
+    }
+}
+
 /// Parses an RFC 3339 `full-date` (`YYYY-MM-DD`, a real calendar date).
 pub(crate) fn parse_date(text: &str) -> Option<Date> {
     let bytes = text.as_bytes();

@@ -14,6 +14,8 @@ use crate::auth::Auth;
 use crate::config::ClientConfig;
 use crate::error::{ApiError, Error};
 use crate::pacing::Pacing;
+use crate::percent::path_segment;
+use crate::redirect::{self, MAX_REDIRECTS};
 use crate::retry::Backoff;
 use crate::transport::{Exchange, Outgoing, Transport};
 use crate::usage::{JSON_MEDIA_TYPE, Usage, media_type, read_usage};
@@ -43,12 +45,13 @@ struct Created {
 impl Client {
     /// Builds the client; no request is sent yet.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        config.check_transport_security()?;
         let http = reqwest::Client::builder()
             .user_agent(concat!("costform/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
-            // Atlas does not redirect API calls; following one would turn a
-            // POST into a GET and hide what happened.
+            // Redirects are followed by `send`, which re-authenticates for
+            // the new URL and refuses to leave the origin.
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(Error::Setup)?;
@@ -84,6 +87,14 @@ impl Client {
         self.inner.transport.pacing.set_deadline(deadline.into());
     }
 
+    /// Ends the run's use of the credentials: a service account's token is
+    /// revoked (`POST /api/oauth/revoke`), best effort, never failing. Call it
+    /// once, after the last request; a process killed before it leaves the
+    /// token to expire on its own.
+    pub async fn close(&self) {
+        self.inner.auth.close(&self.inner.transport).await;
+    }
+
     /// Creates a Cost Explorer query and returns its token.
     ///
     /// A POST whose connection drops after Atlas received it is retried like
@@ -116,7 +127,14 @@ impl Client {
         };
         let created: Created = serde_json::from_slice(&exchange.body)
             .map_err(|e| invalid(format!("expected `{{\"token\": ...}}`: {e}")))?;
-        Token::parse(&created.token).map_err(|e| invalid(e.to_string()))
+        // Not the parse error: it would echo a token of any size.
+        Token::parse(&created.token).map_err(|_| {
+            invalid(format!(
+                "the token is empty, over {} bytes or holds control characters ({} bytes)",
+                Token::MAX_BYTES,
+                created.token.len()
+            ))
+        })
     }
 
     /// Asks for a query's results; [`Usage::Processing`] means poll again.
@@ -128,6 +146,7 @@ impl Client {
         token: &Token,
         format: ResultFormat,
     ) -> Result<Usage, Error> {
+        let token = path_segment(token.as_str());
         let path =
             format!("/api/atlas/v2/orgs/{org_id}/billing/costExplorer/usage/{token}?envelope=true");
         let request = Outgoing {
@@ -141,13 +160,26 @@ impl Client {
         read_usage(&request, exchange, format)
     }
 
+    /// Sends `request` with retries, following redirects that stay on its
+    /// origin (see [`crate::redirect`]).
     async fn send(&self, request: &Outgoing) -> Result<Exchange, Error> {
         let Inner {
             transport, auth, ..
         } = &*self.inner;
-        transport
-            .with_retries(request, || auth.send(transport, request))
-            .await
+        let mut current = request.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let exchange = transport
+                .with_retries(&current, || auth.send(transport, &current))
+                .await?;
+            match redirect::next_request(&current, &exchange)? {
+                Some(next) => current = next,
+                None => return Ok(exchange),
+            }
+        }
+        Err(Error::InvalidResponse {
+            url: request.url.to_string(),
+            message: format!("more than {MAX_REDIRECTS} redirects"),
+        })
     }
 }
 

@@ -62,6 +62,9 @@ pub struct ClientConfig {
     pub base_backoff: Duration,
     /// The longest delay chosen by backoff (`Retry-After` may exceed it).
     pub max_backoff: Duration,
+    /// Accept an `http://` base URL on a host other than loopback, which
+    /// sends the credentials in clear; off unless the user asks for it.
+    pub allow_insecure_http: bool,
 }
 
 impl ClientConfig {
@@ -75,7 +78,28 @@ impl ClientConfig {
             max_attempts: 10,
             base_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
+            allow_insecure_http: false,
         })
+    }
+
+    /// Whether requests would carry the credentials in clear over a network:
+    /// an `http://` base URL on a host other than loopback.
+    pub fn is_plaintext_remote(&self) -> bool {
+        reqwest::Url::parse(&self.base_url)
+            .is_ok_and(|url| url.scheme() == "http" && !is_loopback(&url))
+    }
+
+    /// Refuses plaintext to a remote host unless it was explicitly allowed.
+    pub(crate) fn check_transport_security(&self) -> Result<(), Error> {
+        if self.is_plaintext_remote() && !self.allow_insecure_http {
+            return Err(Error::InvalidBaseUrl {
+                value: self.base_url.clone(),
+                reason: "`http://` would send the credentials in clear; use `https://`, \
+                         or pass `--allow-insecure-http` if this network is trusted"
+                    .to_owned(),
+            });
+        }
+        Ok(())
     }
 
     /// Reads the base URL and the first credentials that are set, in the
@@ -121,6 +145,18 @@ fn pair(
             missing: first,
         }),
     }
+}
+
+/// `localhost` or a loopback address: traffic that never leaves the machine.
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback())
 }
 
 /// Checks the base URL and drops trailing slashes so paths can be appended.

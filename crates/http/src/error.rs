@@ -60,8 +60,24 @@ pub enum Error {
         /// What was wrong with the response.
         message: String,
     },
+    /// A redirect the client will not follow, as it would hand the
+    /// credentials to another origin or send them in clear.
+    #[error(
+        "refusing to follow the redirect from `{from}` to `{to}`: {reason}; nothing was sent there"
+    )]
+    Redirect {
+        /// The request URL.
+        from: String,
+        /// Where the redirect pointed (cut when long).
+        to: String,
+        /// Why it is not followed.
+        reason: String,
+    },
     /// The OAuth token endpoint refused the service account.
-    #[error("could not obtain an access token from `{url}`{}: {detail}", status.map(|s| format!(" (status {s})")).unwrap_or_default())]
+    #[error(
+        "could not obtain an access token for `{CLIENT_ID}` and `{CLIENT_SECRET}` from `{url}`{}: {detail}",
+        status.map(|s| format!(" (status {s})")).unwrap_or_default()
+    )]
     Auth {
         /// The token endpoint URL.
         url: String,
@@ -85,6 +101,24 @@ pub enum Error {
         /// What was left of the run's budget.
         limit: Duration,
     },
+    /// Atlas refused the API key even when answering a challenge it had just
+    /// issued: the keys are wrong, and no request of this run can succeed.
+    #[error(
+        "atlas refused the API key in `{PUBLIC_API_KEY}` and `{PRIVATE_API_KEY}` after a fresh digest challenge: {answer}"
+    )]
+    KeyRefused {
+        /// Atlas's answer to the fresh challenge's response.
+        answer: Box<ApiError>,
+    },
+    /// A request left unsent because the credentials already failed in this
+    /// run: the first failure says why, once, instead of once per report.
+    #[error("not sent: the credentials in `{first}` and `{second}` failed earlier in this run")]
+    CredentialsFailedEarlier {
+        /// The first variable of the failed pair.
+        first: &'static str,
+        /// The second variable of the failed pair.
+        second: &'static str,
+    },
     /// The HTTP client could not be built (TLS setup).
     #[error("failed to set up the http client")]
     Setup(#[source] reqwest::Error),
@@ -94,7 +128,7 @@ impl Error {
     /// The HTTP status Atlas answered with, when it answered.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Api(api) => Some(api.status),
+            Error::Api(api) | Error::KeyRefused { answer: api } => Some(api.status),
             Error::Auth { status, .. } => *status,
             Error::RateLimitWait { .. } => Some(429),
             _ => None,
@@ -104,14 +138,16 @@ impl Error {
     /// Atlas's `errorCode`, such as `VALIDATION_ERROR`.
     pub fn error_code(&self) -> Option<&str> {
         match self {
-            Error::Api(api) => api.error_code.as_deref(),
+            Error::Api(api) | Error::KeyRefused { answer: api } => api.error_code.as_deref(),
             _ => None,
         }
     }
 
     /// Whether Atlas does not know the resource: for a token, it expired.
+    /// Only a 404 carrying Atlas's `ApiError` body counts: a bare 404 comes
+    /// from a wrong base URL or a proxy, and must not mark tokens expired.
     pub fn is_not_found(&self) -> bool {
-        self.status() == Some(404)
+        matches!(self, Error::Api(api) if api.status == 404 && api.error_code.is_some())
     }
 }
 
@@ -144,15 +180,27 @@ impl std::fmt::Display for ApiError {
             write!(f, " {code}")?;
         }
         write!(f, " for {} {}", self.method, self.url)?;
-        if let Some(text) = self.detail.as_ref().or(self.reason.as_ref()) {
+        let text = self.detail.as_ref().or(self.reason.as_ref());
+        if let Some(text) = text {
             write!(f, ": {text}")?;
         }
-        for (i, (field, description)) in self.fields.iter().enumerate() {
+        // Atlas often repeats a field's description in `detail`: say it once.
+        let said =
+            |description: &String| text.is_some_and(|text| text.contains(description.as_str()));
+        let fields: Vec<_> = self
+            .fields
+            .iter()
+            .filter(|(_, description)| !said(description))
+            .collect();
+        for (i, (field, description)) in fields.iter().enumerate() {
             let open = if i == 0 { " (" } else { "; " };
             write!(f, "{open}`{field}`: {description}")?;
         }
-        if !self.fields.is_empty() {
+        if !fields.is_empty() {
             f.write_str(")")?;
+        }
+        if self.status == 404 && self.error_code.is_none() {
+            f.write_str(" (not an Atlas error body: check the base URL and any proxy)")?;
         }
         Ok(())
     }
@@ -276,6 +324,13 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "atlas answered 400 VALIDATION_ERROR for POST https://x/y: Invalid dates (`startDate`: not the 1st)"
+        );
+        let repeated = br#"{"error":400,"errorCode":"VALIDATION_ERROR","detail":"services[1]: must be a service",
+            "badRequestDetail":{"fields":[{"field":"services[1]","description":"must be a service"}]}}"#;
+        let error = ApiError::from_body(400, "POST", "https://x/y", repeated);
+        assert_eq!(
+            error.to_string(),
+            "atlas answered 400 VALIDATION_ERROR for POST https://x/y: services[1]: must be a service"
         );
     }
 }

@@ -14,7 +14,7 @@ use crate::retry::{Backoff, is_retryable_status, is_retryable_transport};
 
 /// A request as the client means it, rebuilt for every attempt so that
 /// per-attempt headers (a Digest response with a fresh nonce count) are right.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Outgoing {
     pub(crate) method: Method,
     pub(crate) url: Url,

@@ -5,7 +5,7 @@ use reqwest::header::CONTENT_TYPE;
 
 use costform_model::state::ResultFormat;
 
-use crate::error::{ApiError, Error};
+use crate::error::{ApiError, Error, truncate};
 use crate::transport::{Exchange, Outgoing};
 
 /// The versioned media type for JSON requests and results.
@@ -68,14 +68,14 @@ pub(crate) fn read_usage(
             .and_then(|value| value.to_str().ok())
             .unwrap_or(media_type(format))
             .to_owned();
-        return Ok(Usage::Ready {
-            content_type,
-            body: exchange.body,
-        });
+        return checked(url, content_type, exchange.body, format);
     };
     match status {
         102 | 202 | 204 => Ok(Usage::Processing),
-        200 => Ok(ready(content, format)),
+        200 => {
+            let (content_type, body) = ready(content, format);
+            checked(url, content_type, body, format)
+        }
         status if status >= 400 => {
             let code = u16::try_from(status).unwrap_or(StatusCode::BAD_GATEWAY.as_u16());
             let content = content.unwrap_or(serde_json::Value::Null);
@@ -101,21 +101,53 @@ fn envelope(body: &[u8]) -> Option<(u64, Option<serde_json::Value>)> {
     Some((status, object.remove("content")))
 }
 
-/// The envelope's content as result bytes: a string is the CSV (or JSON)
-/// text itself, anything else is the JSON result.
-fn ready(content: Option<serde_json::Value>, format: ResultFormat) -> Usage {
+/// The envelope's content as a media type and result bytes: a string is the
+/// CSV (or JSON) text itself, anything else is the JSON result.
+fn ready(content: Option<serde_json::Value>, format: ResultFormat) -> (String, Vec<u8>) {
     match content {
-        Some(serde_json::Value::String(text)) => Usage::Ready {
-            content_type: media_type(format).to_owned(),
-            body: text.into_bytes(),
-        },
-        Some(json) => Usage::Ready {
-            content_type: JSON_MEDIA_TYPE.to_owned(),
-            body: json.to_string().into_bytes(),
-        },
-        None => Usage::Ready {
-            content_type: media_type(format).to_owned(),
-            body: Vec::new(),
-        },
+        Some(serde_json::Value::String(text)) => (media_type(format).to_owned(), text.into_bytes()),
+        Some(json) => (JSON_MEDIA_TYPE.to_owned(), json.to_string().into_bytes()),
+        None => (media_type(format).to_owned(), Vec::new()),
     }
+}
+
+/// A ready result, once it is known to be one: a 200 from a proxy or a
+/// captive portal (an HTML page) must not be saved as results with 0 rows.
+/// The media type must be the format asked for, and a JSON result must parse.
+fn checked(
+    url: &str,
+    content_type: String,
+    body: Vec<u8>,
+    format: ResultFormat,
+) -> Result<Usage, Error> {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let (suffix, sound) = match format {
+        ResultFormat::Json => (
+            "json",
+            serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok(),
+        ),
+        ResultFormat::Csv => ("csv", std::str::from_utf8(&body).is_ok()),
+    };
+    if !essence.ends_with(suffix) {
+        return Err(Error::InvalidResponse {
+            url: url.to_owned(),
+            message: format!(
+                "a 200 answer of type `{}` ({} bytes) is not a {suffix} result",
+                truncate(&essence, 100),
+                body.len()
+            ),
+        });
+    }
+    if !sound {
+        return Err(Error::InvalidResponse {
+            url: url.to_owned(),
+            message: format!("the {suffix} result ({} bytes) does not parse", body.len()),
+        });
+    }
+    Ok(Usage::Ready { content_type, body })
 }

@@ -94,3 +94,42 @@ fn a_base_url_with_credentials_is_refused_without_echoing_them() {
     assert!(matches!(error, Error::InvalidBaseUrl { .. }));
     assert!(!error.to_string().contains("pw"), "{error}");
 }
+
+#[test]
+fn plaintext_is_refused_off_loopback_unless_allowed() {
+    let client = |base_url: &str, allow: bool| {
+        let mut config = from(&[
+            ("MONGODB_ATLAS_ACCESS_TOKEN", "tok"),
+            ("MONGODB_ATLAS_BASE_URL", base_url),
+        ])
+        .unwrap();
+        config.allow_insecure_http = allow;
+        costform_http::Client::new(config)
+    };
+    for loopback in [
+        "http://127.0.0.1:8080",
+        "http://127.9.9.9",
+        "http://[::1]:8080",
+        "http://localhost:8080",
+        "https://cloud.mongodb.com",
+    ] {
+        assert!(client(loopback, false).is_ok(), "{loopback}");
+    }
+    for remote in [
+        "http://cloud.mongodb.com",
+        "http://10.0.0.1:8080",
+        "http://[::2]",
+    ] {
+        let error = client(remote, false).unwrap_err();
+        assert!(
+            matches!(error, Error::InvalidBaseUrl { .. }),
+            "{remote}: {error:?}"
+        );
+        assert!(
+            error.to_string().contains("--allow-insecure-http"),
+            "{error}"
+        );
+        assert!(!error.to_string().contains("tok"), "{error}");
+        assert!(client(remote, true).is_ok(), "{remote} allowed");
+    }
+}

@@ -2,16 +2,22 @@
 
 mod common;
 
-use common::{USAGE_PATH, bearer_client, body, org, token, token_path};
+use common::{USAGE_PATH, bearer_client, body, org, token_path};
 use costform_http::Error;
 use costform_model::state::ResultFormat;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn api_error(status: u16, code: &str, detail: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(serde_json::json!({
         "error": status, "errorCode": code, "reason": "Reason", "detail": detail, "parameters": []
     }))
+}
+
+/// The error a result GET answered with `response` yields, and the server's URL.
+async fn read_error(response: ResponseTemplate) -> (String, Error) {
+    let (base_url, usage) = common::read_answered(response, ResultFormat::Json).await;
+    (base_url, usage.unwrap_err())
 }
 
 #[tokio::test]
@@ -83,19 +89,10 @@ async fn field_violations_are_kept() {
 
 #[tokio::test]
 async fn a_body_that_is_not_json_is_kept_raw() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(token_path()))
-        .respond_with(
-            ResponseTemplate::new(403).set_body_raw("<html>blocked by proxy</html>", "text/html"),
-        )
-        .mount(&server)
-        .await;
-
-    let error = bearer_client(&server.uri())
-        .get_cost_explorer_usage(&org(), &token(), ResultFormat::Json)
-        .await
-        .unwrap_err();
+    let (_, error) = read_error(
+        ResponseTemplate::new(403).set_body_raw("<html>blocked by proxy</html>", "text/html"),
+    )
+    .await;
 
     assert_eq!(error.status(), Some(403));
     assert_eq!(error.error_code(), None);
@@ -147,4 +144,20 @@ async fn an_unreachable_server_is_a_transport_error_naming_url_and_attempts() {
     assert_eq!(*attempts, 3);
     assert!(url.ends_with(USAGE_PATH), "{url}");
     assert_eq!(client.retries(), 2);
+}
+
+#[tokio::test]
+async fn a_404_without_an_atlas_body_is_an_error_naming_the_url_not_an_expiry() {
+    let (base_url, error) =
+        read_error(ResponseTemplate::new(404).set_body_raw("<h1>Not Found</h1>", "text/html"))
+            .await;
+
+    assert_eq!(error.status(), Some(404));
+    assert!(!error.is_not_found(), "{error}");
+    let shown = error.to_string();
+    assert!(
+        shown.contains(&format!("{base_url}{}", token_path())),
+        "{shown}"
+    );
+    assert!(shown.contains("check the base URL"), "{shown}");
 }

@@ -4,6 +4,7 @@ mod common;
 
 use common::{CSV, JSON, USAGE_PATH, bearer_client, body, created, org, token, token_path};
 use costform_http::Usage;
+use costform_model::ids::Token;
 use costform_model::state::ResultFormat;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -65,24 +66,53 @@ async fn create_accepts_200_as_well_as_202() {
     assert_eq!(token.unwrap(), common::token());
 }
 
-#[tokio::test]
-async fn a_malformed_token_is_an_invalid_response() {
+/// A 202 carrying `token`, and what the client makes of it.
+async fn created_with(token: &str) -> (MockServer, Result<Token, costform_http::Error>) {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(202).set_body_json(serde_json::json!({"token": "short"})),
-        )
+        .respond_with(ResponseTemplate::new(202).set_body_json(serde_json::json!({"token": token})))
         .mount(&server)
         .await;
-    let error = bearer_client(&server.uri())
+    let created = bearer_client(&server.uri())
         .create_cost_explorer_query(&org(), &body())
+        .await;
+    (server, created)
+}
+
+#[tokio::test]
+async fn a_token_of_any_shape_is_kept_and_sent_percent_encoded() {
+    let (server, created) = created_with("Short/tok en?é").await;
+    let token = created.unwrap();
+    assert_eq!(token.as_str(), "Short/tok en?é");
+    let encoded = format!("{USAGE_PATH}/Short%2Ftok%20en%3F%C3%A9");
+    Mock::given(method("GET"))
+        .and(path(encoded.as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("a,b\n1,2\n", CSV))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    bearer_client(&server.uri())
+        .get_cost_explorer_usage(&org(), &token, ResultFormat::Csv)
         .await
-        .unwrap_err();
-    assert!(
-        matches!(error, costform_http::Error::InvalidResponse { .. }),
-        "{error:?}"
-    );
-    assert!(error.to_string().contains("`short`"), "{error}");
+        .unwrap();
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn an_empty_huge_or_control_token_is_refused_without_echoing_it() {
+    let huge = "A".repeat(10 * 1024);
+    for bad in ["", "a\u{1b}[2Jb", huge.as_str()] {
+        let (_server, created) = created_with(bad).await;
+        let error = created.unwrap_err();
+        assert!(
+            matches!(error, costform_http::Error::InvalidResponse { .. }),
+            "{error:?}"
+        );
+        let shown = error.to_string();
+        assert!(shown.len() < 400, "{shown}");
+        assert!(!shown.contains('\u{1b}'), "{shown}");
+    }
 }
 
 #[tokio::test]

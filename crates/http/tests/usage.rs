@@ -2,25 +2,17 @@
 
 mod common;
 
-use common::{CSV, JSON, bearer_client, org, token, token_path};
+use common::{CSV, JSON, bearer_client, org, token};
 use costform_http::Usage;
 use costform_model::state::ResultFormat;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 async fn answer(
     response: ResponseTemplate,
     format: ResultFormat,
 ) -> Result<Usage, costform_http::Error> {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(token_path()))
-        .respond_with(response)
-        .mount(&server)
-        .await;
-    bearer_client(&server.uri())
-        .get_cost_explorer_usage(&org(), &token(), format)
-        .await
+    common::read_answered(response, format).await.1
 }
 
 fn enveloped(status: u16, content: &serde_json::Value) -> ResponseTemplate {
@@ -125,4 +117,34 @@ async fn an_error_inside_the_envelope_is_an_api_error() {
     assert!(error.is_not_found());
     assert_eq!(error.error_code(), Some("RESOURCE_NOT_FOUND"));
     assert!(error.to_string().ends_with(": No token."), "{error}");
+}
+
+#[tokio::test]
+async fn an_html_page_or_broken_json_with_status_200_is_not_a_result() {
+    let html = "<html><body>Please sign in to the proxy</body></html>";
+    for (response, format) in [
+        (
+            ResponseTemplate::new(200).set_body_raw(html, "text/html"),
+            ResultFormat::Json,
+        ),
+        (
+            ResponseTemplate::new(200).set_body_raw(html, "text/html; charset=utf-8"),
+            ResultFormat::Csv,
+        ),
+        (
+            ResponseTemplate::new(200).set_body_raw("{\"usageDetails\": [", JSON),
+            ResultFormat::Json,
+        ),
+        (
+            ResponseTemplate::new(200).set_body_raw("a,b\n", JSON),
+            ResultFormat::Csv,
+        ),
+    ] {
+        let error = answer(response, format).await.unwrap_err();
+        assert!(
+            matches!(error, costform_http::Error::InvalidResponse { .. }),
+            "{error:?}"
+        );
+        assert!(!error.to_string().contains("sign in"), "{error}");
+    }
 }

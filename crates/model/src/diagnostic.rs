@@ -42,8 +42,27 @@ pub struct Diagnostic {
     pub message: String,
     /// How to fix it, when costform can tell.
     pub help: Option<String>,
+    /// Other places the problem involves (the first definition of a
+    /// duplicate report), as data for editors and CI annotations.
+    pub related: Vec<RelatedLocation>,
     /// The underlined bytes and the file they are in.
     source_span: Option<(SourceSpan, NamedSource<Arc<str>>)>,
+}
+
+/// A place in a definition file, 1-based like [`Diagnostic`]'s own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RelatedLocation {
+    /// The file.
+    #[serde(serialize_with = "display_path")]
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+fn display_path<S: Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&path.display().to_string())
 }
 
 /// A definition file's name and text, shared by all diagnostics pointing into it.
@@ -86,6 +105,7 @@ impl SourceFile {
             code,
             message: message.into(),
             help: None,
+            related: Vec::new(),
             source_span: Some((SourceSpan::new(offset.into(), len), named)),
         }
     }
@@ -205,6 +225,7 @@ impl Diagnostic {
             code,
             message: message.into(),
             help: None,
+            related: Vec::new(),
             source_span: None,
         }
     }
@@ -220,6 +241,13 @@ impl Diagnostic {
     #[must_use]
     pub fn with_optional_help(mut self, help: Option<String>) -> Self {
         self.help = help;
+        self
+    }
+
+    /// Adds another place the problem involves.
+    #[must_use]
+    pub fn with_related(mut self, location: RelatedLocation) -> Self {
+        self.related.push(location);
         self
     }
 
@@ -263,7 +291,7 @@ impl miette::Diagnostic for Diagnostic {
 
 impl Serialize for Diagnostic {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Diagnostic", 7)?;
+        let mut out = serializer.serialize_struct("Diagnostic", 8)?;
         out.serialize_field("file", &self.file.display().to_string())?;
         out.serialize_field("line", &self.line)?;
         out.serialize_field("column", &self.column)?;
@@ -271,6 +299,7 @@ impl Serialize for Diagnostic {
         out.serialize_field("code", self.code)?;
         out.serialize_field("message", &self.message)?;
         out.serialize_field("help", &self.help)?;
+        out.serialize_field("related", &self.related)?;
         out.end()
     }
 }
@@ -420,7 +449,7 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!([{"file": "a.yaml", "line": 2, "column": 3, "severity": "error",
-                "code": "costform::unknown_key", "message": "bad", "help": "fix"}])
+                "code": "costform::unknown_key", "message": "bad", "help": "fix", "related": []}])
         );
     }
 }

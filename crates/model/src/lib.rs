@@ -4,6 +4,8 @@
 //!
 //! It must not do network I/O, parse command lines or print: the CLI does.
 
+pub mod budget;
+pub mod cost_rows;
 pub mod dates;
 pub mod diagnostic;
 pub mod ids;
@@ -17,10 +19,11 @@ pub mod request;
 pub mod schema;
 mod shape;
 pub mod state;
+mod suggest;
 pub mod template;
 mod variables;
 
 pub use dates::parse_now;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
-pub use load::{Definitions, LoadOptions, ReportDefinition, load};
+pub use load::{Definitions, LoadOptions, ReportDefinition, load, load_counting};
 pub use schema::{definitions_schema, plan_schema, state_schema};

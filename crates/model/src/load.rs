@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use serde_saphyr::{Location, Spanned};
 
-use crate::diagnostic::{Diagnostic, Diagnostics, Severity, SourceFile, code, did_you_mean};
+use crate::budget::{self, Budget};
+use crate::diagnostic::{
+    Diagnostic, Diagnostics, RelatedLocation, Severity, SourceFile, code, did_you_mean,
+};
 use crate::ids::ReportName;
 use crate::kinds::{self, BuildContext};
 use crate::node::Node;
@@ -73,6 +76,8 @@ pub struct ReportDefinition {
     pub line: usize,
     /// The request it renders to.
     pub planned: PlannedRequest,
+    /// The spend limits `costform check` holds its results to.
+    pub budget: Option<Budget>,
 }
 
 /// A parsed file waiting for variables to be resolved.
@@ -84,6 +89,13 @@ struct ParsedFile {
 /// Reads, renders and validates every definition file in `options.dir`.
 /// On failure the diagnostics hold every error and warning, sorted.
 pub fn load(options: &LoadOptions) -> Result<Definitions, Diagnostics> {
+    load_counting(options).0
+}
+
+/// [`load`], and how many reports the files held (well-shaped entries under
+/// `reports:`, valid or not), which `validate --format json` reports even
+/// when some have errors.
+pub fn load_counting(options: &LoadOptions) -> (Result<Definitions, Diagnostics>, usize) {
     let mut diagnostics = Diagnostics::default();
     let mut parsed = Vec::new();
     let mut declarations = Declarations::default();
@@ -104,9 +116,13 @@ pub fn load(options: &LoadOptions) -> Result<Definitions, Diagnostics> {
         &mut diagnostics,
     );
     let mut renderer = Renderer::new(options.now, &variables, &options.env, &options.allow_env);
+    let read = parsed
+        .iter()
+        .map(|file| file.raw.reports.value.0.len())
+        .sum();
 
     let mut reports: BTreeMap<ReportName, ReportDefinition> = BTreeMap::new();
-    let mut seen: BTreeMap<String, (PathBuf, u64)> = BTreeMap::new();
+    let mut seen: BTreeMap<String, RelatedLocation> = BTreeMap::new();
     for ParsedFile { source, raw } in parsed {
         let defaults = raw.defaults.unwrap_or_default();
         for (name, report) in raw.reports.value.0 {
@@ -114,7 +130,13 @@ pub fn load(options: &LoadOptions) -> Result<Definitions, Diagnostics> {
             // being checked: every problem is reported in one run.
             let report_name = check_name(&source, &name, &mut seen, &mut diagnostics);
             let mut report = report.merged_with(&defaults);
-            if !render(&source, &mut report, &mut renderer, &mut diagnostics) {
+            if !render(
+                &source,
+                &mut report,
+                &mut renderer,
+                &variables,
+                &mut diagnostics,
+            ) {
                 continue;
             }
             let context = BuildContext {
@@ -123,6 +145,10 @@ pub fn load(options: &LoadOptions) -> Result<Definitions, Diagnostics> {
                 now: options.now,
             };
             let planned = build(&report, &context, &mut diagnostics);
+            let budget = report
+                .budget
+                .as_ref()
+                .map(|raw| budget::validate(&source, &raw.value, &mut diagnostics));
             if let (Some(report_name), Some(planned)) = (report_name, planned) {
                 let line = usize::try_from(name.referenced.line()).unwrap_or(0);
                 let definition = ReportDefinition {
@@ -130,6 +156,7 @@ pub fn load(options: &LoadOptions) -> Result<Definitions, Diagnostics> {
                     file: source.path.clone(),
                     line,
                     planned,
+                    budget: budget.flatten(),
                 };
                 reports.insert(report_name, definition);
             }
@@ -138,14 +165,15 @@ pub fn load(options: &LoadOptions) -> Result<Definitions, Diagnostics> {
 
     diagnostics.sort();
     if diagnostics.has_errors() {
-        return Err(diagnostics);
+        return (Err(diagnostics), read);
     }
-    Ok(Definitions {
+    let definitions = Definitions {
         dir: options.dir.clone(),
         now: options.now,
         reports,
         warnings: diagnostics,
-    })
+    };
+    (Ok(definitions), read)
 }
 
 /// Every `*.yaml`/`*.yml` directly in `dir`, not hidden, sorted by name.
@@ -213,7 +241,7 @@ fn is_definition_file(path: &Path) -> bool {
 fn check_name(
     source: &SourceFile,
     name: &Spanned<String>,
-    seen: &mut BTreeMap<String, (PathBuf, u64)>,
+    seen: &mut BTreeMap<String, RelatedLocation>,
     diagnostics: &mut Diagnostics,
 ) -> Option<ReportName> {
     let report_name = match ReportName::parse(&name.value) {
@@ -223,25 +251,30 @@ fn check_name(
             return None;
         }
     };
-    if let Some((file, line)) = seen.get(&name.value) {
+    if let Some(first) = seen.get(&name.value) {
         let message = format!(
-            "report `{}` is already defined in `{}` line {line}",
+            "report `{}` is already defined in `{}` line {}",
             name.value,
-            file.display()
+            first.file.display(),
+            first.line
         );
         let help =
             "report names are unique across all definition files: rename one of them".to_owned();
         diagnostics.push(
             source
                 .error_at(code::DUPLICATE_REPORT, name.referenced, message)
-                .with_help(help),
+                .with_help(help)
+                .with_related(first.clone()),
         );
         return None;
     }
-    seen.insert(
-        name.value.clone(),
-        (source.path.clone(), name.referenced.line()),
-    );
+    let at = |n: u64| usize::try_from(n).unwrap_or(0);
+    let first = RelatedLocation {
+        file: source.path.clone(),
+        line: at(name.referenced.line()),
+        column: at(name.referenced.column()),
+    };
+    seen.insert(name.value.clone(), first);
     Some(report_name)
 }
 
@@ -250,6 +283,7 @@ fn render(
     source: &SourceFile,
     report: &mut RawReport,
     renderer: &mut Renderer,
+    variables: &BTreeMap<String, crate::raw::Scalar>,
     diagnostics: &mut Diagnostics,
 ) -> bool {
     let mut ok = true;
@@ -259,7 +293,13 @@ fn render(
             Err(err) => {
                 ok = false;
                 let (offset, len) = template_span(source, value.referenced, err.range.as_ref());
-                diagnostics.push(source.error(code::TEMPLATE, offset, len, err.message));
+                let help =
+                    crate::suggest::template(&err.message, variables.keys().map(String::as_str));
+                diagnostics.push(
+                    source
+                        .error(code::TEMPLATE, offset, len, err.message)
+                        .with_optional_help(help),
+                );
             }
         }
     }

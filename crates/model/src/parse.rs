@@ -59,6 +59,7 @@ pub fn parse_yaml<T: DeserializeOwned>(
                     len,
                     lowercase_first(strip_location(&rendered)),
                 )
+                .with_optional_help(crate::suggest::unquoted_template(&file.text, offset))
             };
             diagnostics.push(diagnostic);
             None

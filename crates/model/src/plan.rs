@@ -13,7 +13,7 @@ use crate::request::PlannedRequest;
 
 /// The plan format this build reads and writes (`costform plan --format json`
 /// and `plan --out`).
-pub const PLAN_FORMAT_VERSION: u32 = 1;
+pub const PLAN_FORMAT_VERSION: u32 = 2;
 
 /// A plan, in the order its changes will be applied (by report name).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -28,6 +28,9 @@ pub struct Plan {
     pub now: Timestamp,
     /// The definitions directory, as given.
     pub definitions_dir: String,
+    /// The state file the plan was computed against, as given: `apply FILE`
+    /// uses it, so a plan made with `--dir` or `--state` needs neither again.
+    pub state_path: String,
     /// The state the plan was computed against; `apply` refuses the plan as
     /// stale when the state has moved on since.
     pub state: StateVersion,
@@ -172,6 +175,42 @@ pub struct Summary {
 }
 
 impl Plan {
+    /// Every reason this plan cannot have been written by costform as it
+    /// stands: a request whose `request_sha256` is not its own, a body its
+    /// kind would not have built, a change whose requests do not fit its
+    /// action. A saved plan is a file anyone can edit, and `apply FILE`
+    /// sends it as written and records its hashes in the state.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for change in &self.changes {
+            let address = change.address();
+            let (wants_before, wants_after) = match change.action {
+                Action::Create => (false, true),
+                Action::Requery => (true, true),
+                Action::Forget => (true, false),
+            };
+            if change.before.is_some() != wants_before || change.after.is_some() != wants_after {
+                problems.push(format!(
+                    "`{address}`: a {} has {} `before` and {} `after` request",
+                    change.action.verb(),
+                    if wants_before { "a" } else { "no" },
+                    if wants_after { "an" } else { "no" },
+                ));
+            }
+            for (side, request) in [("before", &change.before), ("after", &change.after)] {
+                if let Some(request) = request {
+                    problems.extend(
+                        request
+                            .problems()
+                            .into_iter()
+                            .map(|problem| format!("`{address}` {side}: {problem}")),
+                    );
+                }
+            }
+        }
+        problems
+    }
+
     /// Whether applying the plan would change nothing.
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()

@@ -12,6 +12,8 @@ use std::fmt;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_saphyr::Spanned;
 
+use crate::budget::RawBudget;
+
 /// One definition file (`*.yaml` in the definitions directory).
 #[derive(Debug, Clone, JsonSchema)]
 #[schemars(deny_unknown_fields)]
@@ -97,6 +99,9 @@ pub struct RawReport {
     /// the range covers a month that has not closed.
     #[schemars(schema_with = "refresh_schema")]
     pub refresh: Option<Spanned<String>>,
+    /// Spend limits that `costform check` holds the results to.
+    #[schemars(with = "Option<RawBudget>")]
+    pub budget: Option<Spanned<RawBudget>>,
 }
 
 macro_rules! merge_fields {
@@ -131,7 +136,8 @@ impl RawReport {
             clusters,
             services,
             include_partial_matches,
-            refresh
+            refresh,
+            budget
         );
         self
     }
@@ -181,7 +187,8 @@ impl RawReport {
             clusters,
             services,
             include_partial_matches,
-            refresh
+            refresh,
+            budget
         )
     }
 }
@@ -200,6 +207,7 @@ pub const REPORT_KEYS: &[&str] = &[
     "services",
     "include_partial_matches",
     "refresh",
+    "budget",
 ];
 
 /// The top-level keys of a definition file.

@@ -68,6 +68,20 @@ impl PlannedRequest {
             refresh: Refresh::Never,
         }
     }
+
+    /// What is wrong with a request read from a file rather than built by
+    /// its kind: an unknown kind, a body the kind rejects, a hash that is not
+    /// the body's.
+    pub fn problems(&self) -> Vec<String> {
+        let Some(kind) = crate::kinds::find(&self.kind) else {
+            return vec![format!("unknown report kind `{}`", self.kind)];
+        };
+        let mut problems = kind.check_body(&self.request);
+        if request_sha256(&self.org_id, &self.request) != self.request_sha256 {
+            problems.push("`request_sha256` is not the hash of its org and body".to_owned());
+        }
+        problems
+    }
 }
 
 /// The identity of a request: SHA-256 over the org id and the body serialized

@@ -8,6 +8,7 @@
 
 use serde_saphyr::Spanned;
 
+use crate::budget;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, code, did_you_mean};
 use crate::node::{Node, scalar_text};
 use crate::raw::{Entries, FILE_KEYS, REPORT_KEYS, RawDefinitionFile, RawReport, Scalar};
@@ -178,6 +179,10 @@ fn report(
             "include_partial_matches" => {
                 boolean(file, name, &value).map(|v| report.include_partial_matches = v)
             }
+            "budget" => {
+                report.budget = budget::read(file, value, diagnostics);
+                Ok(())
+            }
             _ => {
                 diagnostics.push(unknown_key(file, &key, REPORT_KEYS));
                 Ok(())
@@ -188,7 +193,7 @@ fn report(
             well_shaped = false;
         }
     }
-    debug_assert_eq!(REPORT_KEYS.len(), 12, "a new report key needs reading here");
+    debug_assert_eq!(REPORT_KEYS.len(), 13, "a new report key needs reading here");
     (report, well_shaped)
 }
 
@@ -256,7 +261,7 @@ fn wrong_shape(
     Box::new(file.error_at(code::YAML, node.referenced, message))
 }
 
-fn unknown_key(file: &SourceFile, key: &Spanned<String>, known: &[&str]) -> Diagnostic {
+pub(crate) fn unknown_key(file: &SourceFile, key: &Spanned<String>, known: &[&str]) -> Diagnostic {
     let help = did_you_mean(&key.value, known.iter().copied())
         .or_else(|| Some(format!("known keys here: `{}`", known.join("`, `"))));
     file.error_at(

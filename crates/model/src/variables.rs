@@ -80,7 +80,22 @@ impl Declarations {
             if let Some(name) = key.strip_prefix("COSTFORM_VAR_")
                 && let Some(declaration) = self.0.get(name)
             {
-                values.insert(name.to_owned(), coerce(&declaration.value, text));
+                match coerce(&declaration.value, text) {
+                    Some(value) => {
+                        values.insert(name.to_owned(), value);
+                    }
+                    None => diagnostics.push(Diagnostic::about(
+                        Path::new(key),
+                        Severity::Error,
+                        code::VARIABLE,
+                        mismatch(
+                            name,
+                            declaration,
+                            &Scalar::String(text.clone()),
+                            &format!("`{key}`"),
+                        ),
+                    )),
+                }
             }
         }
         for path in var_files {
@@ -90,9 +105,17 @@ impl Declarations {
         }
         for (name, text) in vars {
             match self.0.get(name) {
-                Some(declaration) => {
-                    values.insert(name.clone(), coerce(&declaration.value, text));
-                }
+                Some(declaration) => match coerce(&declaration.value, text) {
+                    Some(value) => {
+                        values.insert(name.clone(), value);
+                    }
+                    None => diagnostics.push(Diagnostic::about(
+                        Path::new("--var"),
+                        Severity::Error,
+                        code::VARIABLE,
+                        mismatch(name, declaration, &Scalar::String(text.clone()), "`--var`"),
+                    )),
+                },
                 None => diagnostics.push(
                     Diagnostic::about(
                         Path::new("--var"),
@@ -123,8 +146,14 @@ impl Declarations {
         let entries = crate::shape::scalars(&file, "var file", root, diagnostics);
         let mut values = Vec::new();
         for (name, value) in entries.0 {
-            if self.0.contains_key(&name.value) {
-                values.push((name.value, value.value));
+            if let Some(declaration) = self.0.get(&name.value) {
+                if same_type(&declaration.value, &value.value) {
+                    values.push((name.value, value.value));
+                } else {
+                    let from = format!("`{}` line {}", path.display(), value.referenced.line());
+                    let message = mismatch(&name.value, declaration, &value.value, &from);
+                    diagnostics.push(file.error_at(code::VARIABLE, value.referenced, message));
+                }
             } else {
                 let diagnostic =
                     file.error_at(code::VARIABLE, name.referenced, undeclared(&name.value));
@@ -143,21 +172,51 @@ impl Declarations {
     }
 }
 
-/// An override from text takes the type of the declared default when it
-/// parses as one (`--var months=3` stays a number), and is text otherwise.
-fn coerce(default: &Scalar, text: &str) -> Scalar {
+/// An override from text (`--var`, `COSTFORM_VAR_*`) takes the type of the
+/// declared default; `None` when it does not parse as one, which is an
+/// error naming both rather than a text value that fails later inside a
+/// template (`add_months("soon")`).
+fn coerce(default: &Scalar, text: &str) -> Option<Scalar> {
     match default {
-        Scalar::Bool(_) => text
-            .parse()
-            .map_or_else(|_| Scalar::String(text.to_owned()), Scalar::Bool),
-        Scalar::Integer(_) => text
-            .parse()
-            .map_or_else(|_| Scalar::String(text.to_owned()), Scalar::Integer),
-        Scalar::Float(_) => text
-            .parse()
-            .map_or_else(|_| Scalar::String(text.to_owned()), Scalar::Float),
-        Scalar::String(_) => Scalar::String(text.to_owned()),
+        Scalar::Bool(_) => text.parse().ok().map(Scalar::Bool),
+        Scalar::Integer(_) => text.parse().ok().map(Scalar::Integer),
+        Scalar::Float(_) => text.parse().ok().map(Scalar::Float),
+        Scalar::String(_) => Some(Scalar::String(text.to_owned())),
     }
+}
+
+/// Whether a var file's value fits the declared default's type (a whole
+/// number is a fine float).
+fn same_type(default: &Scalar, value: &Scalar) -> bool {
+    matches!(
+        (default, value),
+        (Scalar::Bool(_), Scalar::Bool(_))
+            | (Scalar::Integer(_), Scalar::Integer(_))
+            | (Scalar::Float(_), Scalar::Float(_) | Scalar::Integer(_))
+            | (Scalar::String(_), Scalar::String(_))
+    )
+}
+
+fn type_name(value: &Scalar) -> &'static str {
+    match value {
+        Scalar::Bool(_) => "a boolean",
+        Scalar::Integer(_) => "an integer",
+        Scalar::Float(_) => "a number",
+        Scalar::String(_) => "text",
+    }
+}
+
+/// "variable `months` is an integer (its default `3` in `a.yaml` line 2),
+/// but `--var` gives text `soon`".
+fn mismatch(name: &str, declaration: &Declaration, value: &Scalar, from: &str) -> String {
+    format!(
+        "variable `{name}` is {} (its default `{}` in `{}` line {}), but {from} gives {} `{value}`",
+        type_name(&declaration.value),
+        declaration.value,
+        declaration.file.display(),
+        declaration.line,
+        type_name(value),
+    )
 }
 
 fn undeclared(name: &str) -> String {

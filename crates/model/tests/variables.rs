@@ -82,7 +82,7 @@ fn undeclared_overrides_are_errors_except_from_the_environment() {
         serde_json::json!({"file": "--var", "line": 0, "column": 0, "severity": "error",
             "code": "costform::variable",
             "message": "variable `monhts` is not declared in any definition file",
-            "help": "did you mean `months`?"})
+            "help": "did you mean `months`?", "related": []})
     );
     assert!(miette::Diagnostic::source_code(d).is_none());
     assert!(miette::Diagnostic::labels(d).is_none());

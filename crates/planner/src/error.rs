@@ -112,8 +112,10 @@ pub enum Error {
         names: Vec<ReportName>,
     },
     /// A saved plan was made against another version of the state.
-    #[error("{}", stale_message(.plan, .state))]
+    #[error("{}", stale_message(.path, .plan, .state))]
     StalePlan {
+        /// The state file the plan was checked against.
+        path: PathBuf,
         /// The state version recorded in the plan.
         plan: StateVersion,
         /// The state version now.
@@ -184,20 +186,20 @@ fn locked_message(
     message
 }
 
-fn stale_message(plan: &StateVersion, state: &StateVersion) -> String {
-    let lineage = |version: &StateVersion| {
-        version
-            .lineage
-            .clone()
-            .unwrap_or_else(|| "(no state)".to_owned())
+fn stale_message(path: &std::path::Path, plan: &StateVersion, state: &StateVersion) -> String {
+    let made = match &plan.lineage {
+        Some(lineage) => format!("state serial `{}` (lineage `{lineage}`)", plan.serial),
+        None => "no state".to_owned(),
     };
-    format!(
-        "saved plan is stale: it was made against state serial `{}` (lineage `{}`) but the state is now at serial `{}` (lineage `{}`); run `costform plan` again",
-        plan.serial,
-        lineage(plan),
-        state.serial,
-        lineage(state)
-    )
+    let now = match &state.lineage {
+        Some(lineage) => format!(
+            "`{}` is now at serial `{}` (lineage `{lineage}`)",
+            path.display(),
+            state.serial
+        ),
+        None => format!("there is no state at `{}`", path.display()),
+    };
+    format!("saved plan is stale: it was made against {made} but {now}; run `costform plan` again")
 }
 
 /// `1h 2m 3s`, `4m 5s`, `6s`: enough precision for a lock's age.

@@ -8,14 +8,13 @@ use std::time::Duration;
 
 use costform_model::ids::ReportName;
 use costform_model::state::{ResultFormat, ResultRecord, State, StateEntry, TokenStatus};
-use futures::StreamExt as _;
 use jiff::Timestamp;
 use sha2::{Digest as _, Sha256};
-use tokio::time::Instant;
 
 use crate::atomic::{parent_dir, replace, sync_dir};
 use crate::cancel::Cancel;
 use crate::error::Error;
+use crate::polling::{Poll, poll_all};
 use crate::remote::{ReadOutcome, RemoteError, ResultReader};
 use crate::store::LockedState;
 use crate::summarize::summarize;
@@ -124,8 +123,8 @@ impl FetchReport {
 }
 
 /// Fetches results for the reports in `options.names` (or all live ones),
-/// at most `options.parallelism` at a time, and commits the state once at
-/// the end.
+/// at most `options.parallelism` requests at a time, and commits the state
+/// once at the end.
 pub async fn fetch<R: ResultReader>(
     state: &mut LockedState,
     reader: &R,
@@ -133,26 +132,9 @@ pub async fn fetch<R: ResultReader>(
     observer: &dyn FetchObserver,
 ) -> Result<FetchReport, Error> {
     let selected = select(state.state(), &options.names)?;
-    let deadline = options.timeout.map(|timeout| Instant::now() + timeout);
-    // Each result file is written (and synced) inside its own future, off
-    // the async workers, so disk syncs overlap with the other requests; only
-    // the journal record, which must follow the file, runs in this loop.
-    let mut looks = futures::stream::iter(selected)
-        .map(|(name, entry)| async move {
-            let looked = match look(&name, &entry, reader, options, deadline, observer).await {
-                None => Looked::NotStarted,
-                Some(Ok(ReadOutcome::Processing)) => Looked::Processing,
-                Some(Ok(ReadOutcome::Ready(body))) => {
-                    Looked::Ready(write_result(&name, &body, options).await)
-                }
-                Some(Err(error)) => Looked::Failed(error),
-            };
-            (name, entry, looked)
-        })
-        .buffer_unordered(options.parallelism.max(1));
-
     let mut report = FetchReport::default();
-    while let Some((name, entry, looked)) = looks.next().await {
+    poll_all(selected, reader, options, observer, |poll, looked| {
+        let Poll { name, entry, .. } = poll;
         let outcome = match looked {
             Looked::NotStarted => FetchOutcome::NotStarted,
             Looked::Processing => FetchOutcome::Processing,
@@ -176,8 +158,9 @@ pub async fn fetch<R: ResultReader>(
         };
         observer.finished(&name, &outcome);
         report.reports.push(ReportFetch { name, outcome });
-    }
-    drop(looks);
+        Ok(())
+    })
+    .await?;
 
     report.reports.sort_by(|a, b| a.name.cmp(&b.name));
     report.cancelled = options.cancel.is_cancelled();
@@ -222,51 +205,8 @@ fn select(state: &State, names: &[ReportName]) -> Result<Vec<(ReportName, StateE
         .collect())
 }
 
-/// Looks at one token: once, or with `wait` until it is ready, the deadline
-/// passes or the run is cancelled. `None`: not looked at (cancelled).
-async fn look<R: ResultReader>(
-    name: &ReportName,
-    entry: &StateEntry,
-    reader: &R,
-    options: &FetchOptions,
-    deadline: Option<Instant>,
-    observer: &dyn FetchObserver,
-) -> Option<Result<ReadOutcome, RemoteError>> {
-    if options.cancel.is_cancelled() {
-        return None;
-    }
-    let mut delay = options.initial_delay;
-    let mut attempt: u32 = 0;
-    loop {
-        attempt = attempt.saturating_add(1);
-        let answer = reader.read(name, entry, options.format).await;
-        observer.polled(name, attempt, answer.as_ref());
-        if !options.wait || !matches!(answer, Ok(ReadOutcome::Processing)) {
-            return Some(answer);
-        }
-        let mut pause = jittered(delay);
-        if let Some(deadline) = deadline {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Some(answer);
-            }
-            pause = pause.min(left);
-        }
-        tokio::select! {
-            () = tokio::time::sleep(pause) => {}
-            () = options.cancel.cancelled() => return Some(answer),
-        }
-        delay = delay.saturating_mul(2).min(options.max_delay);
-    }
-}
-
-/// Between half and all of `delay`, so parallel polls do not move in step.
-fn jittered(delay: Duration) -> Duration {
-    delay.mul_f64(rand::random_range(0.5..=1.0))
-}
-
-/// What one report's future found, before the state is touched.
-enum Looked {
+/// What one report's polls found, before the state is touched.
+pub(crate) enum Looked {
     NotStarted,
     Processing,
     Ready(Result<Written, Error>),
@@ -274,14 +214,14 @@ enum Looked {
 }
 
 /// A result file written and synced, not yet recorded in the state.
-struct Written {
+pub(crate) struct Written {
     path: PathBuf,
     rows: u64,
     sha256: String,
 }
 
 /// Writes a ready result atomically on a blocking thread.
-async fn write_result(
+pub(crate) async fn write_result(
     name: &ReportName,
     body: &[u8],
     options: &FetchOptions,
@@ -358,7 +298,9 @@ fn pretty_json(body: &[u8]) -> Vec<u8> {
 }
 
 /// The result path as stored: relative to the state file's directory (with
-/// `/`) when below it, so the state works in another checkout; else absolute.
+/// `/`, and `..` for an `--out-dir` outside it), so the state works in
+/// another checkout; absolute only when no relative path exists (another
+/// drive).
 fn recorded_path(file: &Path, state_path: &Path) -> String {
     let (Ok(file), Ok(base)) = (
         fs::canonicalize(file),
@@ -366,12 +308,46 @@ fn recorded_path(file: &Path, state_path: &Path) -> String {
     ) else {
         return file.display().to_string();
     };
-    match file.strip_prefix(&base) {
-        Ok(relative) => relative
-            .components()
-            .map(|part| part.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/"),
-        Err(_) => file.display().to_string(),
+    let file_parts: Vec<_> = file.components().collect();
+    let base_parts: Vec<_> = base.components().collect();
+    let common = file_parts
+        .iter()
+        .zip(&base_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    if common == 0 {
+        return file.display().to_string();
+    }
+    let ups = std::iter::repeat_n("..".to_owned(), base_parts.len() - common);
+    let downs = file_parts[common..]
+        .iter()
+        .map(|part| part.as_os_str().to_string_lossy().into_owned());
+    ups.chain(downs).collect::<Vec<_>>().join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_paths_are_relative_to_the_state_even_outside_its_directory() {
+        let root = tempfile::tempdir().unwrap();
+        let state_dir = root.path().join("reports");
+        let out_dir = root.path().join("out");
+        fs::create_dir_all(&state_dir).unwrap();
+        fs::create_dir_all(out_dir.join("x")).unwrap();
+        let inside = state_dir.join("results");
+        fs::create_dir_all(&inside).unwrap();
+        fs::write(inside.join("a.json"), "{}").unwrap();
+        fs::write(out_dir.join("x").join("a.json"), "{}").unwrap();
+        let state = state_dir.join("costform.state.json");
+        assert_eq!(
+            recorded_path(&inside.join("a.json"), &state),
+            "results/a.json"
+        );
+        assert_eq!(
+            recorded_path(&out_dir.join("x").join("a.json"), &state),
+            "../out/x/a.json"
+        );
     }
 }

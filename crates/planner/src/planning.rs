@@ -1,6 +1,7 @@
 //! `plan`: the diff between the rendered requests and the state, as a value.
 //! Pure: no clock, no files, no network; the caller passes "now" in.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use costform_model::ids::ReportName;
@@ -22,6 +23,8 @@ pub struct PlanOptions {
     pub now: Timestamp,
     /// The definitions directory as given, recorded in the plan.
     pub definitions_dir: String,
+    /// The state file as given, recorded in the plan for `apply FILE`.
+    pub state_path: String,
     /// Limits the plan to these reports (`--target`); empty means all.
     pub targets: Vec<ReportName>,
     /// Reports to re-query although nothing changed (`--replace`). They are
@@ -30,9 +33,11 @@ pub struct PlanOptions {
 }
 
 /// Computes what `apply` would do to bring the state in line with `desired`
-/// (`None`: no state file yet). Changes come sorted by report name.
-pub fn plan(
-    desired: &BTreeMap<ReportName, PlannedRequest>,
+/// (`None`: no state file yet). Changes come sorted by report name. The
+/// requests may be borrowed (`&PlannedRequest`), so a caller holding them
+/// elsewhere does not copy 10,000 bodies to plan.
+pub fn plan<R: Borrow<PlannedRequest>>(
+    desired: &BTreeMap<ReportName, R>,
     state: Option<&State>,
     options: &PlanOptions,
 ) -> Result<Plan, Error> {
@@ -47,6 +52,7 @@ pub fn plan(
     let mut changes = Vec::new();
     let mut unchanged = Vec::new();
     for (name, after) in desired.iter().filter(|(name, _)| in_scope(name)) {
+        let after = after.borrow();
         let Some(entry) = current.get(name) else {
             changes.push(create(name, after));
             continue;
@@ -70,6 +76,7 @@ pub fn plan(
         costform_version: env!("CARGO_PKG_VERSION").to_owned(),
         now: options.now,
         definitions_dir: options.definitions_dir.clone(),
+        state_path: options.state_path.clone(),
         state: StateVersion {
             lineage: state.map(|state| state.lineage.clone()),
             serial: state.map_or(0, |state| state.serial),
@@ -81,8 +88,8 @@ pub fn plan(
 
 /// Refuses targets that name nothing and replacements that cannot happen,
 /// listing every offending name at once.
-fn check_names(
-    desired: &BTreeMap<ReportName, PlannedRequest>,
+fn check_names<R>(
+    desired: &BTreeMap<ReportName, R>,
     current: &BTreeMap<ReportName, StateEntry>,
     options: &PlanOptions,
 ) -> Result<(), Error> {

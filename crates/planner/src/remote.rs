@@ -51,9 +51,11 @@ pub struct RemoteError {
 }
 
 impl RemoteError {
-    /// Whether Atlas does not know the token (any more).
+    /// Whether Atlas does not know the token (any more): a 404 with Atlas's
+    /// `errorCode`. A bare 404 (a wrong base URL, a proxy) is an error, so
+    /// that it cannot mark every token expired.
     pub fn is_not_found(&self) -> bool {
-        self.status == Some(404)
+        self.status == Some(404) && self.error_code.is_some()
     }
 }
 
@@ -70,3 +72,20 @@ impl fmt::Display for RemoteError {
 }
 
 impl std::error::Error for RemoteError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_atlas_404_means_expired() {
+        let error = |status, code: Option<&str>| RemoteError {
+            status,
+            error_code: code.map(str::to_owned),
+            message: String::new(),
+        };
+        assert!(error(Some(404), Some("RESOURCE_NOT_FOUND")).is_not_found());
+        assert!(!error(Some(404), None).is_not_found());
+        assert!(!error(Some(400), Some("INVALID_PARAMETER")).is_not_found());
+    }
+}

@@ -24,6 +24,7 @@ fn plan_for(reports: &[&str], state: Option<&costform_model::state::State>) -> P
     let options = PlanOptions {
         now: now(),
         definitions_dir: ".".to_owned(),
+        state_path: "costform.state.json".to_owned(),
         targets: Vec::new(),
         replace: Vec::new(),
     };

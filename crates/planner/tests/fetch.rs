@@ -1,4 +1,4 @@
-//! `fetch` and `refresh` through a fake reader.
+//! `fetch` and the token check of `plan --refresh` through a fake reader.
 
 mod common;
 
@@ -9,8 +9,8 @@ use std::time::Duration;
 use common::{FakeReader, entry, name, remote_error, request, token};
 use costform_model::state::{ResultFormat, TokenStatus};
 use costform_planner::{
-    Error, FetchOptions, FetchOutcome, LockOptions, LockedState, ReadOutcome, StateStore, fetch,
-    refresh,
+    Error, FetchOptions, FetchOutcome, LockOptions, LockedState, ReadOutcome, StateStore,
+    check_tokens, fetch,
 };
 use sha2::{Digest as _, Sha256};
 
@@ -187,6 +187,51 @@ async fn wait_gives_up_at_the_timeout() {
     assert!(reader.calls_for("never") >= 2);
 }
 
+/// A report still processing waits for its next poll without holding one
+/// of the `parallelism` places: 9 reports at a parallelism of 4 are all
+/// asked once before any is asked again, and the whole run takes one
+/// report's back-off, not three rounds of it.
+#[tokio::test]
+async fn reports_still_processing_do_not_hold_a_place_while_they_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..9).map(|i| format!("r{i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut locked = locked_with(dir.path(), &refs);
+    let mut reader = FakeReader::default();
+    for name in &refs {
+        let mut answers = vec![Ok(ReadOutcome::Processing); 4];
+        answers.push(Ok(ReadOutcome::Ready(READY.to_vec())));
+        reader = reader.answer(name, answers);
+    }
+    let options = FetchOptions {
+        wait: true,
+        parallelism: 4,
+        initial_delay: Duration::from_millis(100),
+        max_delay: Duration::from_millis(800),
+        ..options(dir.path())
+    };
+
+    let started = std::time::Instant::now();
+    let report = fetch(&mut locked, &reader, &options, &()).await.unwrap();
+    let elapsed = started.elapsed();
+
+    assert!(
+        report
+            .reports
+            .iter()
+            .all(|fetched| matches!(fetched.outcome, FetchOutcome::Ready { .. })),
+        "{report:?}"
+    );
+    let calls = reader.calls.lock().unwrap();
+    assert_eq!(calls.len(), 45);
+    let first_round: std::collections::BTreeSet<_> =
+        calls.iter().take(9).map(|(name, _)| name.clone()).collect();
+    assert_eq!(first_round.len(), 9, "{calls:?}");
+    // One report's back-off is at most 100 + 200 + 400 + 800 ms; holding
+    // places would take three rounds of at least half that each (2.25 s).
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+}
+
 #[tokio::test]
 async fn names_not_in_the_state_are_refused_together() {
     let dir = tempfile::tempdir().unwrap();
@@ -214,11 +259,11 @@ async fn refresh_marks_unknown_tokens_expired_in_memory_only() {
         .answer("live", vec![Ok(ReadOutcome::Processing)])
         .answer("flaky", vec![Err(remote_error(503, "SERVICE_UNAVAILABLE"))]);
 
-    let refreshed = refresh(&mut state, &reader, 2).await;
+    let checked = check_tokens(&mut state, &reader, 2).await;
 
-    assert_eq!(refreshed.expired, [name("gone")]);
+    assert_eq!(checked.expired, [name("gone")]);
     assert_eq!(
-        refreshed
+        checked
             .failed
             .iter()
             .map(|(n, _)| n.as_str())

@@ -17,6 +17,7 @@ fn options() -> PlanOptions {
     PlanOptions {
         now: now(),
         definitions_dir: "reports".to_owned(),
+        state_path: "reports/costform.state.json".to_owned(),
         targets: Vec::new(),
         replace: Vec::new(),
     }
@@ -255,22 +256,33 @@ fn a_saved_plan_is_stale_once_the_state_moves_on() {
         &options(),
     )
     .unwrap();
-    assert!(check_not_stale(&saved, Some(&current)).is_ok());
+    let path = std::path::Path::new("reports/costform.state.json");
+    assert!(check_not_stale(&saved, Some(&current), path).is_ok());
     current.serial += 1;
-    let error = check_not_stale(&saved, Some(&current))
+    let error = check_not_stale(&saved, Some(&current), path)
         .unwrap_err()
         .to_string();
     assert!(error.starts_with("saved plan is stale"), "{error}");
     assert!(
         error.contains("serial `3`")
-            && error.contains("serial `4`")
+            && error.contains("`reports/costform.state.json` is now at serial `4`")
             && error.contains("costform plan"),
+        "{error}"
+    );
+    // A state that is not where the plan's was is named as missing, not as
+    // "serial 0": the user looks for the file rather than re-planning blindly.
+    let error = check_not_stale(&saved, None, path).unwrap_err().to_string();
+    assert!(
+        error.contains("but there is no state at `reports/costform.state.json`"),
         "{error}"
     );
 
     let without_state = plan(&desired(&[("a", request("2026-10-01"))]), None, &options()).unwrap();
-    assert!(check_not_stale(&without_state, None).is_ok());
-    assert!(check_not_stale(&without_state, Some(&current)).is_err());
+    assert!(check_not_stale(&without_state, None, path).is_ok());
+    let error = check_not_stale(&without_state, Some(&current), path)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("made against no state but"), "{error}");
 }
 
 #[test]

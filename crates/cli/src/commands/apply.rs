@@ -4,15 +4,16 @@ use miette::IntoDiagnostic;
 use std::io::{BufRead, Write as _};
 
 use costform_model::plan::Plan;
-use costform_planner::{ApplyOptions, ApplyReport, LockedState};
+use costform_planner::{ApplyOptions, ApplyReport, LockedState, Retired};
 
 use crate::args::{ApplyArgs, PlanFormat};
 use crate::atlas::AtlasSubmitter;
 use crate::commands::plan;
 use crate::context::Context;
 use crate::exit::Exit;
+use crate::plan_file;
 use crate::progress::ApplyProgress;
-use crate::{interrupt, state_lock};
+use crate::{credentials, interrupt, state_lock};
 
 /// Runs `apply`, with a saved plan or by planning first.
 pub async fn run(context: &Context, args: &ApplyArgs) -> miette::Result<Exit> {
@@ -23,10 +24,15 @@ pub async fn run(context: &Context, args: &ApplyArgs) -> miette::Result<Exit> {
                 "a saved plan is applied exactly as saved: --target and --replace cannot change it"
             ));
         }
-        let plan = plan::load(file)?;
+        let plan = plan_file::load(file)?;
+        let context = &plan_file::context_for(context, &plan, file)?;
         let mut locked = state_lock::lock(context, "apply")?;
-        costform_planner::check_not_stale(&plan, state_lock::existing(&locked))
-            .into_diagnostic()?;
+        costform_planner::check_not_stale(
+            &plan,
+            state_lock::existing(&locked),
+            &context.state_path(),
+        )
+        .into_diagnostic()?;
         return execute(context, &plan, &mut locked, args).await;
     }
 
@@ -39,6 +45,13 @@ pub async fn run(context: &Context, args: &ApplyArgs) -> miette::Result<Exit> {
         &args.targets,
     )?;
     plan::print(&plan, PlanFormat::Text, context);
+    plan::warn_if_targeted(
+        context,
+        &definitions,
+        state_lock::existing(&locked),
+        &args.targets,
+        &plan,
+    )?;
     if plan.is_empty() {
         return Ok(Exit::Success);
     }
@@ -49,8 +62,12 @@ pub async fn run(context: &Context, args: &ApplyArgs) -> miette::Result<Exit> {
                 "refusing to apply without confirmation: there is no terminal to ask on; nothing was sent"
             ));
         }
-        if !confirm().await {
-            anstream::eprintln!("\nApply cancelled: nothing was sent.");
+        if !confirm(context).await {
+            context
+                .ui
+                .printer()
+                .errors()
+                .line("\nApply cancelled: nothing was sent.");
             return Ok(Exit::Error);
         }
     }
@@ -60,8 +77,8 @@ pub async fn run(context: &Context, args: &ApplyArgs) -> miette::Result<Exit> {
 /// Asks Terraform's question on the terminal; only `yes` approves. Ctrl-C
 /// at the prompt is a "no": the command returns normally, so the state lock
 /// taken for the plan is released instead of being left behind.
-async fn confirm() -> bool {
-    anstream::eprint!(
+async fn confirm(context: &Context) -> bool {
+    context.ui.printer().errors().print(
         "\nDo you want to perform these actions?\n  costform will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
     );
     let _ = std::io::stderr().flush();
@@ -99,24 +116,49 @@ async fn execute(
         parallelism: usize::from(args.parallelism),
         cancel: cancel.clone(),
     };
-    let progress = ApplyProgress::new(context.ui, plan.changes.len());
-    let report = costform_planner::apply(plan, locked, &submitter, &options, &progress)
-        .await
-        .into_diagnostic()?;
+    let progress =
+        ApplyProgress::new(context.ui, plan.changes.len()).stopping_on_refusal(cancel.clone());
+    let before = locked.state().reports.clone();
+    let report = costform_planner::apply(plan, locked, &submitter, &options, &progress).await;
+    submitter.close().await;
+    let report = report.into_diagnostic()?;
     progress.finish();
-    Ok(summarize(context, &report))
+    let retired =
+        costform_planner::retire_results(locked.path(), &before, &report).into_diagnostic()?;
+    for retired in retired {
+        context.ui.status(&match retired {
+            Retired::Moved(name, from, to) => format!(
+                "report.{name}: `{}` was superseded by the new query and moved to `{}`",
+                from.display(),
+                to.display()
+            ),
+            Retired::Removed(name, file) => {
+                format!("report.{name}: removed `{}`", file.display())
+            }
+        });
+    }
+    let exit = summarize(context, &report);
+    match credentials::refused(context, report.failed.iter().map(|(_, error)| error)) {
+        Some(refused) => Err(refused),
+        None => Ok(exit),
+    }
 }
 
 /// The end summary and the exit code it implies.
 fn summarize(context: &Context, report: &ApplyReport) -> Exit {
     let ui = context.ui;
-    for (name, error) in &report.failed {
-        let code = error.error_code.as_deref().unwrap_or("no errorCode");
-        anstream::eprintln!(
-            "{} report.{name}: {code}: {}",
+    let printer = ui.printer();
+    for (name, error) in report
+        .failed
+        .iter()
+        .filter(|(_, error)| !credentials::is_refused(error))
+    {
+        // The message names the status and errorCode already.
+        printer.errors().line(format_args!(
+            "{} report.{name}: {}",
             ui.error("Failed:"),
             error.message
-        );
+        ));
     }
     let line = format!(
         "{} applied, {} failed, {} forgotten.",
@@ -124,22 +166,39 @@ fn summarize(context: &Context, report: &ApplyReport) -> Exit {
         report.failed.len(),
         report.forgotten.len()
     );
+    if report.cancelled
+        && report
+            .failed
+            .iter()
+            .any(|(_, error)| credentials::is_refused(error))
+    {
+        printer.stdout().line(format_args!(
+            "\n{} Atlas refused the credentials. {} applied, {} failed, {} not sent.",
+            ui.error("Apply stopped:"),
+            report.applied.len(),
+            report.failed.len(),
+            report.not_started.len()
+        ));
+        return Exit::Error;
+    }
     if report.cancelled {
-        anstream::eprintln!(
+        printer.errors().line(format_args!(
             "\n{} {line} {} not started. Every token received is saved in the state.",
             ui.warn("Interrupted!"),
             report.not_started.len()
-        );
+        ));
         return Exit::Interrupted;
     }
     if report.failed.is_empty() {
-        anstream::println!("\n{} {line}", ui.success("Apply complete!"));
+        printer
+            .summary()
+            .line(format_args!("\n{} {line}", ui.success("Apply complete!")));
         Exit::Success
     } else {
-        anstream::println!(
+        printer.stdout().line(format_args!(
             "\n{} {line} The tokens received are saved in the state.",
             ui.error("Apply incomplete:")
-        );
+        ));
         Exit::Error
     }
 }

@@ -8,10 +8,10 @@ use jiff::{ToSpan, tz::TimeZone};
 use miette::{IntoDiagnostic, WrapErr};
 
 use crate::args::{
-    ApplyArgs, FetchArgs, PlanArgs, PlanFormat, ResultFormatArg, SummaryFormat, TargetArgs,
-    ValidateArgs, ValidateFormat,
+    ApplyArgs, CheckArgs, CheckFormat, CostsArgs, CostsBy, CostsCompare, CostsFormat, FetchArgs,
+    PlanArgs, PlanFormat, ResultFormatArg, SummaryFormat, TargetArgs, ValidateArgs, ValidateFormat,
 };
-use crate::commands::{apply, fetch, plan, validate};
+use crate::commands::{apply, check, costs, fetch, plan, validate};
 use crate::context::Context;
 use crate::exit::Exit;
 
@@ -30,7 +30,8 @@ const ATLAS_VARIABLES: [&str; 6] = [
     "MONGODB_ATLAS_PRIVATE_API_KEY",
 ];
 
-/// Runs validate, plan, apply, plan, plan a month later, and fetch --wait.
+/// Runs validate, plan, apply, plan, plan a month later, fetch --wait,
+/// costs --compare previous and check.
 pub async fn run(context: &Context) -> miette::Result<Exit> {
     let dir = workspace(context)?;
     let emulator = Emulator::start(Config::demo())
@@ -52,7 +53,7 @@ pub async fn run(context: &Context) -> miette::Result<Exit> {
     let outcome = cycle(&demo).await;
     emulator.shutdown().await;
     outcome?;
-    anstream::println!(
+    context.ui.printer().summary().line(format_args!(
         "\n{}\n  definitions  {}\n  state        {}\n  results      {}\n\n\
          Next, against a real Atlas organization (a service account with the\n\
          Organization Billing Viewer role; Organization > Access Manager > Applications > Service Accounts):\n  \
@@ -65,7 +66,7 @@ pub async fn run(context: &Context) -> miette::Result<Exit> {
         demo.state_path().display(),
         demo.results_dir().display(),
         dir = dir.display(),
-    );
+    ));
     Ok(Exit::Success)
 }
 
@@ -77,6 +78,7 @@ async fn cycle(demo: &Context) -> miette::Result<()> {
     let plan_args = PlanArgs {
         out: None,
         detailed_exitcode: false,
+        strict: false,
         format: PlanFormat::Text,
         targets: no_targets.clone(),
         refresh: false,
@@ -87,6 +89,8 @@ async fn cycle(demo: &Context) -> miette::Result<()> {
         demo,
         &ValidateArgs {
             format: ValidateFormat::Text,
+            strict: false,
+            list: false,
         },
     )?)?;
     step(demo, 2, "costform plan");
@@ -128,11 +132,49 @@ async fn cycle(demo: &Context) -> miette::Result<()> {
         parallelism: 4,
         detailed_exitcode: true,
     };
-    expect(fetch::run(demo, &fetch_args).await?)
+    expect(fetch::run(demo, &fetch_args).await?)?;
+    step(
+        demo,
+        7,
+        "costform costs trailing-quarter-by-project --compare previous",
+    );
+    expect(costs::run(
+        demo,
+        &CostsArgs {
+            names: vec!["trailing-quarter-by-project".to_owned()],
+            by: CostsBy::Month,
+            compare: Some(CostsCompare::Previous),
+            format: CostsFormat::Text,
+            out: None,
+        },
+    )?)?;
+    step(demo, 8, "costform check   (the budgets in the definitions)");
+    let check_args = CheckArgs {
+        names: Vec::new(),
+        format: CheckFormat::Text,
+        require_results: false,
+    };
+    match check::run(demo, &check_args)? {
+        Exit::BudgetBreached => {
+            demo.ui.printer().summary().line(
+                "\n`check` exits 3 on a breach: a scheduled CI job running it fails and names the\n\
+                 report, group, month, limit and amount over (trailing-quarter-by-project.yaml\n\
+                 sets the budget). Raise the limit there, or find out what grew.",
+            );
+            Ok(())
+        }
+        exit => expect(exit),
+    }
 }
 
+/// How many steps the demo shows.
+const STEPS: u8 = 8;
+
 fn step(demo: &Context, number: u8, title: &str) {
-    anstream::println!("\n{}\n", demo.ui.bold(&format!("==> {number}/6 {title}")));
+    demo.ui.printer().summary().line(format_args!(
+        "\n{}\n",
+        demo.ui.bold(&format!("==> {number}/{STEPS} {title}"))
+    ));
 }
 
 /// Stops the demo at the first step that did not succeed.

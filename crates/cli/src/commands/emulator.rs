@@ -31,7 +31,7 @@ pub async fn run(context: &Context, args: &EmulatorArgs) -> miette::Result<Exit>
         .into_diagnostic()
         .wrap_err_with(|| format!("failed to listen on `{}`", args.listen))?;
     let base = emulator.base_url();
-    anstream::println!(
+    context.ui.printer().stdout().line(format_args!(
         "{} {base}\n\n\
          Point costform at it with one of the demo credentials:\n  \
          export MONGODB_ATLAS_BASE_URL={base}\n  \
@@ -46,7 +46,7 @@ pub async fn run(context: &Context, args: &EmulatorArgs) -> miette::Result<Exit>
          --data '{{\"startDate\":\"2026-10-01\",\"endDate\":\"2026-11-01\",\"groupBy\":\"services\"}}'\n\n\
          Press Ctrl-C to stop.",
         context.ui.success("costform emulator listening on")
-    );
+    ));
     tokio::signal::ctrl_c().await.into_diagnostic()?;
     emulator.shutdown().await;
     Ok(Exit::Success)

@@ -8,9 +8,9 @@ use crate::args::{FetchArgs, ResultFormatArg, SummaryFormat};
 use crate::atlas::AtlasReader;
 use crate::context::Context;
 use crate::exit::Exit;
+use crate::output::fetch_summary::{self, SummaryRow};
 use crate::progress::{FetchProgress, status_label};
-use crate::render::fetch_summary::{self, SummaryRow};
-use crate::{interrupt, state_lock};
+use crate::{credentials, interrupt, state_lock};
 
 /// Runs `fetch`: exit 1 on any failure, 2 with `--detailed-exitcode` while
 /// results are still processing.
@@ -19,13 +19,20 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
         ResultFormatArg::Json => ResultFormat::Json,
         ResultFormatArg::Csv => ResultFormat::Csv,
     };
+    let mut locked = state_lock::lock(context, "fetch")?;
+    if locked.state().reports.is_empty() && args.names.is_empty() {
+        context.ui.status(&format!(
+            "Nothing to fetch: no report has been applied to the state `{}` yet. Run `costform apply` first, then `costform fetch`.",
+            context.state_path().display()
+        ));
+        return Ok(Exit::Success);
+    }
     let client = context.client()?;
     if let (true, Some(timeout)) = (args.wait, args.timeout) {
         // A rate-limit wait that outlasts `--timeout` fails its report at once.
         client.set_deadline(std::time::Instant::now() + timeout);
     }
     let reader = AtlasReader::new(client);
-    let mut locked = state_lock::lock(context, "fetch")?;
     let options = FetchOptions {
         names: args.names.clone(),
         format,
@@ -44,10 +51,11 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
     } else {
         args.names.len()
     };
-    let progress = FetchProgress::new(context.ui, total, context.global.verbose > 0);
-    let report = costform_planner::fetch(&mut locked, &reader, &options, &progress)
-        .await
-        .into_diagnostic()?;
+    let progress = FetchProgress::new(context.ui, total, context.global.verbose > 0)
+        .stopping_on_refusal(options.cancel.clone());
+    let report = costform_planner::fetch(&mut locked, &reader, &options, &progress).await;
+    reader.close().await;
+    let report = report.into_diagnostic()?;
     progress.finish();
     let rows = summary_rows(&report, locked.state(), format);
     let text = match args.summary {
@@ -55,8 +63,40 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
         SummaryFormat::Json => fetch_summary::json(&rows),
         SummaryFormat::Markdown => fetch_summary::markdown(&rows),
     };
-    anstream::print!("{text}");
+    context.ui.printer().stdout().print(text);
+    let failed = report
+        .reports
+        .iter()
+        .filter_map(|fetched| match &fetched.outcome {
+            FetchOutcome::Failed(error) => Some(error),
+            _ => None,
+        });
+    if let Some(refused) = credentials::refused(context, failed) {
+        return Err(refused);
+    }
+    if let (true, Some(timeout)) = (args.wait, args.timeout) {
+        let processing = report
+            .reports
+            .iter()
+            .filter(|fetched| fetched.outcome == FetchOutcome::Processing)
+            .count();
+        if processing > 0 && !report.cancelled {
+            return Err(miette::miette!(
+                help = "fetch again later (the tokens are kept), or wait longer with a larger `--timeout`",
+                "timed out after {}: {processing} still processing",
+                human_duration(timeout)
+            ));
+        }
+    }
     Ok(exit(&report, args.detailed_exitcode))
+}
+
+/// A duration as a user would type it for `--timeout` (`90s`, `15m`).
+fn human_duration(duration: std::time::Duration) -> String {
+    jiff::SignedDuration::try_from(duration).map_or_else(
+        |_| format!("{}s", duration.as_secs()),
+        |duration| format!("{duration:#}"),
+    )
 }
 
 fn exit(report: &FetchReport, detailed: bool) -> Exit {

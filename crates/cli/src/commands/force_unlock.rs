@@ -8,12 +8,12 @@ use miette::IntoDiagnostic;
 /// Removes the lock when its id matches, as Terraform does.
 pub fn run(context: &Context, args: &ForceUnlockArgs) -> miette::Result<Exit> {
     costform_planner::force_unlock(&context.state_path(), &args.lock_id).into_diagnostic()?;
-    anstream::println!(
+    context.ui.printer().summary().line(format_args!(
         "{} The state `{}` has been unlocked.",
         context
             .ui
             .success("costform state has been successfully unlocked!"),
         context.state_path().display()
-    );
+    ));
     Ok(Exit::Success)
 }

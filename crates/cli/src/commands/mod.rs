@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
 pub mod apply;
+pub mod check;
 pub mod completions;
+pub mod costs;
 pub mod demo;
 pub mod emulator;
 pub mod fetch;

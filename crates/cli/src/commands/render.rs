@@ -1,5 +1,7 @@
 //! `costform render`: the exact request bodies that would be sent, as JSON.
 
+use costform_model::diagnostic::did_you_mean;
+use costform_model::ids::ReportName;
 use serde_json::{Map, Value, json};
 
 use crate::args::RenderArgs;
@@ -9,17 +11,33 @@ use crate::exit::Exit;
 /// Prints `{NAME: {org_id, kind, request}}` for the named reports, or all.
 pub fn run(context: &Context, args: &RenderArgs) -> miette::Result<Exit> {
     let definitions = context.load_definitions()?;
-    let unknown: Vec<String> = args
+    let unknown: Vec<&ReportName> = args
         .names
         .iter()
         .filter(|name| !definitions.reports.contains_key(*name))
-        .map(|name| format!("`{name}`"))
         .collect();
     if !unknown.is_empty() {
+        let defined = definitions.reports.keys().map(ReportName::as_str);
+        let suggestions: Vec<String> = unknown
+            .iter()
+            .filter_map(|name| did_you_mean(name.as_str(), defined.clone()))
+            .collect();
+        let help = if suggestions.is_empty() {
+            "`costform validate --list` lists the defined reports".to_owned()
+        } else {
+            format!(
+                "{} (`costform validate --list` lists the defined reports)",
+                suggestions.join("; ")
+            )
+        };
         return Err(miette::miette!(
-            help = "`costform validate` lists the defined reports",
+            help = help,
             "no report named {} in `{}`",
-            unknown.join(", "),
+            unknown
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
             context.dir().display()
         ));
     }
@@ -34,6 +52,6 @@ pub fn run(context: &Context, args: &RenderArgs) -> miette::Result<Exit> {
         }
     }
     let text = serde_json::to_string_pretty(&Value::Object(rendered)).unwrap_or_default();
-    anstream::println!("{text}");
+    context.ui.printer().stdout().line(text);
     Ok(Exit::Success)
 }

@@ -2,6 +2,7 @@
 
 use crate::args::{SchemaArgs, SchemaKind};
 use crate::exit::Exit;
+use crate::printer::Printer;
 
 /// Prints the chosen schema, as committed under `schemas/`.
 pub fn run(args: &SchemaArgs) -> Exit {
@@ -9,10 +10,10 @@ pub fn run(args: &SchemaArgs) -> Exit {
         SchemaKind::Definitions => costform_model::definitions_schema(),
         SchemaKind::State => costform_model::state_schema(),
         SchemaKind::Plan => costform_model::plan_schema(),
+        SchemaKind::Costs => costform_planner::costs::costs_schema(),
     };
-    anstream::println!(
-        "{}",
-        serde_json::to_string_pretty(&schema).unwrap_or_default()
-    );
+    Printer::new(false)
+        .stdout()
+        .line(serde_json::to_string_pretty(&schema).unwrap_or_default());
     Exit::Success
 }

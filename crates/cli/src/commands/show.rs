@@ -10,12 +10,13 @@ use crate::args::{PlanFormat, ShowArgs};
 use crate::commands::plan;
 use crate::context::Context;
 use crate::exit::Exit;
-use crate::render::plan_text::abbreviate;
+use crate::output::plan_text::abbreviate;
+use crate::plan_file;
 
 /// Shows a saved plan as `plan` would, or the state as a table.
 pub fn run(context: &Context, args: &ShowArgs) -> miette::Result<Exit> {
     if let Some(file) = &args.plan_file {
-        let saved = plan::load(file)?;
+        let saved = plan_file::load(file)?;
         plan::print(
             &saved,
             if args.json {
@@ -36,12 +37,13 @@ pub fn run(context: &Context, args: &ShowArgs) -> miette::Result<Exit> {
         return Ok(Exit::Success);
     };
     if args.json {
-        anstream::println!(
-            "{}",
-            serde_json::to_string_pretty(&state).unwrap_or_default()
-        );
+        context
+            .ui
+            .printer()
+            .stdout()
+            .line(serde_json::to_string_pretty(&state).unwrap_or_default());
     } else {
-        anstream::print!("{}", table(&state, context));
+        context.ui.printer().stdout().print(table(&state, context));
     }
     Ok(Exit::Success)
 }

@@ -1,5 +1,8 @@
 //! `costform state list | show NAME | rm NAME...`.
 
+use costform_model::diagnostic::did_you_mean;
+use costform_model::ids::ReportName;
+use costform_model::state::State;
 use costform_planner::StateStore;
 use miette::IntoDiagnostic;
 
@@ -14,21 +17,26 @@ pub fn run(context: &Context, command: &StateCommand) -> miette::Result<Exit> {
         StateCommand::List => {
             if let Some(state) = read(context)? {
                 for name in state.reports.keys() {
-                    anstream::println!("report.{name}");
+                    context
+                        .ui
+                        .printer()
+                        .stdout()
+                        .line(format_args!("report.{name}"));
                 }
             }
             Ok(Exit::Success)
         }
         StateCommand::Show { name } => {
-            let state =
-                read(context)?.unwrap_or_else(|| costform_model::state::State::new(String::new()));
-            let Some(entry) = state.reports.get(name) else {
-                return Err(missing(context, &[name.to_string()]));
+            // No state is `None` here as everywhere a state is read.
+            let state = read(context)?;
+            let Some(entry) = state.as_ref().and_then(|state| state.reports.get(name)) else {
+                return Err(missing(context, state.as_ref(), &[name.to_string()]));
             };
-            anstream::println!(
-                "{}",
-                serde_json::to_string_pretty(entry).unwrap_or_default()
-            );
+            context
+                .ui
+                .printer()
+                .stdout()
+                .line(serde_json::to_string_pretty(entry).unwrap_or_default());
             Ok(Exit::Success)
         }
         StateCommand::Rm { names } => {
@@ -39,29 +47,41 @@ pub fn run(context: &Context, command: &StateCommand) -> miette::Result<Exit> {
                 .map(ToString::to_string)
                 .collect();
             if !absent.is_empty() {
-                return Err(missing(context, &absent));
+                return Err(missing(context, Some(locked.state()), &absent));
             }
             for name in names {
                 locked.forget(name).into_diagnostic()?;
             }
             locked.commit().into_diagnostic()?;
             for name in names {
-                anstream::println!(
+                context.ui.printer().summary().line(format_args!(
                     "Removed report.{name} (its token was not revoked: Atlas tokens cannot be deleted)"
-                );
+                ));
             }
             Ok(Exit::Success)
         }
     }
 }
 
-fn read(context: &Context) -> miette::Result<Option<costform_model::state::State>> {
+fn read(context: &Context) -> miette::Result<Option<State>> {
     StateStore::read(&context.state_path()).into_diagnostic()
 }
 
-fn missing(context: &Context, names: &[String]) -> miette::Report {
+/// The names not in the state, with the nearest ones it holds.
+fn missing(context: &Context, state: Option<&State>, names: &[String]) -> miette::Report {
+    let in_state = state
+        .into_iter()
+        .flat_map(|state| state.reports.keys().map(ReportName::as_str));
+    let guesses: Vec<String> = names
+        .iter()
+        .filter_map(|name| did_you_mean(name, in_state.clone()))
+        .collect();
+    let mut help = "`costform state list` shows what the state holds".to_owned();
+    if !guesses.is_empty() {
+        help = format!("{}; {help}", guesses.join("; "));
+    }
     miette::miette!(
-        help = "`costform state list` shows what the state holds",
+        help = help,
         "no report {} in the state `{}`",
         names
             .iter()

@@ -2,22 +2,24 @@
 
 use std::fmt::Write as _;
 
+use costform_model::Definitions;
 use serde_json::json;
 
 use crate::args::{ValidateArgs, ValidateFormat};
-use crate::context::Context;
+use crate::context::{Context, Strictness};
 use crate::exit::Exit;
 
-/// Runs `validate`; exit 1 when any definition has an error.
+/// Runs `validate`; exit 1 when any definition has an error, or a warning
+/// with `--strict`.
 pub fn run(context: &Context, args: &ValidateArgs) -> miette::Result<Exit> {
     match args.format {
-        ValidateFormat::Text => text(context),
-        ValidateFormat::Json => Ok(json(context)),
+        ValidateFormat::Text => text(context, args),
+        ValidateFormat::Json => Ok(json(context, args.strict)),
     }
 }
 
-fn text(context: &Context) -> miette::Result<Exit> {
-    let definitions = context.load_definitions()?;
+fn text(context: &Context, args: &ValidateArgs) -> miette::Result<Exit> {
+    let definitions = context.load_definitions_with(Strictness::from_flag(args.strict))?;
     let warnings = definitions.warnings.len();
     let reports = definitions.reports.len();
     let files = definitions
@@ -40,30 +42,75 @@ fn text(context: &Context) -> miette::Result<Exit> {
         );
     }
     line.push('.');
-    anstream::println!("{line}");
+    let printer = context.ui.printer();
+    printer.summary().line(line);
+    if args.list {
+        printer.stdout().print(list(&definitions));
+    }
     Ok(Exit::Success)
+}
+
+/// `report.NAME  FILE:LINE`, one report a line in name order, the names
+/// padded so the places line up.
+fn list(definitions: &Definitions) -> String {
+    let width = definitions
+        .reports
+        .keys()
+        .map(|name| name.as_str().len() + "report.".len())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for (name, report) in &definitions.reports {
+        let _ = writeln!(
+            out,
+            "{:width$}  {}:{}",
+            format!("report.{name}"),
+            report.file.display(),
+            report.line
+        );
+    }
+    out
 }
 
 /// One JSON document on stdout, like `terraform validate -json`: editors and
 /// CI annotations read it, so it is printed even when there are errors.
-fn json(context: &Context) -> Exit {
+/// `report_count` counts every report read; `reports` lists the valid ones.
+fn json(context: &Context, strict: bool) -> Exit {
     let options = context.load_options();
-    let (valid, diagnostics, reports) = match costform_model::load(&options) {
-        Ok(definitions) => (true, definitions.warnings, definitions.reports.len()),
-        Err(diagnostics) => (false, diagnostics, 0),
+    let (loaded, read) = costform_model::load_counting(&options);
+    let (valid, diagnostics, reports) = match loaded {
+        Ok(definitions) => {
+            let reports: Vec<_> = definitions
+                .reports
+                .values()
+                .map(|report| {
+                    json!({
+                        "name": report.name,
+                        "file": report.file.display().to_string(),
+                        "line": report.line,
+                    })
+                })
+                .collect();
+            let valid = !strict || definitions.warnings.is_empty();
+            (valid, definitions.warnings, reports)
+        }
+        Err(diagnostics) => (false, diagnostics, Vec::new()),
     };
     let document = json!({
         "format_version": 1,
         "valid": valid,
-        "report_count": reports,
+        "strict": strict,
+        "report_count": read,
         "error_count": diagnostics.errors().count(),
         "warning_count": diagnostics.warnings().count(),
+        "reports": reports,
         "diagnostics": diagnostics,
     });
-    anstream::println!(
-        "{}",
-        serde_json::to_string_pretty(&document).unwrap_or_default()
-    );
+    context
+        .ui
+        .printer()
+        .stdout()
+        .line(serde_json::to_string_pretty(&document).unwrap_or_default());
     if valid { Exit::Success } else { Exit::Error }
 }
 

@@ -80,6 +80,61 @@ async fn oauth_token_is_minted_and_then_accepted() {
 }
 
 #[tokio::test]
+async fn a_revoked_oauth_token_is_refused() {
+    let emulator = start().await;
+    let body = json(mint(&emulator, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET).await).await;
+    let access_token = body["access_token"].as_str().expect("access token");
+    let revoke = |id: &str, secret: &str| {
+        client()
+            .post(format!("{}/api/oauth/revoke", emulator.base_url()))
+            .basic_auth(id, Some(secret))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(format!("token={access_token}"))
+            .send()
+    };
+
+    let refused = revoke(DEMO_CLIENT_ID, "wrong").await.expect("answered");
+    assert_eq!(refused.status(), 401);
+    let accepted = unauthenticated_create(&client(), &emulator, ORG, &last_quarter())
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(accepted.status(), 202, "a refused revoke keeps the token");
+
+    let revoked = revoke(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+        .await
+        .expect("answered");
+    assert_eq!(revoked.status(), 200);
+    let created = unauthenticated_create(&client(), &emulator, ORG, &last_quarter())
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(created.status(), 401);
+}
+
+#[tokio::test]
+async fn oauth_client_credentials_are_form_urldecoded() {
+    let emulator = start_with(Config {
+        auth: costform_emulator::AuthConfig {
+            service_accounts: vec![("id:one".to_owned(), "se cr%et+".to_owned())],
+            ..costform_emulator::AuthConfig::default()
+        },
+        ..Config::demo()
+    })
+    .await;
+    assert_eq!(
+        mint(&emulator, "id%3Aone", "se+cr%25et%2B").await.status(),
+        200
+    );
+    assert_eq!(
+        mint(&emulator, "id%3Aone", "se+cr%25et+").await.status(),
+        401
+    );
+}
+
+#[tokio::test]
 async fn oauth_refuses_a_wrong_secret() {
     let emulator = start().await;
     let response = mint(&emulator, DEMO_CLIENT_ID, "wrong").await;
@@ -125,14 +180,35 @@ fn md5_hex(text: &str) -> String {
 
 /// What a Digest client sends for `method uri` after a challenge with `nonce`.
 fn digest_authorization(password: &str, method: &str, uri: &str, nonce: &str) -> String {
+    counted_digest_authorization(password, method, uri, nonce, 1)
+}
+
+/// The same, with nonce count `nc`.
+fn counted_digest_authorization(
+    password: &str,
+    method: &str,
+    uri: &str,
+    nonce: &str,
+    nc: u32,
+) -> String {
     let user = DEMO_PUBLIC_API_KEY;
     let ha1 = md5_hex(&format!("{user}:MMS Public API:{password}"));
     let ha2 = md5_hex(&format!("{method}:{uri}"));
-    let response = md5_hex(&format!("{ha1}:{nonce}:00000001:c0ffee:auth:{ha2}"));
+    let response = md5_hex(&format!("{ha1}:{nonce}:{nc:08x}:c0ffee:auth:{ha2}"));
     format!(
         "Digest username=\"{user}\", realm=\"MMS Public API\", nonce=\"{nonce}\", uri=\"{uri}\", \
-         algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c0ffee\", response=\"{response}\""
+         algorithm=MD5, qop=auth, nc={nc:08x}, cnonce=\"c0ffee\", response=\"{response}\""
     )
+}
+
+/// The nonce of a 401's Digest challenge.
+fn challenge_nonce(response: &Response) -> String {
+    www_authenticate(response)
+        .split("nonce=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a nonce")
+        .to_owned()
 }
 
 /// Sends a Digest-authenticated GET for `token` after fetching a challenge.
@@ -144,18 +220,13 @@ async fn digest_get(
     let client = client();
     let url = format!("{}/{token}?envelope=true", usage_url(emulator, ORG));
     let challenge = client.get(&url).send().await.expect("challenge");
-    let challenge = www_authenticate(&challenge);
-    let nonce = challenge
-        .split("nonce=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a nonce");
+    let nonce = challenge_nonce(&challenge);
     let uri = format!("/api/atlas/v2/orgs/{ORG}/billing/costExplorer/usage/{token}?envelope=true");
     client
         .get(&url)
         .header(
             "Authorization",
-            digest_authorization(password, "GET", &uri, nonce),
+            digest_authorization(password, "GET", &uri, &nonce),
         )
         .header("Accept", JSON_MEDIA_TYPE)
         .send()
@@ -202,20 +273,67 @@ async fn digest_signed_post_creates_a_query() {
         .await
         .expect("challenge");
     assert_eq!(challenge.status(), 401);
-    let challenge = www_authenticate(&challenge);
-    let nonce = challenge
-        .split("nonce=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("nonce");
+    let nonce = challenge_nonce(&challenge);
     let uri = format!("/api/atlas/v2/orgs/{ORG}/billing/costExplorer/usage");
     let created = unauthenticated_create(&client, &emulator, ORG, &last_quarter())
         .header(
             "Authorization",
-            digest_authorization(DEMO_PRIVATE_API_KEY, "POST", &uri, nonce),
+            digest_authorization(DEMO_PRIVATE_API_KEY, "POST", &uri, &nonce),
         )
         .send()
         .await
         .expect("answered");
     assert_eq!(created.status(), 202);
+}
+
+/// The statuses of POSTs signed with one nonce and counts `counts`, in order.
+async fn posts_with_counts(config: Config, counts: &[u32]) -> Vec<u16> {
+    let emulator = start_with(config).await;
+    let client = client();
+    let challenge = unauthenticated_create(&client, &emulator, ORG, &last_quarter())
+        .send()
+        .await
+        .expect("challenge");
+    let nonce = challenge_nonce(&challenge);
+    let uri = format!("/api/atlas/v2/orgs/{ORG}/billing/costExplorer/usage");
+    let mut statuses = Vec::new();
+    for &nc in counts {
+        let response = unauthenticated_create(&client, &emulator, ORG, &last_quarter())
+            .header(
+                "Authorization",
+                counted_digest_authorization(DEMO_PRIVATE_API_KEY, "POST", &uri, &nonce, nc),
+            )
+            .send()
+            .await
+            .expect("answered");
+        if response.status() == 401 {
+            assert!(
+                www_authenticate(&response).ends_with("stale=false"),
+                "a refused count gets a fresh, non-stale challenge"
+            );
+            assert_ne!(challenge_nonce(&response), nonce);
+        }
+        statuses.push(response.status().as_u16());
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn strict_nonce_counts_refuse_replays_and_overtaken_counts() {
+    let strict = Config {
+        strict_nonce_count: true,
+        ..Config::demo()
+    };
+    assert_eq!(
+        posts_with_counts(strict, &[1, 1, 3, 2, 4]).await,
+        vec![202, 401, 202, 401, 202]
+    );
+}
+
+#[tokio::test]
+async fn lenient_nonce_counts_accept_replays_by_default() {
+    assert_eq!(
+        posts_with_counts(Config::demo(), &[1, 1, 3, 2]).await,
+        vec![202, 202, 202, 202]
+    );
 }

@@ -192,7 +192,7 @@ async fn results_depend_only_on_org_and_body() {
 }
 
 #[tokio::test]
-async fn expired_unknown_and_foreign_tokens_answer_404() {
+async fn expired_unknown_and_foreign_tokens_answer_404_malformed_ones_400() {
     let emulator = start().await;
     let client = client();
     let expired = create_token(&client, &emulator, &last_quarter()).await;
@@ -206,7 +206,6 @@ async fn expired_unknown_and_foreign_tokens_answer_404() {
         (ORG, expired),
         (ORG, "f".repeat(64)),
         (OTHER_ORG, foreign.clone()),
-        (ORG, "short".to_owned()),
     ];
     for (org, token) in cases {
         let response = read_request(&client, &emulator, org, &token, "")
@@ -215,6 +214,18 @@ async fn expired_unknown_and_foreign_tokens_answer_404() {
             .expect("answered");
         assert_eq!(response.status(), 404, "{org} {token}");
         assert_eq!(json(response).await["errorCode"], "RESOURCE_NOT_FOUND");
+    }
+    for malformed in ["short", &"a".repeat(65)] {
+        let response = read_request(&client, &emulator, ORG, malformed, "")
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(response.status(), 400, "{malformed}");
+        let body = json(response).await;
+        assert_eq!(
+            crate::support::violations(&body),
+            ("INVALID_PARAMETER".to_owned(), vec!["token".to_owned()])
+        );
     }
     emulator.expire_all_tokens();
     let response = read_request(&client, &emulator, ORG, &foreign, "?envelope=true")

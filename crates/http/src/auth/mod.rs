@@ -18,7 +18,8 @@ use oauth::OAuth;
 #[derive(Debug)]
 pub(crate) enum Auth {
     Bearer(Secret),
-    OAuth(OAuth),
+    /// Boxed: two URLs and the token cache dwarf the other variants.
+    ServiceAccount(Box<OAuth>),
     Digest(Digest),
 }
 
@@ -31,7 +32,13 @@ impl Auth {
                 client_secret,
             } => {
                 let token_url = crate::client::endpoint(base_url, "/api/oauth/token")?;
-                Auth::OAuth(OAuth::new(client_id, client_secret, token_url))
+                let revoke_url = crate::client::endpoint(base_url, "/api/oauth/revoke")?;
+                Auth::ServiceAccount(Box::new(OAuth::new(
+                    client_id,
+                    client_secret,
+                    token_url,
+                    revoke_url,
+                )))
             }
             Credentials::ApiKey {
                 public_key,
@@ -41,53 +48,49 @@ impl Auth {
     }
 
     /// Sends `request` authenticated, answering one 401 by refreshing the
-    /// credentials (a new OAuth token, a new Digest challenge) and resending.
+    /// credentials (a new OAuth token, a fresh Digest challenge) and resending.
     pub(crate) async fn send(
         &self,
         transport: &Transport,
         request: &Outgoing,
     ) -> Result<Exchange, Failure> {
-        let authorization = self
-            .authorization(transport, request)
+        let oauth = match self {
+            Auth::Digest(digest) => return digest.send(transport, request).await,
+            Auth::Bearer(token) => {
+                let authorization = bearer(token.expose(), &request.url).map_err(Failure::Fatal)?;
+                return transport
+                    .send_once(request, Some(&authorization))
+                    .await
+                    .map_err(Failure::Transport);
+            }
+            Auth::ServiceAccount(oauth) => oauth,
+        };
+        let authorization = oauth
+            .authorization(transport)
             .await
             .map_err(Failure::Fatal)?;
         let exchange = transport
-            .send_once(request, authorization.as_ref())
+            .send_once(request, Some(&authorization))
             .await
             .map_err(Failure::Transport)?;
-        if exchange.status != StatusCode::UNAUTHORIZED
-            || !self.renew(&exchange, authorization.as_ref()).await
-        {
+        if exchange.status != StatusCode::UNAUTHORIZED {
             return Ok(exchange);
         }
-        let authorization = self
-            .authorization(transport, request)
+        oauth.invalidate(&authorization).await;
+        let authorization = oauth
+            .authorization(transport)
             .await
             .map_err(Failure::Fatal)?;
         transport
-            .send_once(request, authorization.as_ref())
+            .send_once(request, Some(&authorization))
             .await
             .map_err(Failure::Transport)
     }
 
-    async fn authorization(
-        &self,
-        transport: &Transport,
-        request: &Outgoing,
-    ) -> Result<Option<HeaderValue>, Error> {
-        match self {
-            Auth::Bearer(token) => bearer(token.expose(), &request.url).map(Some),
-            Auth::OAuth(oauth) => oauth.authorization(transport).await.map(Some),
-            Auth::Digest(digest) => digest.authorization(request),
-        }
-    }
-
-    /// After a 401: whether sending again with renewed credentials can help.
-    async fn renew(&self, exchange: &Exchange, used: Option<&HeaderValue>) -> bool {
-        match self {
-            Auth::Bearer(_) => false,
-            Auth::OAuth(oauth) => oauth.invalidate(used).await,
-            Auth::Digest(digest) => digest.accept_challenge(&exchange.headers),
+    /// Ends the run's use of the credentials: revokes a minted OAuth token.
+    pub(crate) async fn close(&self, transport: &Transport) {
+        if let Auth::ServiceAccount(oauth) = self {
+            oauth.revoke(transport).await;
         }
     }
 }

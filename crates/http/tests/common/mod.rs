@@ -4,9 +4,12 @@
 
 use std::time::Duration;
 
-use costform_http::{Client, ClientConfig, Credentials, Secret};
+use costform_http::{Client, ClientConfig, Credentials, Error, Secret, Usage};
 use costform_model::ids::{OrgId, Token};
 use costform_model::request::RequestBody;
+use costform_model::state::ResultFormat;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub const ORG: &str = "5f0c8a1b2c3d4e5f6a7b8c9d";
 pub const USAGE_PATH: &str =
@@ -51,4 +54,21 @@ pub fn bearer_client(base_url: &str) -> Client {
 
 pub fn created() -> serde_json::Value {
     serde_json::json!({ "token": "ab12".repeat(16) })
+}
+
+/// What a result GET in `format` makes of `response`, and the server's URL.
+pub async fn read_answered(
+    response: ResponseTemplate,
+    format: ResultFormat,
+) -> (String, Result<Usage, Error>) {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(token_path()))
+        .respond_with(response)
+        .mount(&server)
+        .await;
+    let usage = bearer_client(&server.uri())
+        .get_cost_explorer_usage(&org(), &token(), format)
+        .await;
+    (server.uri(), usage)
 }

@@ -5,16 +5,20 @@
 //! `groupBy` enum) so that mistakes surface at `validate`, not as a 400 from
 //! Atlas, and writes the body with the keys in a fixed order.
 
+use std::io::Read;
+
 use jiff::civil::Date;
 use serde_json::Value;
 use serde_saphyr::{Location, Spanned};
 
-use super::{BuildContext, ReportKind};
+use super::{BuildContext, ReportKind, cost_explorer_rows};
+use crate::cost_rows::{CostRow, CostRowsError, ResultOrigin};
 use crate::dates;
 use crate::diagnostic::{Diagnostics, Severity, code, did_you_mean};
 use crate::ids::{AtlasId, OrgId};
 use crate::raw::RawReport;
 use crate::request::{PlannedRequest, Refresh, RequestBody};
+use crate::state::ResultFormat;
 
 /// The kind's name in `kind:`.
 pub const NAME: &str = "cost_explorer";
@@ -60,6 +64,20 @@ impl ReportKind for CostExplorer {
 
     fn keys(&self) -> &'static [&'static str] {
         crate::raw::REPORT_KEYS
+    }
+
+    fn cost_rows(
+        &self,
+        origin: &ResultOrigin<'_>,
+        request: &PlannedRequest,
+        format: ResultFormat,
+        body: &mut dyn Read,
+    ) -> Result<Vec<CostRow>, CostRowsError> {
+        let group_by = request.request.get("groupBy").and_then(Value::as_str);
+        match format {
+            ResultFormat::Json => cost_explorer_rows::rows_from_json(origin, group_by, body),
+            ResultFormat::Csv => cost_explorer_rows::rows_from_csv(origin, group_by, body),
+        }
     }
 
     fn build(
@@ -115,6 +133,10 @@ impl ReportKind for CostExplorer {
         planned.covers_open_month = end > dates::start_of_month(dates::today(context.now));
         planned.refresh = refresh;
         Some(planned)
+    }
+
+    fn check_body(&self, body: &RequestBody) -> Vec<String> {
+        super::cost_explorer_body::check(body)
     }
 }
 
@@ -261,7 +283,7 @@ impl Checker<'_, '_> {
             let range = dates::period_range(&period.value, self.context.now);
             if range.is_none() {
                 let message = format!("`{}` is not a `period`", period.value);
-                let help = did_you_mean(&period.value, dates::PERIODS.iter().copied())
+                let help = crate::suggest::period(&period.value, dates::PERIODS)
                     .or_else(|| Some(format!("use one of `{}`", dates::PERIODS.join("`, `"))));
                 self.error(code::INVALID_PERIOD, period.referenced, message, help);
             }

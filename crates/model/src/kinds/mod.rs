@@ -5,13 +5,20 @@
 //! adding a kind (say, invoice CSVs) touches nothing else.
 
 pub mod cost_explorer;
+mod cost_explorer_body;
+pub mod cost_explorer_rows;
+pub mod focus_rows;
+
+use std::io::Read;
 
 use jiff::Timestamp;
 use serde_saphyr::Location;
 
+use crate::cost_rows::{CostRow, CostRowsError, ResultOrigin};
 use crate::diagnostic::{Diagnostics, SourceFile};
 use crate::raw::RawReport;
-use crate::request::PlannedRequest;
+use crate::request::{PlannedRequest, RequestBody};
+use crate::state::ResultFormat;
 
 /// What a report kind must provide.
 pub trait ReportKind: Sync {
@@ -30,6 +37,20 @@ pub trait ReportKind: Sync {
         context: &BuildContext<'_>,
         diagnostics: &mut Diagnostics,
     ) -> Option<PlannedRequest>;
+
+    /// Every way `body` differs from what [`ReportKind::build`] writes, for
+    /// requests read back from a saved plan that anyone could have edited.
+    fn check_body(&self, body: &RequestBody) -> Vec<String>;
+
+    /// Turns a ready result of `request`, as saved in `format`, into cost
+    /// rows: the one shape costs, budgets and the database backend read.
+    fn cost_rows(
+        &self,
+        origin: &ResultOrigin<'_>,
+        request: &PlannedRequest,
+        format: ResultFormat,
+        body: &mut dyn Read,
+    ) -> Result<Vec<CostRow>, CostRowsError>;
 }
 
 /// Where a report is and when it is rendered, for building and diagnostics.

@@ -1,5 +1,5 @@
-//! The Terraform-like text rendering of a plan, for terminals, CI logs and the
-//! `<details>` of the markdown rendering.
+//! The Terraform-like text form of a plan, for terminals, CI logs and the
+//! `<details>` of the markdown form.
 
 use std::fmt::Write as _;
 
@@ -43,7 +43,7 @@ fn legend(plan: &Plan, ui: Ui) -> String {
 }
 
 /// The whole plan as text, ending with the summary sentence.
-pub fn render(plan: &Plan, ui: Ui) -> String {
+pub fn format(plan: &Plan, ui: Ui) -> String {
     let mut out = format!("{}\n\n", ui.dim(&header(plan)));
     if plan.is_empty() {
         let _ = writeln!(
@@ -101,23 +101,13 @@ fn write_change(out: &mut String, change: &Change, ui: Ui) {
     match change.action {
         Action::Create => {
             if let Some(after) = &change.after {
-                let mut fields = vec![
-                    ("kind".to_owned(), Value::String(after.kind.clone())),
-                    ("org_id".to_owned(), Value::String(after.org_id.to_string())),
-                ];
-                fields.extend(
-                    after
-                        .request
-                        .iter()
-                        .map(|(key, value)| (key.clone(), value.clone())),
-                );
-                for (field, value) in fields {
-                    let _ = writeln!(
-                        out,
-                        "      {} {field}: {}",
-                        paint(Action::Create, "+", ui),
-                        value
-                    );
+                // Written straight into `out`: a 10,000-report plan is
+                // mostly these lines.
+                let plus = paint(Action::Create, "+", ui);
+                let _ = writeln!(out, "      {plus} kind: \"{}\"", after.kind);
+                let _ = writeln!(out, "      {plus} org_id: \"{}\"", after.org_id);
+                for (field, value) in &after.request {
+                    let _ = writeln!(out, "      {plus} {field}: {value}");
                 }
             }
         }

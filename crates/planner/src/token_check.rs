@@ -1,5 +1,7 @@
 //! `plan --refresh`: asks Atlas whether the stored tokens still exist, so the
 //! plan can re-query the expired ones. In memory only: plan never writes.
+//! (Called a token check in the code: "refresh" is the definitions'
+//! `refresh:` policy, one meaning per word.)
 
 use costform_model::ids::ReportName;
 use costform_model::state::{ResultFormat, State, TokenStatus};
@@ -7,9 +9,9 @@ use futures::StreamExt as _;
 
 use crate::remote::{RemoteError, ResultReader};
 
-/// What a refresh learned.
+/// What a token check learned.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Refreshed {
+pub struct TokenCheck {
     /// Tokens Atlas answered 404 for, now marked expired; sorted.
     pub expired: Vec<ReportName>,
     /// Tokens that could not be checked, with why; their status is kept so a
@@ -19,11 +21,11 @@ pub struct Refreshed {
 
 /// Looks once at every token not already expired, `parallelism` at a time,
 /// and marks those Atlas no longer knows as expired in `state`.
-pub async fn refresh<R: ResultReader>(
+pub async fn check_tokens<R: ResultReader>(
     state: &mut State,
     reader: &R,
     parallelism: usize,
-) -> Refreshed {
+) -> TokenCheck {
     let live = state
         .reports
         .iter()
@@ -39,20 +41,20 @@ pub async fn refresh<R: ResultReader>(
         .collect()
         .await;
 
-    let mut refreshed = Refreshed::default();
+    let mut checked = TokenCheck::default();
     for (name, answer) in answers {
         match answer {
             Err(error) if error.is_not_found() => {
                 if let Some(entry) = state.reports.get_mut(&name) {
                     entry.status = TokenStatus::Expired;
                 }
-                refreshed.expired.push(name);
+                checked.expired.push(name);
             }
-            Err(error) => refreshed.failed.push((name, error)),
+            Err(error) => checked.failed.push((name, error)),
             Ok(_) => {}
         }
     }
-    refreshed.expired.sort();
-    refreshed.failed.sort_by(|a, b| a.0.cmp(&b.0));
-    refreshed
+    checked.expired.sort();
+    checked.failed.sort_by(|a, b| a.0.cmp(&b.0));
+    checked
 }

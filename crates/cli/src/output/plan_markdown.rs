@@ -1,11 +1,11 @@
-//! The markdown rendering of a plan, sized for a pull-request comment or
+//! The markdown form of a plan, sized for a pull-request comment or
 //! `$GITHUB_STEP_SUMMARY`: a summary table first, details collapsed.
 
 use std::fmt::Write as _;
 
 use costform_model::plan::Plan;
 
-use crate::render::plan_text;
+use crate::output::plan_text;
 use crate::ui::Ui;
 
 /// GitHub refuses comments over 65,536 characters; stay clearly under.
@@ -15,11 +15,11 @@ pub const MAX_CHARS: usize = 65_000;
 const CLOSING_ROOM: usize = 400;
 
 /// The plan as markdown, never longer than [`MAX_CHARS`].
-pub fn render(plan: &Plan) -> String {
-    render_limited(plan, MAX_CHARS)
+pub fn format(plan: &Plan) -> String {
+    format_limited(plan, MAX_CHARS)
 }
 
-fn render_limited(plan: &Plan, limit: usize) -> String {
+fn format_limited(plan: &Plan, limit: usize) -> String {
     let mut out = format!(
         "### costform plan\n\n**{}**\n\n{}\n\n",
         plan.summary().sentence(),
@@ -130,6 +130,7 @@ mod tests {
             costform_version: "0.1.0".into(),
             now: "2026-11-26T00:00:00Z".parse().unwrap(),
             definitions_dir: "reports".into(),
+            state_path: "reports/costform.state.json".into(),
             state: StateVersion {
                 lineage: None,
                 serial: 0,
@@ -141,7 +142,7 @@ mod tests {
 
     #[test]
     fn a_small_plan_is_shown_whole_with_details() {
-        let text = render(&plan_with(3));
+        let text = format(&plan_with(3));
         assert!(
             text.starts_with(
                 "### costform plan\n\n**Plan: 3 to create, 0 to requery, 0 to forget.**"
@@ -156,7 +157,7 @@ mod tests {
     fn a_plan_too_big_for_a_comment_is_cut_cleanly() {
         // Details overflow first: the table still fits, the diff block is cut
         // on a line break and closed.
-        let text = render(&plan_with(400));
+        let text = format(&plan_with(400));
         assert!(text.len() <= MAX_CHARS, "{}", text.len());
         assert!(
             text.contains("| `+` | `report-00399` |"),
@@ -166,7 +167,7 @@ mod tests {
         assert!(text.trim_end().ends_with("```\n\n</details>"));
 
         // Then the table itself is cut, with a count of what was left out.
-        let text = render(&plan_with(5_000));
+        let text = format(&plan_with(5_000));
         assert!(text.len() <= MAX_CHARS, "{}", text.len());
         assert!(text.contains("more changes, cut to fit a comment"));
         assert!(!text.contains("<details>"));

@@ -1,0 +1,56 @@
+//! Result files follow the state. A requery supersedes a result: its file
+//! moves to `previous/` beside it, so `results/NAME.json` is never an old
+//! answer presented as the current one; a forgotten report's file goes
+//! with it.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use costform_model::ids::ReportName;
+use costform_model::state::StateEntry;
+
+use crate::apply::ApplyReport;
+use crate::atomic::parent_dir;
+use crate::error::Error;
+
+/// What became of one report's result file after an apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Retired {
+    /// Superseded by a requery: moved from the first path to the second.
+    Moved(ReportName, PathBuf, PathBuf),
+    /// The report was forgotten: the file was removed.
+    Removed(ReportName, PathBuf),
+}
+
+/// Moves or removes the result files of the reports `report` re-queried or
+/// forgot, as `before` (the entries before the apply) recorded them.
+pub fn retire_results(
+    state_path: &Path,
+    before: &BTreeMap<ReportName, StateEntry>,
+    report: &ApplyReport,
+) -> Result<Vec<Retired>, Error> {
+    let file_of = |name: &ReportName| {
+        let recorded = before.get(name)?.result.as_ref()?;
+        let path = parent_dir(state_path).join(&recorded.path);
+        path.is_file().then_some(path)
+    };
+    let mut retired = Vec::new();
+    for (name, _) in &report.applied {
+        let Some(file) = file_of(name) else { continue };
+        let Some(file_name) = file.file_name() else {
+            continue;
+        };
+        let previous = parent_dir(&file).join("previous");
+        fs::create_dir_all(&previous).map_err(Error::io("create", &previous))?;
+        let target = previous.join(file_name);
+        fs::rename(&file, &target).map_err(Error::io("move", &file))?;
+        retired.push(Retired::Moved(name.clone(), file, target));
+    }
+    for name in &report.forgotten {
+        let Some(file) = file_of(name) else { continue };
+        fs::remove_file(&file).map_err(Error::io("remove", &file))?;
+        retired.push(Retired::Removed(name.clone(), file));
+    }
+    Ok(retired)
+}

@@ -1,0 +1,96 @@
+//! Networks the user does not control (issue #11, items 5 and 9): a plain
+//! `http://` base URL off loopback is refused unless allowed, and a proxy's
+//! HTML page answering 200 is never saved as a ready result.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpListener;
+
+use crate::common::{self, NOW, read_json, state_path};
+use crate::support::{self, Config};
+
+#[test]
+fn plaintext_off_loopback_needs_allow_insecure_http_and_is_warned() {
+    let emulator = support::emulator(Config::demo());
+    let workspace = support::workspace_with_examples();
+    // `fetch` with no state builds the client and then has nothing to send,
+    // so no request leaves the machine either way.
+    let fetch = |allow: bool| {
+        let mut command = support::costform(&emulator);
+        command
+            .env("MONGODB_ATLAS_BASE_URL", "http://cloud.mongodb.com")
+            .arg("--dir")
+            .arg(workspace.path())
+            .args(["--now", NOW, "fetch"]);
+        if allow {
+            command.arg("--allow-insecure-http");
+        }
+        common::output(&mut command)
+    };
+
+    let refused = fetch(false);
+    let text = common::text(&refused);
+    assert_eq!(refused.status.code(), Some(1), "{text}");
+    assert!(text.contains("--allow-insecure-http"), "{text}");
+    assert!(
+        !text.contains(costform_emulator::DEMO_ACCESS_TOKEN),
+        "{text}"
+    );
+
+    let allowed = fetch(true);
+    let text = common::text(&allowed);
+    assert_eq!(allowed.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("Warning: `http://cloud.mongodb.com` is plain http"),
+        "{text}"
+    );
+}
+
+/// A loopback server answering every request with a proxy's sign-in page.
+fn html_proxy() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let address = listener.local_addr().expect("an address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut head = [0_u8; 8192];
+            let _ = stream.read(&mut head);
+            let page = "<html><body>Sign in to continue</body></html>";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+                page.len()
+            );
+        }
+    });
+    format!("http://{address}")
+}
+
+#[test]
+fn an_html_page_answering_200_is_not_saved_as_a_result() {
+    let emulator = support::emulator(Config::demo());
+    let workspace = support::workspace_with_examples();
+    let dir = workspace.path();
+    let applied = common::output(&mut common::apply(&emulator, dir, 4));
+    assert_eq!(applied.status.code(), Some(0), "{}", common::text(&applied));
+
+    let mut fetch = support::costform(&emulator);
+    fetch
+        .env("MONGODB_ATLAS_BASE_URL", html_proxy())
+        .arg("--dir")
+        .arg(dir)
+        .args(["--now", NOW, "-v", "fetch"]);
+    let fetched = common::output(&mut fetch);
+
+    let text = common::text(&fetched);
+    assert_eq!(fetched.status.code(), Some(1), "{text}");
+    assert!(text.contains("is not a json result"), "{text}");
+    let state = read_json(&state_path(dir)).expect("the state");
+    for (name, entry) in state["reports"].as_object().expect("reports") {
+        assert_eq!(entry["status"], "submitted", "{name}: {entry}");
+        assert!(
+            entry.get("result").is_none_or(serde_json::Value::is_null),
+            "{name}"
+        );
+    }
+    assert!(!dir.join("results").exists(), "no result file was written");
+}
