@@ -3,8 +3,10 @@
 #
 #   bash benches/run.sh                 # everything, 5 runs each
 #   RUNS=3 bash benches/run.sh          # fewer runs
-#   ONLY=plan bash benches/run.sh       # one group: validate | plan | apply | fetch | costs
+#   RL_RUNS=1 bash benches/run.sh       # runs of each rate-limit row (default 3, 20 s each)
+#   ONLY=plan bash benches/run.sh       # one group: validate | plan | apply | fetch | costs | ratelimit
 #   NO_BUILD=1 bash benches/run.sh      # reuse target/release/costform
+#   NO_BUILD=1 COSTFORM_BIN=/tmp/old/costform bash benches/run.sh   # another build
 #
 # Prints a markdown table and writes it to benches/RESULTS.md with the date,
 # the machine and the git commit. Needs python3, curl and GNU time
@@ -16,7 +18,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUNS=${RUNS:-5}
 CURL_RUNS=${CURL_RUNS:-3}
 ONLY=${ONLY:-all}
-BIN=$ROOT/target/release/costform
+BIN=${COSTFORM_BIN:-$ROOT/target/release/costform}
 NOW=2026-11-26
 LATER=2026-12-26
 TOKEN=costform-demo-access-token
@@ -94,10 +96,11 @@ row() {
   ROWS+=("| $1 | $2 | $3 ms | $mb | $5 | $6 |")
 }
 
-# start_emulator LATENCY -> sets EMULATOR_URL
+# start_emulator LATENCY [EXTRA ARGS...] -> sets EMULATOR_URL
 start_emulator() {
-  local latency=$1 out="$WORK/emulator-$1.out" attempt
-  local args=(emulator --listen 127.0.0.1:0 --processing-polls 0)
+  local latency=$1 out="$WORK/emulator-$1-$#.out" attempt
+  shift
+  local args=(emulator --listen 127.0.0.1:0 --processing-polls 0 "$@")
   [[ $latency != 0 ]] && args+=(--latency "$latency")
   "$BIN" "${args[@]}" >"$out" 2>&1 &
   EMULATOR_PIDS+=($!)
@@ -278,6 +281,55 @@ if [[ $ONLY == all || $ONLY == costs ]]; then
   # Exit 3 (a breach) is a result here, not a failure.
   measure check : -- bash -c '"$0" check --dir "$1" --state "$2" --now "$3" || [ $? = 3 ]' "$BIN" "$DEFS1K" "$COSTS_STATE" "$NOW"
   row "\`check\`" "1,000 reports with budgets" "$MEDIAN_MS" "$PEAK_MB" "< 300 ms" "$(verdict "$MEDIAN_MS" "$PEAK_MB" 300 1000); $(tail -n 1 "$WORK/check.txt")"
+fi
+
+# ---------------------------------------------------------------------------
+# 6. rate limits: the emulator meters each organization as Atlas does, with a
+#    bucket of 10 requests refilled by 5 every 2 s; apply --parallelism 16
+# ---------------------------------------------------------------------------
+if [[ $ONLY == all || $ONLY == ratelimit ]]; then
+  RL_RUNS=${RL_RUNS:-3}
+  start_emulator 0 --token-bucket 10:5/2s
+  export MONGODB_ATLAS_BASE_URL=$EMULATOR_URL MONGODB_ATLAS_ACCESS_TOKEN=$TOKEN
+  # 60 reports of one organization; 60 of two (the second file's 30 moved to
+  # another organization, so each organization's reports are listed together).
+  python3 "$ROOT/benches/gen-definitions.py" --reports 60 --files 1 --out "$WORK/defs-rl-one"
+  python3 "$ROOT/benches/gen-definitions.py" --reports 60 --files 2 --out "$WORK/defs-rl-two"
+  sed -i 's/^  org_id: "{{ var.org }}"$/  org_id: 65a1b2c3d4e5f6a7b8c9d0e1/' "$WORK/defs-rl-two/defs-001.yaml"
+  STATE_RL=$WORK/state-rl/costform.state.json
+  # Each run starts on a fresh state and full buckets (two refills of 5 take
+  # 4 s; the pause is not timed).
+  rl_fresh() { rm -rf "$(dirname "$STATE_RL")"; mkdir -p "$(dirname "$STATE_RL")"; sleep 6; }
+  # One apply at -v; appends the run's "POSTS 429S" to COUNTS, counted from
+  # its retry lines (every POST beyond the 60 is a retry).
+  cat >"$WORK/rl-apply.sh" <<'SCRIPT'
+bin=$1 defs=$2 state=$3 now=$4 counts=$5
+"$bin" -v apply --dir "$defs" --state "$state" --now "$now" --auto-approve --parallelism 16 2>"$counts.err" || { cat "$counts.err" >&2; exit 1; }
+retries=$(grep -c 'retrying atlas request' "$counts.err" || true)
+limited=$(grep 'retrying atlas request' "$counts.err" | grep -c '429' || true)
+echo "$((60 + retries)) $limited" >>"$counts"
+SCRIPT
+  # rl_row NAME INPUT TARGET_MS TARGET_TEXT MAX_429
+  rl_row() {
+    local counts="$WORK/$1.counts" posts limited verdict runs
+    posts=$(awk '{ print $1 }' "$counts" | median)
+    limited=$(awk '{ print $2 }' "$counts" | median)
+    verdict=$(awk -v ms="$MEDIAN_MS" -v t="$3" -v l="$limited" -v lt="$5" 'BEGIN { print (ms <= t && l <= lt) ? "met" : "**missed**" }')
+    runs=$(awk '{ printf "%s%s/%s", sep, $1, $2; sep = ", " }' "$counts")
+    row "$2" "60 reports, \`--parallelism 16\`, bucket 10 + 5 per 2 s" "$MEDIAN_MS" "$PEAK_MB" "$4" "$verdict; median $posts POSTs, $limited answered 429 (POSTs/429s per run: $runs)"
+  }
+  log "rate limits (60 reports, one organization, bucket 10, 5 per 2 s)"
+  rm -f "$WORK/rl-one.counts"
+  MEASURE_RUNS=$RL_RUNS measure rl-one rl_fresh -- bash "$WORK/rl-apply.sh" "$BIN" "$WORK/defs-rl-one" "$STATE_RL" "$NOW" "$WORK/rl-one.counts"
+  check_state "$STATE_RL" 60 >/dev/null
+  rl_row rl-one "\`apply\` under a rate limit, one org" 23000 "≤ 23 s (1.15 × 20 s), ≤ 11 × 429" 11
+  log "rate limits (2 × 30 reports, two organizations, same buckets)"
+  rm -f "$WORK/rl-two.counts"
+  MEASURE_RUNS=$RL_RUNS measure rl-two rl_fresh -- bash "$WORK/rl-apply.sh" "$BIN" "$WORK/defs-rl-two" "$STATE_RL" "$NOW" "$WORK/rl-two.counts"
+  check_state "$STATE_RL" 60 >/dev/null
+  rl_row rl-two "\`apply\` under a rate limit, 2 orgs × 30" 10400 "≤ 10.4 s (1.3 × 8 s)" 1000000
+  NOTES+=("- rate limits: a bucket of 10 refilled by 5 every 2 s allows 60 requests of one organization in 20 s at best, and 30 of each of two organizations in 8 s; POSTs and 429s are counted from the \`-v\` retry lines ($RL_RUNS runs, a fresh state and full buckets each).")
+  unset MONGODB_ATLAS_BASE_URL MONGODB_ATLAS_ACCESS_TOKEN
 fi
 
 # ---------------------------------------------------------------------------

@@ -491,6 +491,10 @@ pub struct EmulatorArgs {
     /// Drop the connection of every Nth API request.
     #[arg(long, value_name = "N")]
     pub drop_every: Option<u32>,
+    /// Rate-limit each organization as Atlas does: a token bucket of CAPACITY
+    /// requests refilled by REFILL every PERIOD (e.g. 10:5/60s).
+    #[arg(long, value_name = "CAPACITY:REFILL/PERIOD")]
+    pub token_bucket: Option<costform_emulator::TokenBucket>,
 }
 
 /// `costform schema`.

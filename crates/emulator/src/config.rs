@@ -4,6 +4,8 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use crate::rate_limit::TokenBucket;
+
 /// The demo bearer token; a public test value printed by `costform emulator`.
 pub const DEMO_ACCESS_TOKEN: &str = "costform-demo-access-token";
 /// The demo service account client id (OAuth client credentials).
@@ -33,6 +35,8 @@ pub struct Config {
     pub nonce_lifetime: Duration,
     /// How long a minted OAuth access token is accepted (`expires_in`).
     pub oauth_token_lifetime: Duration,
+    /// Atlas's rate limiting, one bucket per organization; `None` meters nothing.
+    pub token_bucket: Option<TokenBucket>,
     /// Refuse a Digest nonce count already seen with its nonce, or lower than
     /// one seen (a request overtaken by a later one), as a strict server does;
     /// off by default, as Atlas is not documented to check counts.
@@ -50,6 +54,7 @@ impl Config {
             faults: Faults::default(),
             nonce_lifetime: Duration::from_secs(300),
             oauth_token_lifetime: Duration::from_secs(3600),
+            token_bucket: None,
             strict_nonce_count: false,
         }
     }

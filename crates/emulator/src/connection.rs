@@ -5,7 +5,7 @@
 use std::convert::Infallible;
 use std::future;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -27,6 +27,7 @@ use crate::api_error::ApiError;
 use crate::config::Fault;
 use crate::delivery::DeliveryBody;
 use crate::log::{LoggedRequest, redacted_headers};
+use crate::rate_limit::Metered;
 use crate::routes::{BareProcessing, IssuedTokenMark};
 use crate::state::Shared;
 use crate::stream::SharedStream;
@@ -119,6 +120,10 @@ async fn handle(
     } else {
         None
     };
+    let metered = match fault {
+        None => shared.buckets.take(uri.path(), Instant::now()),
+        Some(_) => None,
+    };
     let mut response = match fault {
         Some(Fault::Drop) => {
             shared.finish_request(index, None, None);
@@ -142,11 +147,17 @@ async fn handle(
             "an injected server error",
         )
         .into_response(),
-        None => match router.call(request).await {
-            Ok(response) => response,
-            Err(never) => match never {},
+        None => match metered.as_ref().and_then(Metered::refusal) {
+            Some(refusal) => refusal,
+            None => match router.call(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            },
         },
     };
+    if let Some(metered) = &metered {
+        metered.add_headers(response.headers_mut());
+    }
     if response.extensions().get::<BareProcessing>().is_some() {
         shared.finish_request(index, Some(StatusCode::PROCESSING.as_u16()), None);
         return take_over(&takeover, Takeover::BareProcessing { index }).await;

@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use crate::config::{Config, Faults};
 use crate::connection::accept_loop;
 use crate::log::{IssuedToken, LoggedRequest};
+use crate::rate_limit::TokenBucket;
 use crate::routes::router;
 use crate::state::Shared;
 
@@ -130,6 +131,12 @@ impl EmulatorHandle {
     /// Makes `token` answer 404 from now on; false if it was never issued.
     pub fn expire_token(&self, token: &str) -> bool {
         self.shared.expire_token(token)
+    }
+
+    /// Replaces the rate limiting (see [`crate::TokenBucket`]); every
+    /// organization starts again with a full bucket.
+    pub fn set_token_bucket(&self, bucket: Option<TokenBucket>) {
+        self.shared.buckets.reshape(bucket);
     }
 
     /// Makes every token issued so far answer 404.

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::config::{Config, Fault, Faults};
 use crate::log::{IssuedToken, LoggedRequest};
+use crate::rate_limit::Buckets;
 
 /// How long past its lifetime an expired nonce is still recognised as stale.
 const STALE_NONCE_MEMORY: Duration = Duration::from_secs(600);
@@ -19,6 +20,7 @@ const STALE_NONCE_MEMORY: Duration = Duration::from_secs(600);
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub config: Config,
+    pub buckets: Buckets,
     inner: Mutex<Inner>,
 }
 
@@ -79,6 +81,7 @@ impl Shared {
             nonces: HashMap::new(),
         };
         Self {
+            buckets: Buckets::new(config.token_bucket),
             config,
             inner: Mutex::new(inner),
         }

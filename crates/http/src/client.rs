@@ -13,6 +13,7 @@ use costform_model::state::ResultFormat;
 use crate::auth::Auth;
 use crate::config::ClientConfig;
 use crate::error::{ApiError, Error};
+use crate::pacing::Pacing;
 use crate::percent::path_segment;
 use crate::redirect::{self, MAX_REDIRECTS};
 use crate::retry::Backoff;
@@ -62,6 +63,7 @@ impl Client {
             },
             max_attempts: config.max_attempts,
             retries: AtomicU64::new(0),
+            pacing: Pacing::default(),
         };
         let auth = Auth::new(&config.credentials, &config.base_url)?;
         Ok(Self {
@@ -76,6 +78,13 @@ impl Client {
     /// How many retries this client (and its clones) has performed so far.
     pub fn retries(&self) -> u64 {
         self.inner.transport.retries.load(Ordering::Relaxed)
+    }
+
+    /// Bounds every later wait for a rate limit by `deadline` (a run's
+    /// `--timeout`) instead of 15 minutes: a request Atlas asks to wait past
+    /// it fails at once, naming the wait, rather than sleeping in vain.
+    pub fn set_deadline(&self, deadline: std::time::Instant) {
+        self.inner.transport.pacing.set_deadline(deadline.into());
     }
 
     /// Ends the run's use of the credentials: a service account's token is

@@ -1,8 +1,11 @@
 //! The one error type of this crate, and the parsing of Atlas's `ApiError` body.
 
+use std::time::Duration;
+
 use serde::Deserialize;
 
 use crate::config::{ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, PRIVATE_API_KEY, PUBLIC_API_KEY};
+use crate::pacing::seconds;
 
 /// Error bodies longer than this are cut: a proxy's HTML error page is useful
 /// as a hint, not as a wall of text.
@@ -83,6 +86,21 @@ pub enum Error {
         /// The endpoint's explanation (never the secret).
         detail: String,
     },
+    /// Atlas asked to wait longer than the run may: the request fails at
+    /// once instead of sleeping past the run's deadline.
+    #[error(
+        "rate limited: atlas asks to wait {} before sending `{url}` again, longer than the {} this run may wait",
+        seconds(*wait),
+        seconds(*limit)
+    )]
+    RateLimitWait {
+        /// The request URL.
+        url: String,
+        /// The wait Atlas asked for (or the bucket needs).
+        wait: Duration,
+        /// What was left of the run's budget.
+        limit: Duration,
+    },
     /// Atlas refused the API key even when answering a challenge it had just
     /// issued: the keys are wrong, and no request of this run can succeed.
     #[error(
@@ -112,6 +130,7 @@ impl Error {
         match self {
             Error::Api(api) | Error::KeyRefused { answer: api } => Some(api.status),
             Error::Auth { status, .. } => *status,
+            Error::RateLimitWait { .. } => Some(429),
             _ => None,
         }
     }

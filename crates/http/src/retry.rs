@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use rand::Rng as _;
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 /// The delay policy: capped exponential backoff with jitter, never shorter
 /// than what the server asked for with `Retry-After`.
@@ -40,13 +39,6 @@ pub(crate) fn is_retryable_transport(error: &reqwest::Error) -> bool {
     !error.is_builder() && !error.is_redirect()
 }
 
-/// `Retry-After` in seconds. The HTTP-date form is not used by Atlas and is
-/// ignored (backoff still applies).
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,17 +64,5 @@ mod tests {
     fn retry_after_is_a_floor_even_above_the_cap() {
         let asked = Duration::from_secs(5);
         assert!(POLICY.delay(1, Some(asked)) >= asked);
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_only() {
-        let mut headers = HeaderMap::new();
-        headers.insert(RETRY_AFTER, "3".parse().unwrap());
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
-        headers.insert(
-            RETRY_AFTER,
-            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
-        );
-        assert_eq!(retry_after(&headers), None);
     }
 }

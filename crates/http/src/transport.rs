@@ -8,7 +8,9 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValu
 use reqwest::{Method, StatusCode, Url};
 
 use crate::error::{ApiError, Error};
-use crate::retry::{Backoff, is_retryable_status, is_retryable_transport, retry_after};
+use crate::pacing::Pacing;
+use crate::rate_limit::{Signal, rate_limit_refusal};
+use crate::retry::{Backoff, is_retryable_status, is_retryable_transport};
 
 /// A request as the client means it, rebuilt for every attempt so that
 /// per-attempt headers (a Digest response with a fresh nonce count) are right.
@@ -45,6 +47,7 @@ pub(crate) struct Transport {
     pub(crate) backoff: Backoff,
     pub(crate) max_attempts: u32,
     pub(crate) retries: AtomicU64,
+    pub(crate) pacing: Pacing,
 }
 
 impl Transport {
@@ -101,15 +104,21 @@ impl Transport {
         let mut sent = 0;
         loop {
             sent += 1;
-            let (reason, asked) = match attempt().await {
+            let refused = |too_long| rate_limit_refusal(request, too_long);
+            let permit = self.pacing.acquire(&request.url).await.map_err(refused)?;
+            let outcome = attempt().await;
+            let signal = outcome.as_ref().ok().map(Signal::of).unwrap_or_default();
+            permit.observe(&signal);
+            drop(permit);
+            let (reason, asked) = match outcome {
                 Ok(exchange)
                     if is_retryable_status(exchange.status)
                         && budget.spend(exchange.status == StatusCode::TOO_MANY_REQUESTS) =>
                 {
-                    (
-                        status_reason(request, &exchange),
-                        retry_after(&exchange.headers),
-                    )
+                    if let Some(wait) = signal.wait {
+                        self.pacing.check(wait).map_err(refused)?;
+                    }
+                    (status_reason(request, &exchange), signal.wait)
                 }
                 Ok(exchange) => return Ok(exchange),
                 Err(Failure::Fatal(error)) => return Err(error),
@@ -126,7 +135,12 @@ impl Transport {
                     });
                 }
             };
-            let delay = self.backoff.delay(sent, asked);
+            // A 429 that says how long to wait is waited out exactly (pacing
+            // keeps the scope quiet meanwhile); anything else backs off.
+            let delay = match asked {
+                Some(wait) if signal.limited => wait,
+                _ => self.backoff.delay(sent, asked),
+            };
             tracing::info!(
                 method = %request.method,
                 url = %request.url,

@@ -23,6 +23,7 @@ pub async fn run(context: &Context, args: &EmulatorArgs) -> miette::Result<Exit>
             server_error_every: args.server_error_every,
             drop_every: args.drop_every,
         },
+        token_bucket: args.token_bucket,
         ..Config::demo()
     };
     let emulator = Emulator::start(config)

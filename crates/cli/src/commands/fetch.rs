@@ -28,7 +28,12 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
         ));
         return Ok(Exit::Success);
     }
-    let reader = AtlasReader::new(context.client()?);
+    let client = context.client()?;
+    if let (true, Some(timeout)) = (args.wait, args.timeout) {
+        // A rate-limit wait that outlasts `--timeout` fails its report at once.
+        client.set_deadline(std::time::Instant::now() + timeout);
+    }
+    let reader = AtlasReader::new(client);
     let options = FetchOptions {
         names: args.names.clone(),
         format,

@@ -5,6 +5,7 @@ mod conformance;
 mod faults;
 mod lifecycle;
 mod log;
+mod rate_limit;
 mod results;
 mod support;
 mod validation;
