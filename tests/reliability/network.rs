@@ -12,22 +12,34 @@ use crate::support::{self, Config};
 fn plaintext_off_loopback_needs_allow_insecure_http_and_is_warned() {
     let emulator = support::emulator(Config::demo());
     let workspace = support::workspace_with_examples();
-    // `fetch` with no state builds the client and then has nothing to send,
-    // so no request leaves the machine either way.
-    let fetch = |allow: bool| {
+    // `plan --refresh` on a state with no reports builds the client and then
+    // has no token to check, so no request leaves the machine either way.
+    let empty_state = serde_json::json!({
+        "format_version": costform_model::state::STATE_FORMAT_VERSION,
+        "lineage": "00000000-0000-4000-8000-000000000000",
+        "serial": 1,
+        "costform_version": "0.1.0",
+        "reports": {},
+    });
+    std::fs::write(
+        workspace.path().join("costform.state.json"),
+        serde_json::to_string_pretty(&empty_state).expect("JSON"),
+    )
+    .expect("write the state");
+    let plan_refresh = |allow: bool| {
         let mut command = support::costform(&emulator);
         command
             .env("MONGODB_ATLAS_BASE_URL", "http://cloud.mongodb.com")
             .arg("--dir")
             .arg(workspace.path())
-            .args(["--now", NOW, "fetch"]);
+            .args(["--now", NOW, "plan", "--refresh"]);
         if allow {
             command.arg("--allow-insecure-http");
         }
         common::output(&mut command)
     };
 
-    let refused = fetch(false);
+    let refused = plan_refresh(false);
     let text = common::text(&refused);
     assert_eq!(refused.status.code(), Some(1), "{text}");
     assert!(text.contains("--allow-insecure-http"), "{text}");
@@ -36,7 +48,7 @@ fn plaintext_off_loopback_needs_allow_insecure_http_and_is_warned() {
         "{text}"
     );
 
-    let allowed = fetch(true);
+    let allowed = plan_refresh(true);
     let text = common::text(&allowed);
     assert_eq!(allowed.status.code(), Some(0), "{text}");
     assert!(

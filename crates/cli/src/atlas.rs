@@ -95,8 +95,15 @@ impl ResultReader for AtlasReader {
 }
 
 fn remote(error: &costform_http::Error) -> RemoteError {
+    // A request left unsent because the credentials were refused earlier in
+    // the run fails for that refusal: counted with it, so the one
+    // credentials error speaks for every report instead of a line each.
+    let status = match error {
+        costform_http::Error::CredentialsFailedEarlier { .. } => Some(401),
+        other => other.status(),
+    };
     RemoteError {
-        status: error.status(),
+        status,
         error_code: error.error_code().map(str::to_owned),
         message: error.to_string(),
     }

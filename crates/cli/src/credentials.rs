@@ -6,13 +6,12 @@ use costform_planner::RemoteError;
 
 use crate::context::Context;
 
-/// The credential variables in the order the client picks them.
-const VARIABLES: &[&str] = &[
-    ACCESS_TOKEN,
-    CLIENT_ID,
-    CLIENT_SECRET,
-    PUBLIC_API_KEY,
-    PRIVATE_API_KEY,
+/// The kinds of credential, each with its variables, in the order the
+/// client picks them (a service account's id and secret are one choice).
+const CREDENTIALS: &[&[&str]] = &[
+    &[ACCESS_TOKEN],
+    &[CLIENT_ID, CLIENT_SECRET],
+    &[PUBLIC_API_KEY, PRIVATE_API_KEY],
 ];
 
 /// Whether Atlas refused who we are (401) or what we may see (403): every
@@ -33,21 +32,29 @@ pub fn refused<'a>(
         .filter(|error| is_refused(error))
         .collect();
     let first = refused.first()?;
-    let set: Vec<&str> = VARIABLES
+    let is_set = |name: &&str| {
+        context
+            .env
+            .get(*name)
+            .is_some_and(|value| !value.trim().is_empty())
+    };
+    let set: Vec<&[&str]> = CREDENTIALS
         .iter()
         .copied()
-        .filter(|name| {
-            context
-                .env
-                .get(*name)
-                .is_some_and(|value| !value.trim().is_empty())
-        })
+        .filter(|variables| variables.iter().any(is_set))
         .collect();
+    let names = |variables: &[&str]| format!("`{}`", variables.join("` and `"));
     let used = match set.split_first() {
-        Some((name, [])) => format!("costform used `{name}`"),
-        Some((name, others)) => format!(
-            "costform used `{name}`, which takes precedence over `{}`, also set",
-            others.join("`, `")
+        Some((first, [])) => format!("costform used {}", names(first)),
+        Some((first, others)) => format!(
+            "costform used {}, which {} precedence over {}, also set",
+            names(first),
+            if first.len() == 1 { "takes" } else { "take" },
+            others
+                .iter()
+                .map(|variables| names(variables))
+                .collect::<Vec<_>>()
+                .join(" and ")
         ),
         None => "no credential variable is set".to_owned(),
     };
