@@ -127,12 +127,10 @@ fn validate_apply_fetch_through_prism_has_no_contract_violation() {
     // Prism writes its log asynchronously: give the last lines a moment on a
     // busy machine before counting.
     let forwarded = emulator.request_log().len();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(10);
     let mut log = prism.log();
-    while log.matches("Request received").count() < forwarded
-        && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(std::time::Duration::from_millis(100));
+    while log.matches("Request received").count() < forwarded && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
         log = prism.log();
     }
     let received = log.matches("Request received").count();
