@@ -30,6 +30,11 @@ impl AtlasSubmitter {
             client.close().await;
         }
     }
+
+    /// The client, when queries will be sent.
+    pub fn client(&self) -> Option<&Client> {
+        self.client.as_ref()
+    }
 }
 
 impl Submitter for AtlasSubmitter {
@@ -69,6 +74,11 @@ impl AtlasReader {
     /// Ends the run's use of Atlas (revokes a minted service account token).
     pub async fn close(&self) {
         self.client.close().await;
+    }
+
+    /// The client.
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 }
 

@@ -56,6 +56,42 @@ impl Reporter {
             bar.finish_and_clear();
         }
     }
+
+    /// While the bar is shown, says on it when requests wait for a
+    /// rate-limit token rather than for Atlas (`-v` logs each wait).
+    fn watch_rate_limit(&self, client: Option<&costform_http::Client>) -> RateLimitWatch {
+        let (Some(bar), Some(client)) = (self.bar.clone(), client.cloned()) else {
+            return RateLimitWatch(None);
+        };
+        RateLimitWatch(Some(tokio::spawn(async move {
+            let mut shown = false;
+            loop {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                match client.rate_limit_wait() {
+                    Some(wait) => {
+                        bar.set_message(format!("waiting for the rate limit: {wait}"));
+                        shown = true;
+                    }
+                    None if shown => {
+                        bar.set_message(String::new());
+                        shown = false;
+                    }
+                    None => {}
+                }
+            }
+        })))
+    }
+}
+
+/// Keeps the bar's rate-limit note up to date until dropped.
+pub struct RateLimitWatch(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for RateLimitWatch {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
+    }
 }
 
 /// Apply progress: one result line per report.
@@ -65,6 +101,11 @@ impl ApplyProgress {
     /// A reporter for `total` changes.
     pub fn new(ui: Ui, total: usize) -> Self {
         Self(Reporter::new(ui, total, "Applying"), None)
+    }
+
+    /// Says on the bar when requests wait for a rate-limit token.
+    pub fn watch_rate_limit(&self, client: Option<&costform_http::Client>) -> RateLimitWatch {
+        self.0.watch_rate_limit(client)
     }
 
     /// Raises `cancel` when Atlas refuses the credentials: every other
@@ -158,6 +199,11 @@ impl Spinners {
 }
 
 impl FetchProgress {
+    /// Says on the bar when polls wait for a rate-limit token.
+    pub fn watch_rate_limit(&self, client: Option<&costform_http::Client>) -> RateLimitWatch {
+        self.reporter.watch_rate_limit(client)
+    }
+
     /// A reporter for `total` reports.
     pub fn new(ui: Ui, total: usize, verbose: bool) -> Self {
         let reporter = Reporter::new(ui, total, "Fetching");

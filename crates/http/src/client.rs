@@ -87,6 +87,13 @@ impl Client {
         self.inner.transport.pacing.set_deadline(deadline.into());
     }
 
+    /// What a request is waiting for when it waits for a rate-limit token
+    /// rather than for Atlas, for a progress bar to say so; `None` when no
+    /// request is waiting for one.
+    pub fn rate_limit_wait(&self) -> Option<String> {
+        self.inner.transport.pacing.waiting()
+    }
+
     /// Ends the run's use of the credentials: a service account's token is
     /// revoked (`POST /api/oauth/revoke`), best effort, never failing. Call it
     /// once, after the last request; a process killed before it leaves the

@@ -33,6 +33,9 @@ pub(crate) const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(15 * 60);
 pub(crate) struct Pacing {
     scopes: Mutex<HashMap<String, Arc<Scope>>>,
     deadline: Mutex<Option<Instant>>,
+    /// The latest wait for a token: when it ends and what the scope looked
+    /// like, so a progress bar can say it waits for the rate limit.
+    waiting: Mutex<Option<(Instant, String)>>,
 }
 
 /// A wait longer than the run may spend; the request fails at once.
@@ -121,6 +124,9 @@ impl Pacing {
                 let mut bucket = lock(&scope.bucket);
                 let decision = bucket.decide(now);
                 let sent = bucket.sent;
+                if let Decision::Wait(wait) = decision {
+                    *lock(&self.waiting) = Some((now + wait, bucket.describe(&scope.name)));
+                }
                 // One line per wait of the scope, not one per waiting request.
                 let line = match decision {
                     Decision::Wait(wait) if bucket.announced.is_none_or(|at| at < now + wait) => {
@@ -154,6 +160,16 @@ impl Pacing {
             scope: Some(scope),
             sent,
         })
+    }
+
+    /// The wait for a rate-limit token going on now, as the `-v` line puts
+    /// it (`org 5f0c…: 0 of 10 left, next in 0.4 s`); `None` when no request
+    /// is waiting for one.
+    pub(crate) fn waiting(&self) -> Option<String> {
+        let now = Instant::now();
+        let waiting = lock(&self.waiting);
+        let (until, scope) = waiting.as_ref().filter(|(until, _)| *until > now)?;
+        Some(format!("{scope}, next in {}", seconds(*until - now)))
     }
 
     /// Refuses a rate-limit wait the run cannot afford.

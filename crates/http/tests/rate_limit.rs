@@ -199,6 +199,31 @@ async fn one_exhausted_organization_never_holds_back_another() {
 }
 
 #[tokio::test]
+async fn a_wait_for_a_token_is_visible_while_it_lasts() {
+    let emulator = metered("1:1/30s").await;
+    let client = emulator_client(&emulator);
+    assert_eq!(client.rate_limit_wait(), None, "nothing waits yet");
+    let busy = OrgId::parse(common::ORG).unwrap();
+    let waiting = {
+        let client = client.clone();
+        tokio::spawn(async move { create_all(&client, &busy, 3).await })
+    };
+    let started = Instant::now();
+    let seen = loop {
+        if let Some(wait) = client.rate_limit_wait() {
+            break wait;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no wait was reported"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(seen.contains("of 1 left, next in"), "{seen}");
+    waiting.abort();
+}
+
+#[tokio::test]
 async fn a_bucket_that_refills_faster_than_learned_is_used_at_its_pace() {
     // Learn a slow bucket (1 token per 1.5 s) from its first 429.
     let emulator = metered("2:1/1500ms").await;

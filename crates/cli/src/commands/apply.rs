@@ -119,7 +119,9 @@ async fn execute(
     let progress =
         ApplyProgress::new(context.ui, plan.changes.len()).stopping_on_refusal(cancel.clone());
     let before = locked.state().reports.clone();
+    let rate_limit = progress.watch_rate_limit(submitter.client());
     let report = costform_planner::apply(plan, locked, &submitter, &options, &progress).await;
+    drop(rate_limit);
     submitter.close().await;
     let report = report.into_diagnostic()?;
     progress.finish();

@@ -54,7 +54,9 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
     };
     let progress = FetchProgress::new(context.ui, total, context.global.verbose > 0)
         .stopping_on_refusal(options.cancel.clone());
+    let rate_limit = progress.watch_rate_limit(Some(reader.client()));
     let report = costform_planner::fetch(&mut locked, &reader, &options, &progress).await;
+    drop(rate_limit);
     reader.close().await;
     let report = report.into_diagnostic()?;
     progress.finish();
