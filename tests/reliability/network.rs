@@ -57,8 +57,9 @@ fn plaintext_off_loopback_needs_allow_insecure_http_and_is_warned() {
     );
 }
 
-/// A loopback server answering every request with a proxy's sign-in page.
-fn html_proxy() -> String {
+/// A loopback server answering every request with `status`, `content_type`
+/// and `body`.
+fn answering(status: &'static str, content_type: &'static str, body: String) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let address = listener.local_addr().expect("an address");
     std::thread::spawn(move || {
@@ -66,15 +67,72 @@ fn html_proxy() -> String {
             let Ok(mut stream) = stream else { continue };
             let mut head = [0_u8; 8192];
             let _ = stream.read(&mut head);
-            let page = "<html><body>Sign in to continue</body></html>";
             let _ = write!(
                 stream,
-                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
-                page.len()
+                "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
             );
         }
     });
     format!("http://{address}")
+}
+
+/// A loopback server answering every request with a proxy's sign-in page.
+fn html_proxy() -> String {
+    answering(
+        "200 OK",
+        "text/html",
+        "<html><body>Sign in to continue</body></html>".to_owned(),
+    )
+}
+
+/// Issue #11 item 12: an error answer whose `errorCode` and 5 MB `detail`
+/// carry terminal escapes and a bidirectional override is printed escaped
+/// and capped, not raw and whole.
+#[test]
+fn a_hostile_error_answer_is_printed_escaped_and_capped() {
+    let emulator = support::emulator(Config::demo());
+    let workspace = support::workspace_with_examples();
+    let detail = format!("\u{1b}[2J\u{202e}{}", "x".repeat(5 * 1024 * 1024));
+    let body =
+        serde_json::json!({"error": 400, "errorCode": "BAD\u{1b}]0;pwned\u{7}", "detail": detail});
+    let server = answering("400 Bad Request", "application/json", body.to_string());
+    let mut apply = support::costform(&emulator);
+    apply
+        .env("MONGODB_ATLAS_BASE_URL", server)
+        .arg("--dir")
+        .arg(workspace.path())
+        .args([
+            "--now",
+            NOW,
+            "apply",
+            "--auto-approve",
+            "--parallelism",
+            "1",
+        ]);
+    let output = common::output(&mut apply);
+
+    let text = common::text(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        &text[..text.len().min(2000)]
+    );
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+        "raw escapes reached the terminal"
+    );
+    assert!(
+        text.contains("\\u{1b}"),
+        "{}",
+        &text[..text.len().min(2000)]
+    );
+    assert!(
+        text.len() < 9 * 3 * 4096,
+        "{} bytes printed for 9 reports",
+        text.len()
+    );
 }
 
 #[test]

@@ -252,18 +252,20 @@ impl ApiError {
         content: &serde_json::Value,
     ) -> Self {
         if let Ok(body) = ApiErrorBody::deserialize(content) {
+            let text = |value: &str| server_text(value);
             return Self {
                 status,
-                error_code: Some(body.error_code),
-                reason: body.reason,
-                detail: body.detail,
+                error_code: Some(text(&body.error_code)),
+                reason: body.reason.as_deref().map(text),
+                detail: body.detail.as_deref().map(text),
                 fields: body
                     .bad_request_detail
                     .map(|detail| {
                         detail
                             .fields
-                            .into_iter()
-                            .map(|v| (v.field, v.description))
+                            .iter()
+                            .take(MAX_FIELDS)
+                            .map(|v| (text(&v.field), text(&v.description)))
                             .collect()
                     })
                     .unwrap_or_default(),
@@ -283,12 +285,22 @@ impl ApiError {
             status,
             error_code: None,
             reason: None,
-            detail: (!text.is_empty()).then(|| truncate(text, MAX_RAW_BODY)),
+            detail: (!text.is_empty()).then(|| server_text(text)),
             fields: Vec::new(),
             method: method.to_owned(),
             url: url.to_owned(),
         }
     }
+}
+
+/// The most field violations of one error that are kept.
+const MAX_FIELDS: usize = 20;
+
+/// Text Atlas (or whatever answered) sent, made safe to print: cut to
+/// [`MAX_RAW_BODY`] bytes, and control and bidirectional characters written
+/// as escapes, so an answer cannot flood a log or drive the terminal.
+pub(crate) fn server_text(text: &str) -> String {
+    costform_model::printable::escaped(&truncate(text, MAX_RAW_BODY)).into_owned()
 }
 
 /// Cuts `text` to at most `max` bytes on a character boundary, marking the cut.
@@ -306,6 +318,31 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue #11 item 12: what a server says is printed escaped and capped.
+    #[test]
+    fn server_text_is_escaped_and_capped_on_every_field() {
+        let hostile = format!("\u{1b}[2J\u{202e}{}", "x".repeat(5 * 1024 * 1024));
+        let body = serde_json::json!({
+            "error": 400, "errorCode": "BAD\u{1b}]0;pwned\u{7}", "detail": hostile,
+            "badRequestDetail": {"fields": [{"field": "f\u{1b}", "description": "d"}]},
+        });
+        let error = ApiError::from_body(400, "POST", "http://x", body.to_string().as_bytes());
+        let shown = error.to_string();
+        assert!(shown.len() < 5 * 1024, "{} bytes shown", shown.len());
+        assert!(
+            !shown.chars().any(costform_model::printable::is_unsafe),
+            "{shown:?}"
+        );
+        assert!(shown.contains("BAD\\u{1b}]0;pwned\\u{7}"), "{shown:?}");
+        assert!(shown.contains("\\u{202e}"), "{shown:?}");
+        let raw = ApiError::from_body(502, "GET", "http://x", b"<html>\x1b[31mproxy</html>");
+        assert!(
+            !raw.to_string()
+                .chars()
+                .any(costform_model::printable::is_unsafe)
+        );
+    }
 
     #[test]
     fn long_raw_bodies_are_cut_on_a_character_boundary() {

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use crate::config::{CLIENT_ID, CLIENT_SECRET};
-use crate::error::{Error, truncate};
+use crate::error::{Error, server_text};
 use crate::percent::form_encode;
 use crate::secret::Secret;
 use crate::transport::{Failure, Outgoing, Transport};
@@ -216,8 +216,9 @@ impl OAuth {
 
 /// The most specific explanation an OAuth or Atlas error body offers.
 fn error_detail(body: &[u8]) -> String {
-    serde_json::from_slice::<TokenError>(body)
+    let text = serde_json::from_slice::<TokenError>(body)
         .ok()
         .and_then(|e| e.error_description.or(e.detail).or(e.error))
-        .unwrap_or_else(|| truncate(String::from_utf8_lossy(body).trim(), 512))
+        .unwrap_or_else(|| String::from_utf8_lossy(body).trim().to_owned());
+    server_text(&text)
 }
