@@ -1,6 +1,5 @@
 //! Taking the state lock for a writing command, with `--lock-timeout`.
 
-use costform_model::state::State;
 use costform_planner::{LockOptions, LockedState, StateStore};
 use miette::IntoDiagnostic;
 
@@ -14,11 +13,4 @@ pub fn lock(context: &Context, command: &str) -> miette::Result<LockedState> {
         command: command.to_owned(),
     };
     StateStore::lock(&context.state_path(), &options).into_diagnostic()
-}
-
-/// The locked state, or `None` when no state has been written yet (serial 0),
-/// which is what plans record as "no state".
-pub fn existing(locked: &LockedState) -> Option<&State> {
-    let state = locked.state();
-    (state.serial > 0).then_some(state)
 }

@@ -110,6 +110,13 @@ impl LockedState {
         &self.state
     }
 
+    /// The state, or `None` when none has been committed yet: the same
+    /// "no state" as [`StateStore::read`] returns and plans record. A
+    /// state that was never written is the only one at serial 0.
+    pub fn existing(&self) -> Option<&State> {
+        (self.state.serial > 0).then_some(&self.state)
+    }
+
     /// The state file's path.
     pub fn path(&self) -> &Path {
         &self.path

@@ -27,28 +27,19 @@ pub async fn run(context: &Context, args: &ApplyArgs) -> miette::Result<Exit> {
         let plan = plan_file::load(file)?;
         let context = &plan_file::context_for(context, &plan, file)?;
         let mut locked = state_lock::lock(context, "apply")?;
-        costform_planner::check_not_stale(
-            &plan,
-            state_lock::existing(&locked),
-            &context.state_path(),
-        )
-        .into_diagnostic()?;
+        costform_planner::check_not_stale(&plan, locked.existing(), &context.state_path())
+            .into_diagnostic()?;
         return execute(context, &plan, &mut locked, args).await;
     }
 
     let definitions = context.load_definitions()?;
     let mut locked = state_lock::lock(context, "apply")?;
-    let plan = plan::compute(
-        context,
-        &definitions,
-        state_lock::existing(&locked),
-        &args.targets,
-    )?;
+    let plan = plan::compute(context, &definitions, locked.existing(), &args.targets)?;
     plan::print(&plan, PlanFormat::Text, context);
     plan::warn_if_targeted(
         context,
         &definitions,
-        state_lock::existing(&locked),
+        locked.existing(),
         &args.targets,
         &plan,
     )?;
