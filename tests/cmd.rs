@@ -459,6 +459,63 @@ fn sigterm_during_apply_saves_the_tokens_received_and_exits_130() {
     interrupt_apply_with("-TERM");
 }
 
+/// A second SIGTERM (GNU `timeout` signals the whole process group) exits at
+/// once, and still releases the lock: the next run needs no `force-unlock`,
+/// and folds the journal's tokens in.
+#[test]
+fn a_second_sigterm_exits_at_once_and_releases_the_lock() {
+    let emulator = support::emulator(Config::demo());
+    emulator.set_faults(support::Faults {
+        latency: std::time::Duration::from_millis(400),
+        ..support::Faults::default()
+    });
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    support::write_many_reports(dir.path(), 40, 2);
+    let child = support::costform(&emulator)
+        .current_dir(dir.path())
+        .args(["apply", "--auto-approve", "--parallelism", "1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("costform starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while emulator.issued_tokens().len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "apply never got going"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let lock = dir.path().join("costform.state.json.lock");
+    assert!(lock.exists(), "apply holds the lock");
+    for _ in 0..2 {
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().expect("costform exits");
+    assert_eq!(output.status.code(), Some(130));
+    assert!(
+        !lock.exists(),
+        "the lock is released even on the second signal"
+    );
+
+    let next = support::costform(&emulator)
+        .current_dir(dir.path())
+        .args(["state", "list"])
+        .output()
+        .expect("state list runs");
+    assert!(
+        next.status.success(),
+        "{}",
+        String::from_utf8_lossy(&next.stderr)
+    );
+}
+
 fn interrupt_apply_with(signal: &str) {
     let emulator = support::emulator(Config::demo());
     emulator.set_faults(support::Faults {

@@ -59,11 +59,11 @@ impl Reporter {
 
     /// While the bar is shown, says on it when requests wait for a
     /// rate-limit token rather than for Atlas (`-v` logs each wait).
-    fn watch_rate_limit(&self, client: Option<&costform_http::Client>) -> RateLimitWatch {
+    fn watch_rate_limit(&self, client: Option<&costform_http::Client>) -> BackgroundTask {
         let (Some(bar), Some(client)) = (self.bar.clone(), client.cloned()) else {
-            return RateLimitWatch(None);
+            return BackgroundTask(None);
         };
-        RateLimitWatch(Some(tokio::spawn(async move {
+        BackgroundTask(Some(tokio::spawn(async move {
             let mut shown = false;
             loop {
                 tokio::time::sleep(Duration::from_millis(250)).await;
@@ -83,10 +83,11 @@ impl Reporter {
     }
 }
 
-/// Keeps the bar's rate-limit note up to date until dropped.
-pub struct RateLimitWatch(Option<tokio::task::JoinHandle<()>>);
+/// A task that runs beside a command (the bar's rate-limit note, the
+/// interrupt's end of rate-limit waits) and stops when dropped.
+pub struct BackgroundTask(pub Option<tokio::task::JoinHandle<()>>);
 
-impl Drop for RateLimitWatch {
+impl Drop for BackgroundTask {
     fn drop(&mut self) {
         if let Some(task) = &self.0 {
             task.abort();
@@ -104,7 +105,7 @@ impl ApplyProgress {
     }
 
     /// Says on the bar when requests wait for a rate-limit token.
-    pub fn watch_rate_limit(&self, client: Option<&costform_http::Client>) -> RateLimitWatch {
+    pub fn watch_rate_limit(&self, client: Option<&costform_http::Client>) -> BackgroundTask {
         self.0.watch_rate_limit(client)
     }
 
@@ -200,7 +201,7 @@ impl Spinners {
 
 impl FetchProgress {
     /// Says on the bar when polls wait for a rate-limit token.
-    pub fn watch_rate_limit(&self, client: Option<&costform_http::Client>) -> RateLimitWatch {
+    pub fn watch_rate_limit(&self, client: Option<&costform_http::Client>) -> BackgroundTask {
         self.reporter.watch_rate_limit(client)
     }
 

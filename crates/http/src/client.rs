@@ -87,6 +87,13 @@ impl Client {
         self.inner.transport.pacing.set_deadline(deadline.into());
     }
 
+    /// Ends every wait for a rate-limit token now: waiting requests fail
+    /// unsent instead of sleeping out a wait of up to 15 minutes. For
+    /// Ctrl-C, after which nothing new should start.
+    pub fn stop_waiting(&self) {
+        self.inner.transport.pacing.stop_waiting();
+    }
+
     /// What a request is waiting for when it waits for a rate-limit token
     /// rather than for Atlas, for a progress bar to say so; `None` when no
     /// request is waiting for one.

@@ -188,6 +188,16 @@ impl Pacing {
     pub(crate) fn set_deadline(&self, deadline: Instant) {
         *lock(&self.deadline) = Some(deadline);
     }
+
+    /// Ends every wait for a token now (Ctrl-C): the deadline becomes now,
+    /// so each waiting request fails at once, unsent, instead of sleeping
+    /// out its wait; requests already sent are not touched.
+    pub(crate) fn stop_waiting(&self) {
+        self.set_deadline(Instant::now());
+        for scope in lock(&self.scopes).values() {
+            scope.changed.notify_waiters();
+        }
+    }
 }
 
 impl Permit {

@@ -199,6 +199,41 @@ async fn one_exhausted_organization_never_holds_back_another() {
 }
 
 #[tokio::test]
+async fn stop_waiting_ends_a_long_wait_at_once_and_sends_nothing_more() {
+    let emulator = metered("1:1/30s").await;
+    let client = emulator_client(&emulator);
+    let busy = OrgId::parse(common::ORG).unwrap();
+    let waiting = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            let mut outcomes = Vec::new();
+            for _ in 0..3 {
+                outcomes.push(client.create_cost_explorer_query(&busy, &body()).await);
+            }
+            outcomes
+        })
+    };
+    while client.rate_limit_wait().is_none() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let sent_before = emulator.request_log().len();
+    let stopped = Instant::now();
+    client.stop_waiting();
+    let outcomes = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("the wait ended at once, not after the 30 s refill")
+        .unwrap();
+    assert!(stopped.elapsed() < Duration::from_secs(5));
+    assert!(outcomes[0].is_ok(), "the first query had its token");
+    assert!(outcomes[1..].iter().all(Result::is_err), "{outcomes:?}");
+    assert_eq!(
+        emulator.request_log().len(),
+        sent_before,
+        "nothing sent after the stop"
+    );
+}
+
+#[tokio::test]
 async fn a_wait_for_a_token_is_visible_while_it_lasts() {
     let emulator = metered("1:1/30s").await;
     let client = emulator_client(&emulator);
