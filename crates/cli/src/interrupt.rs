@@ -1,14 +1,18 @@
 //! Ctrl-C (and SIGTERM, which CI runners send on cancel): stop dispatching,
 //! let in-flight requests finish, save the state.
 
-use costform_planner::Cancel;
+use costform_planner::{Cancel, LockedState};
 
 use crate::printer::Printer;
+use crate::progress::BackgroundTask;
 
 /// A cancellation signal that the first Ctrl-C or SIGTERM raises. A second
 /// one exits at once: every token received is already in the journal, which
-/// the next run folds into the state.
-pub fn on_ctrl_c() -> Cancel {
+/// the next run folds into the state. The state lock `locked` holds is
+/// released first (GNU `timeout` signals the whole process group, so a
+/// second signal is common), so the next run needs no `force-unlock`.
+pub fn on_ctrl_c(locked: &LockedState) -> Cancel {
+    let lock = (locked.path().to_path_buf(), locked.lock_id().to_owned());
     let cancel = Cancel::new();
     let raised = cancel.clone();
     tokio::spawn(async move {
@@ -20,10 +24,29 @@ pub fn on_ctrl_c() -> Cancel {
         );
         raised.cancel();
         if interrupted().await {
+            let (path, id) = lock;
+            let _ = costform_planner::force_unlock(&path, &id);
             std::process::exit(130);
         }
     });
     cancel
+}
+
+/// Once `cancel` is raised, ends the client's waits for rate-limit tokens:
+/// a request waiting (up to 15 minutes) for its organization's bucket is
+/// not sent, rather than holding the interrupted run.
+pub fn stop_rate_limit_waits(
+    cancel: &Cancel,
+    client: Option<&costform_http::Client>,
+) -> BackgroundTask {
+    let Some(client) = client.cloned() else {
+        return BackgroundTask(None);
+    };
+    let cancel = cancel.clone();
+    BackgroundTask(Some(tokio::spawn(async move {
+        cancel.cancelled().await;
+        client.stop_waiting();
+    })))
 }
 
 /// Waits for Ctrl-C or, on Unix, SIGTERM; `false` if no handler could be set.

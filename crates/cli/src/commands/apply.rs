@@ -102,7 +102,7 @@ async fn execute(
     } else {
         None
     });
-    let cancel = interrupt::on_ctrl_c();
+    let cancel = interrupt::on_ctrl_c(locked);
     let options = ApplyOptions {
         parallelism: usize::from(args.parallelism),
         cancel: cancel.clone(),
@@ -111,8 +111,9 @@ async fn execute(
         ApplyProgress::new(context.ui, plan.changes.len()).stopping_on_refusal(cancel.clone());
     let before = locked.state().reports.clone();
     let rate_limit = progress.watch_rate_limit(submitter.client());
+    let interrupted = interrupt::stop_rate_limit_waits(&cancel, submitter.client());
     let report = costform_planner::apply(plan, locked, &submitter, &options, &progress).await;
-    drop(rate_limit);
+    drop((rate_limit, interrupted));
     submitter.close().await;
     let report = report.into_diagnostic()?;
     progress.finish();

@@ -34,6 +34,7 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
         client.set_deadline(std::time::Instant::now() + timeout);
     }
     let reader = AtlasReader::new(client);
+    let cancel = interrupt::on_ctrl_c(&locked);
     let options = FetchOptions {
         names: args.names.clone(),
         format,
@@ -44,7 +45,7 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
         wait: args.wait,
         timeout: args.timeout,
         parallelism: usize::from(args.parallelism),
-        cancel: interrupt::on_ctrl_c(),
+        cancel,
         ..FetchOptions::default()
     };
     let total = if args.names.is_empty() {
@@ -55,8 +56,9 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
     let progress = FetchProgress::new(context.ui, total, context.global.verbose > 0)
         .stopping_on_refusal(options.cancel.clone());
     let rate_limit = progress.watch_rate_limit(Some(reader.client()));
+    let interrupted = interrupt::stop_rate_limit_waits(&options.cancel, Some(reader.client()));
     let report = costform_planner::fetch(&mut locked, &reader, &options, &progress).await;
-    drop(rate_limit);
+    drop((rate_limit, interrupted));
     reader.close().await;
     let report = report.into_diagnostic()?;
     progress.finish();
