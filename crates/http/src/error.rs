@@ -119,6 +119,19 @@ pub enum Error {
         /// The second variable of the failed pair.
         second: &'static str,
     },
+    /// The run's deadline (`fetch --wait --timeout`) came before an answer
+    /// worth keeping, so no further attempt was made.
+    #[error(
+        "no answer from `{url}` before the run's time limit ({attempts} attempts; the last: {reason})"
+    )]
+    DeadlinePassed {
+        /// The request URL.
+        url: String,
+        /// Attempts made.
+        attempts: u32,
+        /// Why the last attempt was not an answer.
+        reason: String,
+    },
     /// The HTTP client could not be built (TLS setup).
     #[error("failed to set up the http client")]
     Setup(#[source] reqwest::Error),

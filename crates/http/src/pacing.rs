@@ -183,6 +183,11 @@ impl Pacing {
         Ok(())
     }
 
+    /// What is left of the run's deadline, when it set one.
+    pub(crate) fn remaining(&self) -> Option<Duration> {
+        lock(&self.deadline).map(|deadline| deadline.saturating_duration_since(Instant::now()))
+    }
+
     /// Bounds every later rate-limit wait by `deadline` instead of
     /// [`MAX_RATE_LIMIT_WAIT`].
     pub(crate) fn set_deadline(&self, deadline: Instant) {

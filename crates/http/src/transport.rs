@@ -3,6 +3,7 @@
 use std::error::Error as _;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
@@ -68,6 +69,11 @@ impl Transport {
         }
         if let Some(authorization) = authorization {
             builder = builder.header(AUTHORIZATION, authorization.clone());
+        }
+        // A run with a deadline (`fetch --wait --timeout`) bounds the whole
+        // request by it, body included, not only by the client's timeout.
+        if let Some(remaining) = self.pacing.remaining() {
+            builder = builder.timeout(remaining.max(Duration::from_millis(1)));
         }
         tracing::debug!(method = %request.method, url = %request.url, "sending atlas request");
         let response = builder.send().await?;
@@ -141,6 +147,15 @@ impl Transport {
                 Some(wait) if signal.limited => wait,
                 _ => self.backoff.delay(sent, asked),
             };
+            // No retry starts past the run's deadline: the command ends on
+            // time instead of retrying a slow answer ten times over.
+            if self.pacing.remaining().is_some_and(|left| left <= delay) {
+                return Err(Error::DeadlinePassed {
+                    url: request.url.to_string(),
+                    attempts: sent,
+                    reason,
+                });
+            }
             tracing::info!(
                 method = %request.method,
                 url = %request.url,

@@ -173,3 +173,37 @@ async fn rate_limiting_has_its_own_budget() {
         .expect("429s do not exhaust the three attempts");
     assert_eq!(client.retries(), 4);
 }
+
+/// Issue #11 item 4: with a run deadline (`fetch --wait --timeout`), a slow
+/// answer is cut at the deadline, body and all, and no retry starts after
+/// it: the command ends on time instead of after ten slow attempts.
+#[tokio::test]
+async fn a_run_deadline_bounds_slow_answers_and_their_retries() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)))
+        .mount(&server)
+        .await;
+    let client = bearer_client(&server.uri());
+    client.set_deadline(Instant::now() + Duration::from_secs(1));
+
+    let started = Instant::now();
+    let error = client
+        .get_cost_explorer_usage(
+            &org(),
+            &common::token(),
+            costform_model::state::ResultFormat::Json,
+        )
+        .await
+        .expect_err("no answer came in time");
+
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        error.to_string().contains("before the run's time limit"),
+        "{error}"
+    );
+}
