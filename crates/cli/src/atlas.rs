@@ -94,10 +94,15 @@ impl ResultReader for AtlasReader {
                 .client
                 .get_cost_explorer_usage(&entry.request.org_id, &entry.token, format)
                 .await
-                .map_err(|error| remote(&error))?
             {
-                Usage::Processing => Ok(ReadOutcome::Processing),
-                Usage::Ready { body, .. } => Ok(ReadOutcome::Ready(body)),
+                // No answer before the run's deadline counts as processing:
+                // as far as this run knows the result is not ready, and its
+                // token stays good for the next fetch.
+                Ok(Usage::Processing) | Err(costform_http::Error::DeadlinePassed { .. }) => {
+                    Ok(ReadOutcome::Processing)
+                }
+                Ok(Usage::Ready { body, .. }) => Ok(ReadOutcome::Ready(body)),
+                Err(error) => Err(remote(&error)),
             },
             other => Err(unsupported(other)),
         }
