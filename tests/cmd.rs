@@ -464,37 +464,11 @@ fn sigterm_during_apply_saves_the_tokens_received_and_exits_130() {
 /// and folds the journal's tokens in.
 #[test]
 fn a_second_sigterm_exits_at_once_and_releases_the_lock() {
-    let emulator = support::emulator(Config::demo());
-    emulator.set_faults(support::Faults {
-        latency: std::time::Duration::from_millis(400),
-        ..support::Faults::default()
-    });
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    support::write_many_reports(dir.path(), 40, 2);
-    let child = support::costform(&emulator)
-        .current_dir(dir.path())
-        .args(["apply", "--auto-approve", "--parallelism", "1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("costform starts");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while emulator.issued_tokens().len() < 2 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "apply never got going"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let (emulator, dir, child) = apply_under_way(400, 2);
     let lock = dir.path().join("costform.state.json.lock");
     assert!(lock.exists(), "apply holds the lock");
     for _ in 0..2 {
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
+        send_signal(&child, "-TERM");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let output = child.wait_with_output().expect("costform exits");
@@ -516,10 +490,13 @@ fn a_second_sigterm_exits_at_once_and_releases_the_lock() {
     );
 }
 
-fn interrupt_apply_with(signal: &str) {
+/// An apply of 40 reports at one request at a time, each answered after
+/// `latency_ms`, once the emulator has issued `tokens` tokens: an interrupt
+/// sent now lands mid-run.
+fn apply_under_way(latency_ms: u64, tokens: usize) -> (EmulatorThread, tempfile::TempDir, Child) {
     let emulator = support::emulator(Config::demo());
     emulator.set_faults(support::Faults {
-        latency: std::time::Duration::from_millis(150),
+        latency: std::time::Duration::from_millis(latency_ms),
         ..support::Faults::default()
     });
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -532,20 +509,29 @@ fn interrupt_apply_with(signal: &str) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("costform starts");
-    // Wait until a few tokens have been issued, so the interrupt lands mid-run.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while emulator.issued_tokens().len() < 3 {
+    while emulator.issued_tokens().len() < tokens {
         assert!(
             std::time::Instant::now() < deadline,
             "apply never got going"
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    (emulator, dir, child)
+}
+
+/// Sends `signal` (`-INT`, `-TERM`) to `child`.
+fn send_signal(child: &Child, signal: &str) {
     let status = Command::new("kill")
         .args([signal, &child.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(status.success());
+}
+
+fn interrupt_apply_with(signal: &str) {
+    let (emulator, dir, child) = apply_under_way(150, 3);
+    send_signal(&child, signal);
     let output = child.wait_with_output().expect("costform exits");
     let text = format!(
         "{}{}",
