@@ -341,8 +341,8 @@ Examples:
 #[derive(Debug, Args)]
 pub struct CostsArgs {
     /// Reports to include (`NAME` or `report.NAME`; default: every report with a result).
-    #[arg(value_name = "NAME")]
-    pub names: Vec<String>,
+    #[arg(value_name = "NAME", value_parser = parse_address)]
+    pub names: Vec<ReportName>,
     /// What the table's rows are: months (daily results added up), days, groups or services.
     #[arg(long, value_enum, default_value_t = CostsBy::Month)]
     pub by: CostsBy,
@@ -404,8 +404,8 @@ Examples:
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Reports to check (`NAME` or `report.NAME`; default: every report with a `budget:`).
-    #[arg(value_name = "NAME")]
-    pub names: Vec<String>,
+    #[arg(value_name = "NAME", value_parser = parse_address)]
+    pub names: Vec<ReportName>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use costform_model::ids::ReportName;
 use costform_planner::StateStore;
 use costform_planner::costs::{Breach, Checked, CostRows, NotIncluded, check, read_rows};
 use miette::IntoDiagnostic;
@@ -34,15 +35,11 @@ struct NotChecked<'a> {
 /// Loads the budgets and the rows, holds one to the other and prints.
 pub fn run(context: &Context, args: &CheckArgs) -> miette::Result<Exit> {
     let definitions = context.load_definitions()?;
-    let wanted: Vec<&str> = args
-        .names
-        .iter()
-        .map(|name| name.strip_prefix("report.").unwrap_or(name))
-        .collect();
+    let wanted = &args.names;
     let budgets: BTreeMap<String, _> = definitions
         .reports
         .values()
-        .filter(|report| wanted.is_empty() || wanted.contains(&report.name.as_str()))
+        .filter(|report| wanted.is_empty() || wanted.contains(&report.name))
         .filter_map(|report| Some((report.name.to_string(), report.budget.clone()?)))
         .collect();
     if budgets.is_empty() {
@@ -53,7 +50,12 @@ pub fn run(context: &Context, args: &CheckArgs) -> miette::Result<Exit> {
     }
     let path = context.state_path();
     let state = StateStore::read(&path).into_diagnostic()?;
-    let names: Vec<String> = budgets.keys().cloned().collect();
+    let names: Vec<ReportName> = definitions
+        .reports
+        .keys()
+        .filter(|name| budgets.contains_key(name.as_str()))
+        .cloned()
+        .collect();
     let rows = match &state {
         Some(state) => read_rows(state, &context.state_dir(), &names).into_diagnostic()?,
         None => CostRows::default(),
@@ -62,11 +64,12 @@ pub fn run(context: &Context, args: &CheckArgs) -> miette::Result<Exit> {
     let checked = check(&rows.latest, &rows.with_earlier(), &budgets, today);
     let mut not_checked = rows.not_included;
     for name in &names {
-        let known = checked.iter().any(|report| &report.report == name)
-            || not_checked.iter().any(|report| &report.report == name);
+        let name = name.as_str();
+        let known = checked.iter().any(|report| report.report == name)
+            || not_checked.iter().any(|report| report.report == name);
         if !known {
             not_checked.push(NotIncluded {
-                report: name.clone(),
+                report: name.to_owned(),
                 reason: "not applied yet: run `costform apply`, then `costform fetch`".to_owned(),
             });
         }

@@ -21,23 +21,14 @@ pub fn run(context: &Context, args: &CostsArgs) -> miette::Result<Exit> {
             path.display()
         ));
     };
-    let names: Vec<String> = args
-        .names
-        .iter()
-        .map(|name| name.strip_prefix("report.").unwrap_or(name).to_owned())
-        .collect();
-    if let Some(unknown) = names.iter().find(|name| {
-        !state
-            .reports
-            .keys()
-            .any(|known| known.as_str() == name.as_str())
-    }) {
+    let names = &args.names;
+    if let Some(unknown) = names.iter().find(|name| !state.reports.contains_key(*name)) {
         return Err(miette::miette!(
             help = "`costform state list` shows the reports in the state",
             "report.{unknown} is not in the state"
         ));
     }
-    let rows = read_rows(&state, &context.state_dir(), &names).into_diagnostic()?;
+    let rows = read_rows(&state, &context.state_dir(), names).into_diagnostic()?;
     let axis = match args.by {
         CostsBy::Month => Axis::Month,
         CostsBy::Day => Axis::Day,

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use costform_emulator::{Config, DEMO_ACCESS_TOKEN, Emulator};
+use costform_model::ids::ReportName;
 use jiff::{ToSpan, tz::TimeZone};
 use miette::{IntoDiagnostic, WrapErr};
 
@@ -141,7 +142,7 @@ async fn cycle(demo: &Context) -> miette::Result<()> {
     expect(costs::run(
         demo,
         &CostsArgs {
-            names: vec!["trailing-quarter-by-project".to_owned()],
+            names: vec![ReportName::parse("trailing-quarter-by-project").into_diagnostic()?],
             by: CostsBy::Month,
             compare: Some(CostsCompare::Previous),
             format: CostsFormat::Text,

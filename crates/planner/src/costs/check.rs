@@ -12,8 +12,8 @@ use costform_model::cost_rows::{CostRow, Decimal};
 use jiff::civil::Date;
 use serde::Serialize;
 
-use super::compare::{comparison, month_label};
-use super::{Baseline, Change, Slice, group_label, month_of, slices};
+use super::compare::comparison;
+use super::{Baseline, Change, Slice, group_label, month_label, month_of, slices};
 
 /// One budget rule that spend went over.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -11,7 +11,7 @@ use jiff::civil::Date;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::{Slice, group_label, month_of, slices};
+use super::{Slice, group_label, month_label, month_of, slices};
 
 /// What the latest month is compared with (`costs --compare`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -168,11 +168,6 @@ fn amounts_in<'a>(slice: &Slice<'a>, month: Date) -> BTreeMap<&'a str, Decimal> 
         }
     }
     amounts
-}
-
-/// A month as `YYYY-MM`.
-pub(crate) fn month_label(month: Date) -> String {
-    month.strftime("%Y-%m").to_string()
 }
 
 #[cfg(test)]

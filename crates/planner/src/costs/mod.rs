@@ -55,6 +55,11 @@ pub(crate) fn month_of(date: Date) -> Date {
     date.first_of_month()
 }
 
+/// A month as `YYYY-MM`, as tables and comparisons label it.
+pub(crate) fn month_label(month: Date) -> String {
+    month.strftime("%Y-%m").to_string()
+}
+
 /// How a group is shown: its name when the result gives one, else its id.
 pub(crate) fn group_label(row: &CostRow) -> &str {
     row.group_name.as_deref().unwrap_or(&row.group_id)

@@ -9,6 +9,7 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use costform_model::cost_rows::{CostRow, CostRowsError, ResultOrigin};
+use costform_model::ids::ReportName;
 use costform_model::kinds;
 
 use crate::atomic::parent_dir;
@@ -108,12 +109,16 @@ impl CostRows {
 /// ready result (and of the result it superseded, when kept), and the
 /// reports left out with why. `state_dir` is where relative result paths
 /// start.
-pub fn read_rows(state: &State, state_dir: &Path, names: &[String]) -> Result<CostRows, RowsError> {
+pub fn read_rows(
+    state: &State,
+    state_dir: &Path,
+    names: &[ReportName],
+) -> Result<CostRows, RowsError> {
     let mut rows = Vec::new();
     let mut earlier = Vec::new();
     let mut not_included = Vec::new();
     for (name, entry) in &state.reports {
-        if !names.is_empty() && !names.iter().any(|wanted| wanted == name.as_str()) {
+        if !names.is_empty() && !names.contains(name) {
             continue;
         }
         let left_out = |reason: &str| NotIncluded {
@@ -276,7 +281,12 @@ mod tests {
         );
         assert_eq!(not_included.len(), 1);
         assert_eq!(not_included[0].report, "later");
-        let only = read_rows(&state(BODY), dir.path(), &["later".to_owned()]).expect("rows");
+        let only = read_rows(
+            &state(BODY),
+            dir.path(),
+            &[ReportName::parse("later").unwrap()],
+        )
+        .expect("rows");
         assert!(only.latest.is_empty());
     }
 

@@ -8,7 +8,7 @@ use jiff::civil::Date;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::{Slice, group_label, month_of, slices};
+use super::{Slice, group_label, month_label, month_of, slices};
 
 /// What the rows of a table are (`costs --by`); the columns are the other
 /// axis: groups for periods, months for groups and services.
@@ -73,7 +73,7 @@ fn table(slice: &Slice<'_>, axis: Axis) -> CostTable {
     };
     let label_of_period = |date: Date| match axis {
         Axis::Day => date.to_string(),
-        _ => date.strftime("%Y-%m").to_string(),
+        _ => month_label(date),
     };
     // (row key, column key) -> amount; keys sort the way they are shown.
     let mut cells: BTreeMap<(String, String), Decimal> = BTreeMap::new();
