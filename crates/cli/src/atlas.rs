@@ -1,15 +1,14 @@
 //! The planner's `Submitter` and `ResultReader`, implemented with the Atlas
-//! client. This is the only place where report kinds meet endpoints: a new
-//! kind adds an arm here and a method to the client.
+//! client. This is the only place where report kinds meet endpoints: one arm
+//! per kind, calling that kind's adapter in `costform-http`.
 
 use costform_http::{Client, Usage};
-use costform_model::ids::{ReportName, Token};
+use costform_model::handle::Handle;
+use costform_model::ids::ReportName;
+use costform_model::kinds::cost_explorer;
 use costform_model::request::PlannedRequest;
 use costform_model::state::{ResultFormat, StateEntry};
 use costform_planner::{ReadOutcome, RemoteError, ResultReader, Submitter};
-
-/// The report kind every current definition uses.
-const COST_EXPLORER: &str = "cost_explorer";
 
 /// Sends queries with the client. Without a client (a plan that only forgets
 /// needs no credentials) every submission fails, which the planner never asks
@@ -42,18 +41,15 @@ impl Submitter for AtlasSubmitter {
         &self,
         _name: &ReportName,
         request: &PlannedRequest,
-    ) -> Result<Token, RemoteError> {
+    ) -> Result<Handle, RemoteError> {
         let Some(client) = &self.client else {
-            return Err(RemoteError {
-                status: None,
-                error_code: None,
-                message: "no Atlas client configured".to_owned(),
-            });
+            return Err(local("no Atlas client configured".to_owned()));
         };
         match request.kind.as_str() {
-            COST_EXPLORER => client
+            cost_explorer::NAME => client
                 .create_cost_explorer_query(&request.org_id, &request.request)
                 .await
+                .map(|token| cost_explorer::handle(&token))
                 .map_err(|error| remote(&error)),
             other => Err(unsupported(other)),
         }
@@ -90,9 +86,13 @@ impl ResultReader for AtlasReader {
         format: ResultFormat,
     ) -> Result<ReadOutcome, RemoteError> {
         match entry.request.kind.as_str() {
-            COST_EXPLORER => match self
+            cost_explorer::NAME => match self
                 .client
-                .get_cost_explorer_usage(&entry.request.org_id, &entry.token, format)
+                .get_cost_explorer_usage(
+                    &entry.request.org_id,
+                    &cost_explorer::token(&entry.handle).map_err(local)?,
+                    format,
+                )
                 .await
             {
                 // No answer before the run's deadline counts as processing:
@@ -124,10 +124,17 @@ fn remote(error: &costform_http::Error) -> RemoteError {
     }
 }
 
-fn unsupported(kind: &str) -> RemoteError {
+/// A failure found before anything was sent.
+fn local(message: String) -> RemoteError {
     RemoteError {
         status: None,
         error_code: None,
-        message: format!("report kind `{kind}` has no Atlas endpoint in this costform"),
+        message,
     }
+}
+
+fn unsupported(kind: &str) -> RemoteError {
+    local(format!(
+        "report kind `{kind}` has no Atlas endpoint in this costform"
+    ))
 }

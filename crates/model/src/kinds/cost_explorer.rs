@@ -15,7 +15,8 @@ use super::{BuildContext, ReportKind, cost_explorer_rows};
 use crate::cost_rows::{CostRow, CostRowsError, ResultOrigin};
 use crate::dates;
 use crate::diagnostic::{Diagnostics, Severity, code, did_you_mean};
-use crate::ids::{AtlasId, OrgId};
+use crate::handle::Handle;
+use crate::ids::{AtlasId, OrgId, Token};
 use crate::raw::RawReport;
 use crate::request::{PlannedRequest, Refresh, RequestBody};
 use crate::state::ResultFormat;
@@ -53,6 +54,19 @@ pub const SERVICES: &[&str] = &[
     "Support",
     "Credits",
 ];
+
+/// The handle's one part: the token Atlas returned for the query.
+const TOKEN: &str = "token";
+
+/// The handle of a created query: `{"token": ...}`.
+pub fn handle(token: &Token) -> Handle {
+    Handle::of_token(TOKEN, token)
+}
+
+/// The token a handle holds, for `GET .../usage/{token}`.
+pub fn token(handle: &Handle) -> Result<Token, String> {
+    Token::parse(handle.part(TOKEN)?).map_err(|error| error.to_string())
+}
 
 /// The Cost Explorer usage query.
 pub struct CostExplorer;
@@ -133,6 +147,17 @@ impl ReportKind for CostExplorer {
         planned.covers_open_month = end > dates::start_of_month(dates::today(context.now));
         planned.refresh = refresh;
         Some(planned)
+    }
+
+    fn describe(&self, request: &PlannedRequest) -> String {
+        let date = |key| {
+            request
+                .request
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+        };
+        format!("{} .. {}", date("startDate"), date("endDate"))
     }
 
     fn check_body(&self, body: &RequestBody) -> Vec<String> {

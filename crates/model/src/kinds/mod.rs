@@ -38,6 +38,17 @@ pub trait ReportKind: Sync {
         diagnostics: &mut Diagnostics,
     ) -> Option<PlannedRequest>;
 
+    /// What a request covers, in a few words, for `show` and summaries: a
+    /// Cost Explorer range, a FOCUS report's invoice month.
+    fn describe(&self, request: &PlannedRequest) -> String;
+
+    /// The format a ready result of this kind is in, when `asked` is what
+    /// the user asked `fetch` for: a kind whose results come in one format
+    /// only answers that one.
+    fn result_format(&self, asked: ResultFormat) -> ResultFormat {
+        asked
+    }
+
     /// Every way `body` differs from what [`ReportKind::build`] writes, for
     /// requests read back from a saved plan that anyone could have edited.
     fn check_body(&self, body: &RequestBody) -> Vec<String>;
