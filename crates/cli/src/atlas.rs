@@ -2,10 +2,10 @@
 //! client. This is the only place where report kinds meet endpoints: one arm
 //! per kind, calling that kind's adapter in `costform-http`.
 
-use costform_http::{Client, Usage};
+use costform_http::{Client, InvoiceReport, Usage};
 use costform_model::handle::Handle;
 use costform_model::ids::ReportName;
-use costform_model::kinds::cost_explorer;
+use costform_model::kinds::{cost_explorer, focus_report};
 use costform_model::request::PlannedRequest;
 use costform_model::state::{ResultFormat, StateEntry};
 use costform_planner::{ReadOutcome, RemoteError, ResultReader, Submitter};
@@ -51,6 +51,7 @@ impl Submitter for AtlasSubmitter {
                 .await
                 .map(|token| cost_explorer::handle(&token))
                 .map_err(|error| remote(&error)),
+            focus_report::NAME => submit_focus_report(client, request).await,
             other => Err(unsupported(other)),
         }
     }
@@ -104,8 +105,45 @@ impl ResultReader for AtlasReader {
                 Ok(Usage::Ready { body, .. }) => Ok(ReadOutcome::Ready(body)),
                 Err(error) => Err(remote(&error)),
             },
+            focus_report::NAME => read_focus_report(&self.client, entry).await,
             other => Err(unsupported(other)),
         }
+    }
+}
+
+/// Finds the month's invoice, then asks for its FOCUS report. The lookup
+/// only reads, so a failure before the POST loses nothing.
+async fn submit_focus_report(
+    client: &Client,
+    request: &PlannedRequest,
+) -> Result<Handle, RemoteError> {
+    let month = focus_report::invoice_month(request).map_err(local)?;
+    let invoice = client
+        .find_invoice(&request.org_id, month)
+        .await
+        .map_err(|error| remote(&error))?;
+    let body = focus_report::report_request(request);
+    let report = client
+        .create_invoice_report(&request.org_id, &invoice, &body)
+        .await
+        .map_err(|error| remote(&error))?;
+    Ok(focus_report::handle(&invoice, &report))
+}
+
+async fn read_focus_report(
+    client: &Client,
+    entry: &StateEntry,
+) -> Result<ReadOutcome, RemoteError> {
+    let (invoice, report) = focus_report::ids(&entry.handle).map_err(local)?;
+    match client
+        .read_invoice_report(&entry.request.org_id, &invoice, &report)
+        .await
+    {
+        Ok(InvoiceReport::Processing) | Err(costform_http::Error::DeadlinePassed { .. }) => {
+            Ok(ReadOutcome::Processing)
+        }
+        Ok(InvoiceReport::Ready(body)) => Ok(ReadOutcome::Ready(body)),
+        Err(error) => Err(remote(&error)),
     }
 }
 

@@ -65,6 +65,12 @@ pub struct ClientConfig {
     /// Accept an `http://` base URL on a host other than loopback, which
     /// sends the credentials in clear; off unless the user asks for it.
     pub allow_insecure_http: bool,
+    /// How long downloading one report file may take (a FOCUS file of a
+    /// large organization is tens of megabytes).
+    pub download_timeout: Duration,
+    /// The largest report file downloaded, compressed and decompressed: a
+    /// hostile or broken server cannot fill the memory or the disk.
+    pub max_download_bytes: u64,
 }
 
 impl ClientConfig {
@@ -79,6 +85,8 @@ impl ClientConfig {
             base_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
             allow_insecure_http: false,
+            download_timeout: Duration::from_secs(600),
+            max_download_bytes: 1 << 30,
         })
     }
 
@@ -148,7 +156,7 @@ fn pair(
 }
 
 /// `localhost` or a loopback address: traffic that never leaves the machine.
-fn is_loopback(url: &reqwest::Url) -> bool {
+pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
     let Some(host) = url.host_str() else {
         return false;
     };

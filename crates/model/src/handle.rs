@@ -12,7 +12,7 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::Token;
+use crate::ids::{AtlasId, Token};
 
 /// A report's handle: named parts, each kept exactly as Atlas issued it.
 ///
@@ -37,13 +37,15 @@ impl Handle {
         Self::try_from(parts)
     }
 
-    /// A handle of one part whose value is already known to be in bounds
-    /// (a [`Token`] has exactly a part's bounds).
-    pub fn of_token(name: &'static str, value: &Token) -> Self {
-        Self(BTreeMap::from([(
-            name.to_owned(),
-            value.as_str().to_owned(),
-        )]))
+    /// A handle of parts whose values are validated ids, so always within
+    /// bounds; for the kinds, which name their parts with constants.
+    pub fn of(parts: &[(&'static str, &dyn HandlePart)]) -> Self {
+        Self(
+            parts
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), value.as_part().to_owned()))
+                .collect(),
+        )
     }
 
     /// The part called `name`, if the handle has it.
@@ -63,6 +65,24 @@ impl Handle {
         self.0
             .iter()
             .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+}
+
+/// An id whose every value is within a handle part's bounds.
+pub trait HandlePart {
+    /// The id as the handle stores it.
+    fn as_part(&self) -> &str;
+}
+
+impl HandlePart for Token {
+    fn as_part(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl HandlePart for AtlasId {
+    fn as_part(&self) -> &str {
+        self.as_str()
     }
 }
 

@@ -99,6 +99,13 @@ pub struct RawReport {
     /// the range covers a month that has not closed.
     #[schemars(schema_with = "refresh_schema")]
     pub refresh: Option<Spanned<String>>,
+    /// `focus_report`: the invoice's month, the 1st of a month (`YYYY-MM-01`).
+    #[schemars(schema_with = "date_schema")]
+    pub invoice_month: Option<Spanned<String>>,
+    /// `focus_report`: the FOCUS specification version of the file (Atlas's
+    /// default when unset).
+    #[schemars(with = "Option<String>")]
+    pub format_spec_version: Option<Spanned<String>>,
     /// Spend limits that `costform check` holds the results to.
     #[schemars(with = "Option<RawBudget>")]
     pub budget: Option<Spanned<RawBudget>>,
@@ -137,6 +144,8 @@ impl RawReport {
             services,
             include_partial_matches,
             refresh,
+            invoice_month,
+            format_spec_version,
             budget
         );
         self
@@ -152,6 +161,8 @@ impl RawReport {
             &mut self.period,
             &mut self.group_by,
             &mut self.refresh,
+            &mut self.invoice_month,
+            &mut self.format_spec_version,
         ];
         let lists = [
             &mut self.organizations,
@@ -188,6 +199,8 @@ impl RawReport {
             services,
             include_partial_matches,
             refresh,
+            invoice_month,
+            format_spec_version,
             budget
         )
     }
@@ -207,6 +220,8 @@ pub const REPORT_KEYS: &[&str] = &[
     "services",
     "include_partial_matches",
     "refresh",
+    "invoice_month",
+    "format_spec_version",
     "budget",
 ];
 

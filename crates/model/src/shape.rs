@@ -172,6 +172,10 @@ fn report(
             "period" => string(file, name, &value).map(|v| report.period = v),
             "group_by" => string(file, name, &value).map(|v| report.group_by = v),
             "refresh" => string(file, name, &value).map(|v| report.refresh = v),
+            "invoice_month" => string(file, name, &value).map(|v| report.invoice_month = v),
+            "format_spec_version" => {
+                string(file, name, &value).map(|v| report.format_spec_version = v)
+            }
             "organizations" => list(file, name, value).map(|v| report.organizations = v),
             "projects" => list(file, name, value).map(|v| report.projects = v),
             "clusters" => list(file, name, value).map(|v| report.clusters = v),
@@ -193,7 +197,7 @@ fn report(
             well_shaped = false;
         }
     }
-    debug_assert_eq!(REPORT_KEYS.len(), 13, "a new report key needs reading here");
+    debug_assert_eq!(REPORT_KEYS.len(), 15, "a new report key needs reading here");
     (report, well_shaped)
 }
 

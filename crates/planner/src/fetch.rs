@@ -142,7 +142,8 @@ pub async fn fetch<R: ResultReader>(
             Looked::Ready(written) => {
                 let written = written?;
                 let (rows, path) = (written.rows, written.path.clone());
-                record_result(state, &name, entry, written, options.format)?;
+                let format = result_format(&entry, options.format);
+                record_result(state, &name, entry, written, format)?;
                 FetchOutcome::Ready { rows, path }
             }
             Looked::Failed(error) if error.is_not_found() => {
@@ -228,7 +229,8 @@ pub(crate) async fn write_result(
     body: &[u8],
     options: &FetchOptions,
 ) -> Result<Written, Error> {
-    let bytes = match options.format {
+    let format = result_format(entry, options.format);
+    let bytes = match format {
         ResultFormat::Json => pretty_json(body),
         ResultFormat::Csv => body.to_vec(),
     };
@@ -239,11 +241,10 @@ pub(crate) async fn write_result(
         org_id: entry.request.org_id.as_str(),
         file: name.as_str(),
     };
-    let rows = summarize(&origin, &entry.request, options.format, &bytes)
-        .map_or(0, |summary| summary.rows);
+    let rows = summarize(&origin, &entry.request, format, &bytes).map_or(0, |summary| summary.rows);
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let directory = options.out_dir.clone();
-    let path = directory.join(format!("{name}.{}", options.format.extension()));
+    let path = directory.join(format!("{name}.{}", format.extension()));
     let target = path.clone();
     tokio::task::spawn_blocking(move || {
         create_results_dir(&directory)?;
@@ -252,6 +253,12 @@ pub(crate) async fn write_result(
     .await
     .map_err(|join| Error::io("write", &path)(std::io::Error::other(join)))??;
     Ok(Written { path, rows, sha256 })
+}
+
+/// The format `entry`'s results come in when `asked` was asked for: its
+/// kind's say (a FOCUS report is always CSV).
+pub(crate) fn result_format(entry: &StateEntry, asked: ResultFormat) -> ResultFormat {
+    costform_model::kinds::find(&entry.request.kind).map_or(asked, |kind| kind.result_format(asked))
 }
 
 /// Creates the results directory with an explicit mode, not the umask alone:

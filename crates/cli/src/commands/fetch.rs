@@ -128,22 +128,13 @@ fn summary_rows(report: &FetchReport, state: &State, format: ResultFormat) -> Ve
         .iter()
         .map(|fetched| {
             let entry = state.reports.get(&fetched.name);
-            let group_by = entry.map(|entry| {
-                entry
-                    .request
-                    .request
-                    .get("groupBy")
-                    .and_then(|value| value.as_str())
-                    .unwrap_or("services")
-                    .to_owned()
-            });
             let mut row = SummaryRow {
                 name: fetched.name.to_string(),
                 status: status_label(&fetched.outcome),
                 path: None,
                 rows: None,
                 total_usage: None,
-                group_by,
+                group_by: None,
                 by_group: std::collections::BTreeMap::new(),
                 error: None,
             };
@@ -160,6 +151,8 @@ fn summary_rows(report: &FetchReport, state: &State, format: ResultFormat) -> Ve
                     let summary = std::fs::read(path)
                         .map_err(|error| format!("failed to read `{file}`: {error}"))
                         .and_then(|body| {
+                            let format =
+                                entry.result.as_ref().map_or(format, |result| result.format);
                             costform_planner::summarize(&origin, &entry.request, format, &body)
                                 .map_err(|error| error.to_string())
                         });
@@ -167,6 +160,7 @@ fn summary_rows(report: &FetchReport, state: &State, format: ResultFormat) -> Ve
                         Ok(summary) => {
                             row.total_usage = Some(summary.total);
                             row.by_group = summary.by_group;
+                            row.group_by = summary.dimension;
                         }
                         Err(problem) => row.error = Some(problem),
                     }

@@ -9,20 +9,38 @@ use std::io::Read;
 
 use jiff::civil::Date;
 use serde_json::Value;
-use serde_saphyr::{Location, Spanned};
+use serde_saphyr::Spanned;
 
+use super::checker::Checker;
 use super::{BuildContext, ReportKind, cost_explorer_rows};
 use crate::cost_rows::{CostRow, CostRowsError, ResultOrigin};
 use crate::dates;
 use crate::diagnostic::{Diagnostics, Severity, code, did_you_mean};
 use crate::handle::Handle;
-use crate::ids::{AtlasId, OrgId, Token};
+use crate::ids::{AtlasId, Token};
 use crate::raw::RawReport;
-use crate::request::{PlannedRequest, Refresh, RequestBody};
+use crate::request::{PlannedRequest, RequestBody};
 use crate::state::ResultFormat;
 
 /// The kind's name in `kind:`.
 pub const NAME: &str = "cost_explorer";
+
+/// The report keys a Cost Explorer query takes.
+const KEYS: &[&str] = &[
+    "kind",
+    "org_id",
+    "start_date",
+    "end_date",
+    "period",
+    "group_by",
+    "organizations",
+    "projects",
+    "clusters",
+    "services",
+    "include_partial_matches",
+    "refresh",
+    "budget",
+];
 
 /// The `groupBy` values Atlas accepts.
 pub const GROUP_BY: &[&str] = &["organizations", "projects", "clusters", "services"];
@@ -60,7 +78,7 @@ const TOKEN: &str = "token";
 
 /// The handle of a created query: `{"token": ...}`.
 pub fn handle(token: &Token) -> Handle {
-    Handle::of_token(TOKEN, token)
+    Handle::of(&[(TOKEN, token)])
 }
 
 /// The token a handle holds, for `GET .../usage/{token}`.
@@ -77,7 +95,7 @@ impl ReportKind for CostExplorer {
     }
 
     fn keys(&self) -> &'static [&'static str] {
-        crate::raw::REPORT_KEYS
+        KEYS
     }
 
     fn cost_rows(
@@ -165,49 +183,7 @@ impl ReportKind for CostExplorer {
     }
 }
 
-/// Checks one report's fields, pushing diagnostics as it goes.
-struct Checker<'a, 'b> {
-    context: &'a BuildContext<'b>,
-    diagnostics: &'a mut Diagnostics,
-}
-
 impl Checker<'_, '_> {
-    fn report(
-        &mut self,
-        severity: Severity,
-        code: &'static str,
-        at: Location,
-        message: String,
-        help: Option<String>,
-    ) {
-        let diagnostic = self
-            .context
-            .file
-            .at(severity, code, at, message)
-            .with_optional_help(help);
-        self.diagnostics.push(diagnostic);
-    }
-
-    fn error(&mut self, code: &'static str, at: Location, message: String, help: Option<String>) {
-        self.report(Severity::Error, code, at, message, help);
-    }
-
-    fn org_id(&mut self, report: &RawReport) -> Option<OrgId> {
-        let Some(org_id) = &report.org_id else {
-            let help = "set `org_id:` on the report or under `defaults:`".to_owned();
-            self.error(
-                code::MISSING_FIELD,
-                self.context.name_at,
-                "missing `org_id`".to_owned(),
-                Some(help),
-            );
-            return None;
-        };
-        OrgId::parse(&org_id.value)
-            .map_err(|err| self.error(code::INVALID_ID, org_id.referenced, err.to_string(), None))
-            .ok()
-    }
-
     fn ids(&mut self, list: Option<&Spanned<Vec<Spanned<String>>>>) -> Vec<String> {
         let items = list.into_iter().flat_map(|list| &list.value);
         let mut ids = Vec::new();
@@ -279,24 +255,6 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn refresh(&mut self, report: &RawReport) -> Refresh {
-        match report
-            .refresh
-            .as_ref()
-            .map(|refresh| (refresh.value.as_str(), refresh.referenced))
-        {
-            None | Some(("never", _)) => Refresh::Never,
-            Some(("until_closed", _)) => Refresh::UntilClosed,
-            Some((other, at)) => {
-                let message = format!("`{other}` is not a `refresh` policy");
-                let help = did_you_mean(other, ["never", "until_closed"])
-                    .or_else(|| Some("use `never` or `until_closed`".to_owned()));
-                self.error(code::INVALID_VALUE, at, message, help);
-                Refresh::Never
-            }
-        }
-    }
-
     fn date_range(&mut self, report: &RawReport) -> Option<(Date, Date)> {
         if let Some(period) = &report.period {
             if let Some(date) = report.start_date.as_ref().or(report.end_date.as_ref()) {
@@ -334,39 +292,11 @@ impl Checker<'_, '_> {
     }
 
     fn month_start(&mut self, value: Option<&Spanned<String>>, key: &str) -> Option<Date> {
-        let Some(value) = value else {
-            let message = format!("missing `{key}`");
-            let help =
-                "set `start_date` and `end_date`, or a `period` such as `last_month`".to_owned();
-            self.error(
-                code::MISSING_FIELD,
-                self.context.name_at,
-                message,
-                Some(help),
-            );
-            return None;
-        };
-        let date = match dates::parse_date(&value.value) {
-            Ok(date) => date,
-            Err(message) => {
-                self.error(
-                    code::INVALID_DATE,
-                    value.referenced,
-                    format!("`{key}`: {message}"),
-                    None,
-                );
-                return None;
-            }
-        };
-        if date.day() != 1 {
-            let message = format!("`{key}` `{date}` is not the first day of a month");
-            let help = format!(
-                "Cost Explorer ranges are whole months: use `{}`",
-                dates::nearest_month_start(date)
-            );
-            self.error(code::INVALID_DATE, value.referenced, message, Some(help));
-            return None;
-        }
-        Some(date)
+        self.month_start_of(
+            value,
+            key,
+            "set `start_date` and `end_date`, or a `period` such as `last_month`",
+            "Cost Explorer ranges are whole months",
+        )
     }
 }

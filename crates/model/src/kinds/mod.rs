@@ -4,9 +4,11 @@
 //! loader and the planner only see the [`PlannedRequest`] a kind builds, so
 //! adding a kind (say, invoice CSVs) touches nothing else.
 
+mod checker;
 pub mod cost_explorer;
 mod cost_explorer_body;
 pub mod cost_explorer_rows;
+pub mod focus_report;
 pub mod focus_rows;
 
 use std::io::Read;
@@ -75,7 +77,7 @@ pub struct BuildContext<'a> {
 }
 
 /// The registry: one line per kind.
-static KINDS: &[&dyn ReportKind] = &[&cost_explorer::CostExplorer];
+static KINDS: &[&dyn ReportKind] = &[&cost_explorer::CostExplorer, &focus_report::FocusReport];
 
 /// The kind used when a report does not say.
 pub const DEFAULT_KIND: &str = cost_explorer::NAME;
