@@ -197,6 +197,18 @@ impl EmulatorHandle {
         self.shared.reports.expire_download_urls();
     }
 
+    /// Download URLs handed out from now on expire `lifetime` after (a
+    /// negative one: already past their `expiresAt` when handed out).
+    pub fn set_download_url_lifetime(&self, lifetime: jiff::SignedDuration) {
+        self.shared.reports.set_url_lifetime(lifetime);
+    }
+
+    /// The next `count` downloads are refused as expired (403), as a URL
+    /// that expired between the report's read and the download is.
+    pub fn refuse_next_downloads(&self, count: u32) {
+        self.shared.reports.refuse_next_downloads(count);
+    }
+
     /// Makes invoice report `report_id` answer 404 from now on; false if it
     /// was never created.
     pub fn expire_report(&self, report_id: &str) -> bool {

@@ -38,7 +38,7 @@ pub const REPORTS_MEDIA_TYPE: &str = "application/vnd.atlas.2025-03-12+json";
 /// The first month every organization has an invoice for.
 pub const FIRST_INVOICE_MONTH: &str = "2020-01-01";
 
-/// How long a download URL stays valid.
+/// How long a download URL stays valid unless a test says otherwise.
 const URL_LIFETIME: SignedDuration = SignedDuration::from_secs(3600);
 
 /// A report the emulator was asked for.
@@ -70,6 +70,10 @@ struct Reports {
     /// Download keys to the report they serve.
     downloads: HashMap<String, Download>,
     fail_with: Option<String>,
+    /// `None`: [`URL_LIFETIME`].
+    url_lifetime: Option<SignedDuration>,
+    /// Downloads still to refuse as expired, whatever their URL.
+    refuse_next: u32,
 }
 
 #[derive(Debug, Default)]
@@ -86,6 +90,7 @@ pub(crate) struct Download {
     pub org_id: String,
     pub month: Date,
     pub expired: bool,
+    pub expires_at: Timestamp,
 }
 
 impl InvoiceReports {
@@ -118,6 +123,18 @@ impl InvoiceReports {
         }
     }
 
+    /// Download URLs handed out from now on expire `lifetime` after (a
+    /// negative one: already expired when handed out).
+    pub fn set_url_lifetime(&self, lifetime: SignedDuration) {
+        self.lock().url_lifetime = Some(lifetime);
+    }
+
+    /// The next `count` downloads are refused as expired, as a URL that
+    /// expired between the report's read and the download is.
+    pub fn refuse_next_downloads(&self, count: u32) {
+        self.lock().refuse_next = count;
+    }
+
     /// Makes `report_id` answer 404; false if it was never created.
     pub fn expire_report(&self, report_id: &str) -> bool {
         self.lock()
@@ -127,9 +144,20 @@ impl InvoiceReports {
             .is_some()
     }
 
-    /// The download behind `key`, if any.
+    /// The download behind `key`, if any, marked expired when its time is
+    /// up or a refusal was asked for.
     pub fn download(&self, key: &str) -> Option<Download> {
-        self.lock().downloads.get(key).cloned()
+        let mut reports = self.lock();
+        if !reports.downloads.contains_key(key) {
+            return None;
+        }
+        let refuse = reports.refuse_next > 0;
+        reports.refuse_next = reports.refuse_next.saturating_sub(1);
+        let download = reports.downloads.get_mut(key)?;
+        if refuse || download.expires_at <= Timestamp::now() {
+            download.expired = true;
+        }
+        Some(download.clone())
     }
 
     fn create(&self, org_id: &str, invoice: &str, month: Date) -> String {
@@ -157,7 +185,10 @@ impl InvoiceReports {
             state,
             downloads,
             fail_with,
+            url_lifetime,
+            ..
         } = &mut *guard;
+        let lifetime = url_lifetime.unwrap_or(URL_LIFETIME);
         let report = issued.iter().find(|report| report.report_id == report_id)?;
         let status = state.get_mut(report_id)?;
         if status.expired || report.org_id != org_id || report.invoice_id != invoice {
@@ -184,30 +215,36 @@ impl InvoiceReports {
             view["failureReason"] = Value::from(reason.clone());
             return Some(view);
         }
-        let fresh = status
+        let current = status
             .download_key
             .as_ref()
             .and_then(|key| downloads.get(key))
-            .is_none_or(|download| download.expired);
-        if fresh {
-            let key = random_hex();
-            downloads.insert(
-                key.clone(),
-                Download {
-                    org_id: org_id.to_owned(),
-                    month: report.month,
-                    expired: false,
-                },
-            );
-            status.download_key = Some(key);
-        }
+            .filter(|download| !download.expired && download.expires_at > Timestamp::now());
+        let expires_at = match current {
+            Some(download) => download.expires_at,
+            None => {
+                let key = random_hex();
+                let expires_at = Timestamp::now() + lifetime;
+                downloads.insert(
+                    key.clone(),
+                    Download {
+                        org_id: org_id.to_owned(),
+                        month: report.month,
+                        expired: false,
+                        expires_at,
+                    },
+                );
+                status.download_key = Some(key);
+                expires_at
+            }
+        };
         let key = status.download_key.clone().unwrap_or_default();
         view["state"] = Value::from("SUCCEEDED");
         view["downloadUrl"] = Value::from(format!(
             "{base}/reports/{key}_focus.csv.gz?X-Emulated-Signature={}",
             &random_hex()[..16]
         ));
-        view["expiresAt"] = Value::from((Timestamp::now() + URL_LIFETIME).to_string());
+        view["expiresAt"] = Value::from(expires_at.to_string());
         Some(view)
     }
 }
