@@ -220,23 +220,20 @@ impl InvoiceReports {
             .as_ref()
             .and_then(|key| downloads.get(key))
             .filter(|download| !download.expired && download.expires_at > Timestamp::now());
-        let expires_at = match current {
-            Some(download) => download.expires_at,
-            None => {
-                let key = random_hex();
-                let expires_at = Timestamp::now() + lifetime;
-                downloads.insert(
-                    key.clone(),
-                    Download {
-                        org_id: org_id.to_owned(),
-                        month: report.month,
-                        expired: false,
-                        expires_at,
-                    },
-                );
-                status.download_key = Some(key);
-                expires_at
-            }
+        let expires_at = if let Some(download) = current {
+            download.expires_at
+        } else {
+            let key = random_hex();
+            let expires_at = Timestamp::now() + lifetime;
+            let download = Download {
+                org_id: org_id.to_owned(),
+                month: report.month,
+                expired: false,
+                expires_at,
+            };
+            downloads.insert(key.clone(), download);
+            status.download_key = Some(key);
+            expires_at
         };
         let key = status.download_key.clone().unwrap_or_default();
         view["state"] = Value::from("SUCCEEDED");

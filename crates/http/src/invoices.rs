@@ -78,29 +78,24 @@ impl Client {
         let exchange = self.send(&request).await?;
         let page: InvoicePage = parsed(&request, &exchange, StatusCode::OK)?;
         let month_text = month.to_string();
-        page.results
-            .iter()
-            .find(|invoice| {
-                invoice
-                    .start_date
-                    .as_deref()
-                    .is_some_and(|start| start.get(..10) == Some(month_text.as_str()))
-            })
-            .map(|invoice| {
-                AtlasId::parse(&invoice.id).map_err(|_| Error::InvalidResponse {
-                    url: request.url.to_string(),
-                    message: format!(
-                        "the invoice id `{}` is not an Atlas id",
-                        server_text(&invoice.id)
-                    ),
-                })
-            })
-            .unwrap_or_else(|| {
-                Err(Error::NoInvoice {
-                    org_id: org_id.to_string(),
-                    month: month_text,
-                })
-            })
+        let Some(invoice) = page.results.iter().find(|invoice| {
+            invoice
+                .start_date
+                .as_deref()
+                .is_some_and(|start| start.get(..10) == Some(month_text.as_str()))
+        }) else {
+            return Err(Error::NoInvoice {
+                org_id: org_id.to_string(),
+                month: month_text,
+            });
+        };
+        AtlasId::parse(&invoice.id).map_err(|_| Error::InvalidResponse {
+            url: request.url.to_string(),
+            message: format!(
+                "the invoice id `{}` is not an Atlas id",
+                server_text(&invoice.id)
+            ),
+        })
     }
 
     /// Asks for a report of `invoice_id` and returns its id (201).

@@ -198,8 +198,8 @@ impl ReportKind for FocusReport {
 mod tests {
     use super::*;
 
-    fn request(body: serde_json::Value) -> PlannedRequest {
-        let serde_json::Value::Object(body) = body else {
+    fn request(body: Value) -> PlannedRequest {
+        let Value::Object(body) = body else {
             unreachable!()
         };
         let org = crate::ids::OrgId::parse("5f0c8a1b2c3d4e5f6a7b8c9d").unwrap();
