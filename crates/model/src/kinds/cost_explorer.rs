@@ -8,39 +8,101 @@
 use std::io::Read;
 
 use jiff::civil::Date;
+use schemars::{Schema, SchemaGenerator, json_schema};
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
 use super::checker::Checker;
-use super::{BuildContext, ReportKind, cost_explorer_rows};
+use super::{BuildContext, KeySpec, ReportKind, Shape, cost_explorer_rows};
 use crate::cost_rows::{CostRow, CostRowsError, ResultOrigin};
 use crate::dates;
 use crate::diagnostic::{Diagnostics, Severity, code, did_you_mean};
 use crate::handle::Handle;
 use crate::ids::{AtlasId, Token};
-use crate::raw::RawReport;
+use crate::raw::{RawReport, id_schema, month_start_schema, or_template};
 use crate::request::{PlannedRequest, RequestBody};
 use crate::state::ResultFormat;
 
 /// The kind's name in `kind:`.
 pub const NAME: &str = "cost_explorer";
 
-/// The report keys a Cost Explorer query takes.
-const KEYS: &[&str] = &[
-    "kind",
-    "org_id",
-    "start_date",
-    "end_date",
-    "period",
-    "group_by",
-    "organizations",
-    "projects",
-    "clusters",
-    "services",
-    "include_partial_matches",
-    "refresh",
-    "budget",
+/// The report keys a Cost Explorer query takes besides the common ones.
+const KEYS: &[KeySpec] = &[
+    KeySpec {
+        name: "start_date",
+        shape: Shape::Text,
+        schema: month_start_schema,
+        description: "First month of the range, inclusive: the 1st of a month, `YYYY-MM-DD`.",
+    },
+    KeySpec {
+        name: "end_date",
+        shape: Shape::Text,
+        schema: month_start_schema,
+        description: "End of the range, exclusive: the 1st of a month, `YYYY-MM-DD`.",
+    },
+    KeySpec {
+        name: "period",
+        shape: Shape::Text,
+        schema: period_schema,
+        description: "A named range instead of `start_date`/`end_date`, computed from \"now\".",
+    },
+    KeySpec {
+        name: "group_by",
+        shape: Shape::Text,
+        schema: group_by_schema,
+        description: "The dimension the usage is grouped by.",
+    },
+    KeySpec {
+        name: "organizations",
+        shape: Shape::List,
+        schema: id_list_schema,
+        description: "Organization ids to filter on.",
+    },
+    KeySpec {
+        name: "projects",
+        shape: Shape::List,
+        schema: id_list_schema,
+        description: "Project ids to filter on.",
+    },
+    KeySpec {
+        name: "clusters",
+        shape: Shape::List,
+        schema: id_list_schema,
+        description: "Cluster ids to filter on.",
+    },
+    KeySpec {
+        name: "services",
+        shape: Shape::List,
+        schema: services_schema,
+        description: "Atlas SKU service names to filter on (`Clusters`, `Storage`, ...).",
+    },
+    KeySpec {
+        name: "include_partial_matches",
+        shape: Shape::Flag,
+        schema: flag_schema,
+        description: "Whether usage that only partly matches the filters is included (default false).",
+    },
 ];
+
+fn period_schema(_: &mut SchemaGenerator) -> Schema {
+    or_template(&json_schema!({ "enum": dates::PERIODS }))
+}
+
+fn group_by_schema(_: &mut SchemaGenerator) -> Schema {
+    or_template(&json_schema!({ "enum": GROUP_BY }))
+}
+
+fn id_list_schema(generator: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "array", "items": id_schema(generator) })
+}
+
+fn services_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": ["array", "null"], "items": { "type": "string" } })
+}
+
+fn flag_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": ["boolean", "null"] })
+}
 
 /// The `groupBy` values Atlas accepts.
 pub const GROUP_BY: &[&str] = &["organizations", "projects", "clusters", "services"];
@@ -94,7 +156,7 @@ impl ReportKind for CostExplorer {
         NAME
     }
 
-    fn keys(&self) -> &'static [&'static str] {
+    fn keys(&self) -> &'static [KeySpec] {
         KEYS
     }
 
@@ -129,11 +191,11 @@ impl ReportKind for CostExplorer {
         let refresh = check.refresh(report);
         let mut filters = Vec::new();
         for (key, list) in [
-            ("organizations", &report.organizations),
-            ("projects", &report.projects),
-            ("clusters", &report.clusters),
+            ("organizations", report.list("organizations")),
+            ("projects", report.list("projects")),
+            ("clusters", report.list("clusters")),
         ] {
-            filters.push((key, check.ids(list.as_ref())));
+            filters.push((key, check.ids(list)));
         }
         let services = check.services(report);
         if let Some(group_by) = group_by {
@@ -150,7 +212,7 @@ impl ReportKind for CostExplorer {
         if let Some(group_by) = group_by {
             body.insert("groupBy".to_owned(), Value::from(group_by));
         }
-        if let Some(partial) = &report.include_partial_matches {
+        if let Some(partial) = report.flag("include_partial_matches") {
             body.insert(
                 "includePartialMatches".to_owned(),
                 Value::from(partial.value),
@@ -197,7 +259,10 @@ impl Checker<'_, '_> {
     }
 
     fn services(&mut self, report: &RawReport) -> Vec<String> {
-        let items = report.services.iter().flat_map(|list| &list.value);
+        let items = report
+            .list("services")
+            .into_iter()
+            .flat_map(|list| &list.value);
         let mut services = Vec::new();
         for item in items {
             if !SERVICES.contains(&item.value.as_str()) {
@@ -217,7 +282,7 @@ impl Checker<'_, '_> {
     }
 
     fn group_by(&mut self, report: &RawReport) -> Option<&'static str> {
-        let group_by = report.group_by.as_ref()?;
+        let group_by = report.text("group_by")?;
         let found = GROUP_BY
             .iter()
             .copied()
@@ -233,13 +298,11 @@ impl Checker<'_, '_> {
 
     fn group_by_has_filter(&mut self, report: &RawReport, group_by: &str) {
         let filter = match group_by {
-            "organizations" => &report.organizations,
-            "projects" => &report.projects,
-            "clusters" => &report.clusters,
-            _ => &report.services,
+            "organizations" | "projects" | "clusters" => report.list(group_by),
+            _ => report.list("services"),
         };
-        if filter.as_ref().is_none_or(|list| list.value.is_empty())
-            && let Some(at) = &report.group_by
+        if filter.is_none_or(|list| list.value.is_empty())
+            && let Some(at) = report.text("group_by")
         {
             let message = format!("`group_by: {group_by}` with no `{group_by}` filter values");
             let help = format!(
@@ -256,8 +319,8 @@ impl Checker<'_, '_> {
     }
 
     fn date_range(&mut self, report: &RawReport) -> Option<(Date, Date)> {
-        if let Some(period) = &report.period {
-            if let Some(date) = report.start_date.as_ref().or(report.end_date.as_ref()) {
+        if let Some(period) = report.text("period") {
+            if let Some(date) = report.text("start_date").or(report.text("end_date")) {
                 let message = "`period` cannot be combined with `start_date`/`end_date`".to_owned();
                 let help = "keep either `period` or the two dates".to_owned();
                 self.error(code::INVALID_PERIOD, date.referenced, message, Some(help));
@@ -272,13 +335,12 @@ impl Checker<'_, '_> {
             }
             return range;
         }
-        let start = self.month_start(report.start_date.as_ref(), "start_date");
-        let end = self.month_start(report.end_date.as_ref(), "end_date");
+        let start = self.month_start(report.text("start_date"), "start_date");
+        let end = self.month_start(report.text("end_date"), "end_date");
         let (start, end) = (start?, end?);
         if end <= start {
             let at = report
-                .end_date
-                .as_ref()
+                .text("end_date")
                 .map_or(self.context.name_at, |end| end.referenced);
             let message = format!("`end_date` `{end}` is not after `start_date` `{start}`");
             let help = format!(

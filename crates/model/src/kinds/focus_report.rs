@@ -11,31 +11,42 @@
 use std::io::Read;
 
 use jiff::civil::Date;
+use schemars::{Schema, SchemaGenerator, json_schema};
 use serde_json::Value;
 
 use super::checker::Checker;
-use super::{BuildContext, ReportKind, focus_rows};
+use super::{BuildContext, KeySpec, ReportKind, Shape, focus_rows};
 use crate::cost_rows::{CostRow, CostRowsError, ResultOrigin};
 use crate::dates;
 use crate::diagnostic::{Diagnostics, code};
 use crate::handle::Handle;
 use crate::ids::AtlasId;
-use crate::raw::RawReport;
+use crate::raw::{RawReport, month_start_schema};
 use crate::request::{PlannedRequest, RequestBody};
 use crate::state::ResultFormat;
 
 /// The kind's name in `kind:`.
 pub const NAME: &str = "focus_report";
 
-/// The report keys a FOCUS report takes.
-const KEYS: &[&str] = &[
-    "kind",
-    "org_id",
-    "invoice_month",
-    "format_spec_version",
-    "refresh",
-    "budget",
+/// The report keys a FOCUS report takes besides the common ones.
+const KEYS: &[KeySpec] = &[
+    KeySpec {
+        name: "invoice_month",
+        shape: Shape::Text,
+        schema: month_start_schema,
+        description: "`focus_report`: the invoice's month, the 1st of a month (`YYYY-MM-01`).",
+    },
+    KeySpec {
+        name: "format_spec_version",
+        shape: Shape::Text,
+        schema: version_schema,
+        description: "`focus_report`: the FOCUS specification version of the file (Atlas's default when unset).",
+    },
 ];
+
+fn version_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "minLength": 1 })
+}
 
 /// The request key that selects the invoice; not part of the body sent.
 const INVOICE_MONTH: &str = "invoiceMonth";
@@ -83,7 +94,7 @@ impl ReportKind for FocusReport {
         NAME
     }
 
-    fn keys(&self) -> &'static [&'static str] {
+    fn keys(&self) -> &'static [KeySpec] {
         KEYS
     }
 
@@ -100,13 +111,13 @@ impl ReportKind for FocusReport {
         };
         let org_id = check.org_id(report);
         let month = check.month_start_of(
-            report.invoice_month.as_ref(),
+            report.text("invoice_month"),
             "invoice_month",
             "set `invoice_month:`, e.g. `\"{{ today | start_of_month | add_months(-1) }}\"` for last month",
             "an invoice covers a whole month",
         );
         let refresh = check.refresh(report);
-        if let Some(version) = &report.format_spec_version
+        if let Some(version) = report.text("format_spec_version")
             && version.value.trim().is_empty()
         {
             let help = "remove `format_spec_version` for Atlas's default".to_owned();
@@ -126,7 +137,7 @@ impl ReportKind for FocusReport {
         body.insert(INVOICE_MONTH.to_owned(), Value::from(month.to_string()));
         body.insert("reportType".to_owned(), Value::from("FOCUS"));
         body.insert("reportFormat".to_owned(), Value::from("CSV"));
-        if let Some(version) = &report.format_spec_version {
+        if let Some(version) = report.text("format_spec_version") {
             body.insert(
                 "formatSpecVersion".to_owned(),
                 Value::from(version.value.clone()),
