@@ -30,7 +30,7 @@ use crate::media::{self, Representation};
 use crate::routes::IssuedTokenMark;
 use crate::state::{Shared, random_hex};
 use crate::usage::invoice_id;
-use crate::validation::{is_atlas_id, parse_date, validate_org_id};
+use crate::validation::{is_atlas_id, json_body, parse_date, validate_org_id};
 
 /// The media type of the invoice report endpoints.
 pub const REPORTS_MEDIA_TYPE: &str = "application/vnd.atlas.2025-03-12+json";
@@ -356,13 +356,7 @@ pub(crate) async fn create_report(
     let outcome = (|| -> Result<(String, Value), ApiError> {
         require_reports_media(&headers, true)?;
         validate_org_id(&org_id)?;
-        let body: Value = serde_json::from_slice(&body).map_err(|error| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "INVALID_JSON",
-                format!("the request body is not valid JSON: {error}"),
-            )
-        })?;
+        let body = json_body(&body)?;
         validate_report_request(&body)?;
         let month = invoice_month(&org_id, &invoice).ok_or_else(|| {
             ApiError::not_found(format!("no invoice {invoice} in organization {org_id}"))

@@ -30,7 +30,7 @@ use crate::media::{self, Representation};
 use crate::oauth;
 use crate::state::{Poll, Shared};
 use crate::usage::{synthetic_usage, synthetic_usage_csv};
-use crate::validation::{validate_body, validate_org_id, validate_token};
+use crate::validation::{json_body, validate_body, validate_org_id, validate_token};
 
 /// Response extension: the token a create-query answer carries, for the request log.
 #[derive(Debug, Clone)]
@@ -92,13 +92,7 @@ async fn create_query(
         media::negotiate(&headers, &[Representation::Json])?;
         media::require_json_content(&headers)?;
         validate_org_id(&org_id)?;
-        let body: Value = serde_json::from_slice(&body).map_err(|error| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "INVALID_JSON",
-                format!("the request body is not valid JSON: {error}"),
-            )
-        })?;
+        let body = json_body(&body)?;
         validate_body(&body)?;
         Ok(shared.issue_token(&org_id, body))
     })();

@@ -11,6 +11,7 @@
 //! A body that is not a JSON object answers 400 `INVALID_JSON`. A `groupBy`
 //! dimension with an empty filter list is accepted (the API's rule is unconfirmed).
 
+use axum::http::StatusCode;
 use jiff::civil::Date;
 use serde_json::Value;
 
@@ -108,6 +109,17 @@ pub(crate) fn parse_date(text: &str) -> Option<Date> {
     let month = text[5..7].parse().ok()?;
     let day = text[8..10].parse().ok()?;
     Date::new(year, month, day).ok()
+}
+
+/// A request body as JSON, or the 400 `INVALID_JSON` Atlas answers.
+pub(crate) fn json_body(body: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(body).map_err(|error| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_JSON",
+            format!("the request body is not valid JSON: {error}"),
+        )
+    })
 }
 
 /// Checks a create-query body; `Err` carries every problem found.

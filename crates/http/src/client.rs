@@ -125,16 +125,7 @@ impl Client {
         body: &RequestBody,
     ) -> Result<Token, Error> {
         let path = format!("/api/atlas/v2/orgs/{org_id}/billing/costExplorer/usage");
-        let request = Outgoing {
-            method: Method::POST,
-            url: endpoint(&self.inner.base_url, &path)?,
-            accept: JSON_MEDIA_TYPE,
-            content_type: Some(JSON_MEDIA_TYPE),
-            body: serde_json::to_vec(body).map_err(|e| Error::InvalidResponse {
-                url: path.clone(),
-                message: format!("the request body cannot be serialized: {e}"),
-            })?,
-        };
+        let request = post_json(&self.inner.base_url, &path, JSON_MEDIA_TYPE, body)?;
         let exchange = self.send(&request).await?;
         if !matches!(exchange.status, StatusCode::OK | StatusCode::ACCEPTED) {
             return Err(unexpected(&request, &exchange));
@@ -167,13 +158,7 @@ impl Client {
         let token = path_segment(token.as_str());
         let path =
             format!("/api/atlas/v2/orgs/{org_id}/billing/costExplorer/usage/{token}?envelope=true");
-        let request = Outgoing {
-            method: Method::GET,
-            url: endpoint(&self.inner.base_url, &path)?,
-            accept: media_type(format),
-            content_type: None,
-            body: Vec::new(),
-        };
+        let request = get(&self.inner.base_url, &path, media_type(format))?;
         let exchange = self.send(&request).await?;
         read_usage(&request, exchange, format)
     }
@@ -227,6 +212,36 @@ pub(crate) fn unexpected(request: &Outgoing, exchange: &Exchange) -> Error {
         url: request.url.to_string(),
         message: format!("unexpected status {status}"),
     }
+}
+
+/// A POST of `body` as JSON in `media_type` (also what it accepts back).
+pub(crate) fn post_json(
+    base_url: &str,
+    path: &str,
+    media_type: &'static str,
+    body: &RequestBody,
+) -> Result<Outgoing, Error> {
+    Ok(Outgoing {
+        method: Method::POST,
+        url: endpoint(base_url, path)?,
+        accept: media_type,
+        content_type: Some(media_type),
+        body: serde_json::to_vec(body).map_err(|e| Error::InvalidResponse {
+            url: path.to_owned(),
+            message: format!("the request body cannot be serialized: {e}"),
+        })?,
+    })
+}
+
+/// A GET of `path` accepting `accept`.
+pub(crate) fn get(base_url: &str, path: &str, accept: &'static str) -> Result<Outgoing, Error> {
+    Ok(Outgoing {
+        method: Method::GET,
+        url: endpoint(base_url, path)?,
+        accept,
+        content_type: None,
+        body: Vec::new(),
+    })
 }
 
 /// `base_url` joined with `path` (which starts with `/`).

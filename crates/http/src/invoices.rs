@@ -6,13 +6,13 @@
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde::Deserialize;
 
 use costform_model::ids::{AtlasId, OrgId};
 use costform_model::request::RequestBody;
 
-use crate::client::{Client, endpoint, unexpected};
+use crate::client::{Client, get, post_json, unexpected};
 use crate::download::Downloaded;
 use crate::error::{Error, server_text};
 use crate::transport::{Exchange, Outgoing};
@@ -106,16 +106,7 @@ impl Client {
         body: &RequestBody,
     ) -> Result<AtlasId, Error> {
         let path = format!("/api/atlas/v2/orgs/{org_id}/invoices/{invoice_id}/reports");
-        let request = Outgoing {
-            method: Method::POST,
-            url: endpoint(&self.base_url(), &path)?,
-            accept: REPORTS_MEDIA_TYPE,
-            content_type: Some(REPORTS_MEDIA_TYPE),
-            body: serde_json::to_vec(body).map_err(|e| Error::InvalidResponse {
-                url: path.clone(),
-                message: format!("the request body cannot be serialized: {e}"),
-            })?,
-        };
+        let request = post_json(&self.base_url(), &path, REPORTS_MEDIA_TYPE, body)?;
         let exchange = self.send(&request).await?;
         let view: ReportView = parsed(&request, &exchange, StatusCode::CREATED)?;
         let id = view.report_id.unwrap_or_default();
@@ -178,16 +169,6 @@ impl Client {
                 .to_owned(),
         })
     }
-}
-
-fn get(base_url: &str, path: &str, accept: &'static str) -> Result<Outgoing, Error> {
-    Ok(Outgoing {
-        method: Method::GET,
-        url: endpoint(base_url, path)?,
-        accept,
-        content_type: None,
-        body: Vec::new(),
-    })
 }
 
 /// The JSON body of an answer with status `expected`, or the error it is.

@@ -172,10 +172,7 @@ fn both_service_lists_are_the_specs_enum() {
         .iter()
         .map(|name| name.as_str().unwrap())
         .collect();
-    assert_eq!(
-        kinds::cost_explorer::SERVICES,
-        enumerated.as_slice()
-    );
+    assert_eq!(kinds::cost_explorer::SERVICES, enumerated.as_slice());
     assert_eq!(
         costform_emulator::SERVICES.as_slice(),
         enumerated.as_slice()
