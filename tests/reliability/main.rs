@@ -23,6 +23,7 @@ mod faults;
 mod focus;
 mod fuzz;
 mod hostile;
+mod large_results;
 mod network;
 mod permissions;
 mod saved_plan;

@@ -66,6 +66,7 @@ impl Client {
             max_attempts: config.max_attempts,
             retries: AtomicU64::new(0),
             pacing: Pacing::default(),
+            max_result_bytes: config.max_result_bytes,
         };
         let auth = Auth::new(&config.credentials, &config.base_url)?;
         let downloader = Downloader::new(&config)?;
@@ -158,7 +159,7 @@ impl Client {
         let token = path_segment(token.as_str());
         let path =
             format!("/api/atlas/v2/orgs/{org_id}/billing/costExplorer/usage/{token}?envelope=true");
-        let request = get(&self.inner.base_url, &path, media_type(format))?;
+        let request = get(&self.inner.base_url, &path, media_type(format), true)?;
         let exchange = self.send(&request).await?;
         read_usage(&request, exchange, format)
     }
@@ -230,17 +231,25 @@ pub(crate) fn post_json(
             url: path.to_owned(),
             message: format!("the request body cannot be serialized: {e}"),
         })?,
+        reads_result: false,
     })
 }
 
-/// A GET of `path` accepting `accept`.
-pub(crate) fn get(base_url: &str, path: &str, accept: &'static str) -> Result<Outgoing, Error> {
+/// A GET of `path` accepting `accept`; `reads_result` when its 200 answer
+/// is a result, read to a spool up to the result limit.
+pub(crate) fn get(
+    base_url: &str,
+    path: &str,
+    accept: &'static str,
+    reads_result: bool,
+) -> Result<Outgoing, Error> {
     Ok(Outgoing {
         method: Method::GET,
         url: endpoint(base_url, path)?,
         accept,
         content_type: None,
         body: Vec::new(),
+        reads_result,
     })
 }
 

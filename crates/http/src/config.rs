@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use costform_model::result_body::DEFAULT_MAX_RESULT_BYTES;
+
 use crate::error::Error;
 use crate::secret::Secret;
 
@@ -68,9 +70,10 @@ pub struct ClientConfig {
     /// How long downloading one report file may take (a FOCUS file of a
     /// large organization is tens of megabytes).
     pub download_timeout: Duration,
-    /// The largest report file downloaded, compressed and decompressed: a
-    /// hostile or broken server cannot fill the memory or the disk.
-    pub max_download_bytes: u64,
+    /// The largest result read, in bytes (`fetch --max-result-size`); a
+    /// larger one fails its report instead of filling the disk. A report
+    /// file is held to it compressed and decompressed.
+    pub max_result_bytes: u64,
 }
 
 impl ClientConfig {
@@ -86,7 +89,7 @@ impl ClientConfig {
             max_backoff: Duration::from_secs(30),
             allow_insecure_http: false,
             download_timeout: Duration::from_secs(600),
-            max_download_bytes: 1 << 30,
+            max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
         })
     }
 

@@ -5,10 +5,13 @@
 //! with no auth layer, no default headers and no cookies. It keeps the main
 //! client's transport rules: `https` unless the host is loopback (or the
 //! user allowed plain http), redirects only while they stay on `https`,
-//! and every download bounded in size (compressed and decompressed) and
-//! in time.
+//! and every download bounded in size (compressed and decompressed, by the
+//! result limit `fetch --max-result-size`) and in time. The file goes to a
+//! [`ResultBody`] spool, so its size costs no memory.
 
-use std::io::Read as _;
+use std::io::{self, Read as _, Write as _};
+
+use costform_model::result_body::ResultBody;
 
 use reqwest::StatusCode;
 use reqwest::redirect::{Attempt, Policy};
@@ -24,10 +27,10 @@ const MAX_REDIRECTS: usize = 5;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// What a download found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum Downloaded {
     /// The file, decompressed when it was gzip.
-    Body(Vec<u8>),
+    Body(ResultBody),
     /// The URL was refused as expired (403, or an answer saying so): the
     /// caller reads the report again for a fresh one.
     Expired,
@@ -56,7 +59,7 @@ impl Downloader {
             .map_err(Error::Setup)?;
         Ok(Self {
             http,
-            max_bytes: config.max_download_bytes,
+            max_bytes: config.max_result_bytes,
             allow_insecure_http,
         })
     }
@@ -100,26 +103,33 @@ impl Downloader {
         {
             return Err(failed(self.too_large()));
         }
-        let mut body = Vec::new();
+        let mut body = ResultBody::new();
         while let Some(chunk) = response
             .chunk()
             .await
             .map_err(|error| failed(transport_text(error)))?
         {
-            if (body.len() + chunk.len()) as u64 > self.max_bytes {
+            if body.len() + chunk.len() as u64 > self.max_bytes {
                 return Err(failed(self.too_large()));
             }
-            body.extend_from_slice(&chunk);
+            body.write_all(&chunk)
+                .map_err(|error| failed(spool_text(&error)))?;
         }
-        if !body.starts_with(&GZIP_MAGIC) {
+        let compressed = body
+            .head(GZIP_MAGIC.len())
+            .map_err(|error| failed(spool_text(&error)))?
+            == GZIP_MAGIC;
+        if !compressed {
             return Ok(Downloaded::Body(body));
         }
-        let mut plain = Vec::new();
-        flate2::read::MultiGzDecoder::new(&body[..])
-            .take(self.max_bytes.saturating_add(1))
-            .read_to_end(&mut plain)
-            .map_err(|error| failed(format!("the gzip file does not decompress: {error}")))?;
-        if plain.len() as u64 > self.max_bytes {
+        let mut plain = ResultBody::new();
+        let reader = body.reader().map_err(|error| failed(spool_text(&error)))?;
+        let copied = io::copy(
+            &mut flate2::read::MultiGzDecoder::new(reader).take(self.max_bytes.saturating_add(1)),
+            &mut plain,
+        )
+        .map_err(|error| failed(format!("the gzip file does not decompress: {error}")))?;
+        if copied > self.max_bytes {
             return Err(failed(format!("{} once decompressed", self.too_large())));
         }
         Ok(Downloaded::Body(plain))
@@ -132,7 +142,7 @@ impl Downloader {
 
     fn too_large(&self) -> String {
         format!(
-            "the file is larger than the {} bytes allowed",
+            "the file is larger than the {} bytes allowed (raise `--max-result-size`)",
             self.max_bytes
         )
     }
@@ -158,6 +168,11 @@ fn follow(attempt: Attempt<'_>, allow_insecure_http: bool) -> reqwest::redirect:
 fn shown(url: &str) -> String {
     let end = url.find(['?', '#']).unwrap_or(url.len());
     server_text(&url[..end])
+}
+
+/// A failure of the temporary file a download is spooled to.
+fn spool_text(error: &io::Error) -> String {
+    format!("the temporary file for the download failed: {error}")
 }
 
 /// A transport error without the URL it carries (whose query is the

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use costform_model::ids::{AtlasId, OrgId};
 use costform_model::request::RequestBody;
+use costform_model::result_body::ResultBody;
 
 use crate::client::{Client, get, post_json, unexpected};
 use crate::download::Downloaded;
@@ -26,12 +27,13 @@ pub const REPORTS_MEDIA_TYPE: &str = "application/vnd.atlas.2025-03-12+json";
 const INVOICES_PER_PAGE: u32 = 500;
 
 /// What one look at an invoice report found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum InvoiceReport {
     /// `PENDING` or `RUNNING`: poll again later.
     Processing,
-    /// `SUCCEEDED`, and the file downloaded (decompressed when it was gzip).
-    Ready(Vec<u8>),
+    /// `SUCCEEDED`, and the file downloaded (decompressed when it was gzip),
+    /// spooled to a temporary file when large.
+    Ready(ResultBody),
 }
 
 /// `InvoiceReportResponse`, the fields read.
@@ -74,7 +76,7 @@ impl Client {
         let path = format!(
             "/api/atlas/v2/orgs/{org_id}/invoices?fromDate={month}&toDate={next}&itemsPerPage={INVOICES_PER_PAGE}&viewLinkedInvoices=false"
         );
-        let request = get(&self.base_url(), &path, JSON_MEDIA_TYPE)?;
+        let request = get(&self.base_url(), &path, JSON_MEDIA_TYPE, false)?;
         let exchange = self.send(&request).await?;
         let page: InvoicePage = parsed(&request, &exchange, StatusCode::OK)?;
         let month_text = month.to_string();
@@ -127,7 +129,7 @@ impl Client {
         report_id: &AtlasId,
     ) -> Result<InvoiceReport, Error> {
         let path = format!("/api/atlas/v2/orgs/{org_id}/invoices/{invoice_id}/reports/{report_id}");
-        let request = get(&self.base_url(), &path, REPORTS_MEDIA_TYPE)?;
+        let request = get(&self.base_url(), &path, REPORTS_MEDIA_TYPE, false)?;
         for renewal in [false, true] {
             let exchange = self.send(&request).await?;
             let view: ReportView = parsed(&request, &exchange, StatusCode::OK)?;

@@ -11,6 +11,7 @@ mod auth;
 mod client;
 mod config;
 mod download;
+mod envelope;
 mod error;
 mod invoices;
 mod pacing;

@@ -7,6 +7,7 @@ use std::future::Future;
 use costform_model::handle::Handle;
 use costform_model::ids::ReportName;
 use costform_model::request::PlannedRequest;
+use costform_model::result_body::ResultBody;
 use costform_model::state::{ResultFormat, StateEntry};
 
 /// Sends one report's request and returns what Atlas answered with, as the
@@ -33,12 +34,12 @@ pub trait ResultReader: Send + Sync {
 }
 
 /// What one look at a handle's results found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum ReadOutcome {
     /// Atlas is still computing (a 102, a `PENDING` or `RUNNING` report).
     Processing,
-    /// The results, as returned.
-    Ready(Vec<u8>),
+    /// The results, as returned, spooled to a temporary file when large.
+    Ready(ResultBody),
 }
 
 /// A failed call, as the engines need to know it: 404 means an expired handle;

@@ -194,14 +194,15 @@ impl ReportKind for FocusReport {
         problems
     }
 
-    fn cost_rows(
+    fn visit_cost_rows(
         &self,
         origin: &ResultOrigin<'_>,
         _request: &PlannedRequest,
         _format: ResultFormat,
         body: &mut dyn Read,
-    ) -> Result<Vec<CostRow>, CostRowsError> {
-        focus_rows::rows_from_focus_csv(origin, body)
+        sink: &mut dyn FnMut(CostRow),
+    ) -> Result<(), CostRowsError> {
+        focus_rows::visit_focus_csv(origin, body, sink)
     }
 }
 
