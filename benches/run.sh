@@ -4,7 +4,7 @@
 #   bash benches/run.sh                 # everything, 5 runs each
 #   RUNS=3 bash benches/run.sh          # fewer runs
 #   RL_RUNS=1 bash benches/run.sh       # runs of each rate-limit row (default 3, 20 s each)
-#   ONLY=plan bash benches/run.sh       # one group: validate | plan | apply | fetch | costs | ratelimit
+#   ONLY=plan bash benches/run.sh       # one group: validate | plan | apply | fetch | costs | ratelimit | focus
 #   NO_BUILD=1 bash benches/run.sh      # reuse target/release/costform
 #   NO_BUILD=1 COSTFORM_BIN=/tmp/old/costform bash benches/run.sh   # another build
 #
@@ -120,7 +120,7 @@ check_state() {
   python3 - "$1" "$2" <<'EOF'
 import json, sys
 reports = json.load(open(sys.argv[1]))["reports"]
-bad = [name for name, entry in reports.items() if len(entry.get("token") or "") != 64]
+bad = [name for name, entry in reports.items() if len(entry.get("handle", {}).get("token") or "") != 64]
 if len(reports) != int(sys.argv[2]) or bad:
     sys.exit(f"state {sys.argv[1]}: {len(reports)} reports, expected {sys.argv[2]}; bad tokens: {bad[:5]}")
 print(len(reports))
@@ -329,6 +329,51 @@ SCRIPT
   check_state "$STATE_RL" 60 >/dev/null
   rl_row rl-two "\`apply\` under a rate limit, 2 orgs × 30" 10400 "≤ 10.4 s (1.3 × 8 s)" 1000000
   NOTES+=("- rate limits: a bucket of 10 refilled by 5 every 2 s allows 60 requests of one organization in 20 s at best, and 30 of each of two organizations in 8 s; POSTs and 429s are counted from the \`-v\` retry lines ($RL_RUNS runs, a fresh state and full buckets each).")
+  unset MONGODB_ATLAS_BASE_URL MONGODB_ATLAS_ACCESS_TOKEN
+fi
+
+# ---------------------------------------------------------------------------
+# 7. FOCUS invoice reports: apply (invoice lookup + report) and fetch (report
+#    read + download of a gzip file from the second listener) of 200 reports
+# ---------------------------------------------------------------------------
+if [[ $ONLY == all || $ONLY == focus ]]; then
+  start_emulator 20ms
+  export MONGODB_ATLAS_BASE_URL=$EMULATOR_URL MONGODB_ATLAS_ACCESS_TOKEN=$TOKEN
+  DEFS_FOCUS=$WORK/defs-focus
+  STATE_FOCUS=$WORK/state-focus/costform.state.json
+  mkdir -p "$DEFS_FOCUS"
+  # 8 organizations x 25 months from January 2020: every report its own invoice.
+  python3 - "$DEFS_FOCUS/focus.yaml" <<'EOF_PY'
+import sys
+lines = ["reports:"]
+for index in range(200):
+    org, months = index % 8 + 1, index // 8
+    lines += [f"  focus-{index:03}:", "    kind: focus_report",
+              f'    org_id: "{org:024x}"',
+              f'    invoice_month: "{2020 + months // 12}-{months % 12 + 1:02}-01"']
+open(sys.argv[1], "w").write("\n".join(lines) + "\n")
+EOF_PY
+  fresh_focus() { rm -rf "$(dirname "$STATE_FOCUS")"; mkdir -p "$(dirname "$STATE_FOCUS")"; }
+  log "focus apply (200 FOCUS reports, 20 ms latency, --parallelism 16)"
+  measure focus-apply fresh_focus -- "$BIN" apply --dir "$DEFS_FOCUS" --state "$STATE_FOCUS" --now "$NOW" --auto-approve --parallelism 16
+  reports=$(python3 -c 'import json,sys; print(sum(1 for e in json.load(open(sys.argv[1]))["reports"].values() if e["handle"].get("report_id")))' "$STATE_FOCUS")
+  row "\`apply --parallelism 16\`, FOCUS reports" "200 reports, 20 ms latency (2 requests each)" "$MEDIAN_MS" "$PEAK_MB" "—" "$reports report ids"
+  cp "$STATE_FOCUS" "$WORK/state-focus.applied.json"
+  restore_focus() {
+    cp "$WORK/state-focus.applied.json" "$STATE_FOCUS"
+    rm -rf "$WORK/results-focus"
+  }
+  log "focus fetch (200 ready FOCUS reports, 20 ms latency, --parallelism 16)"
+  measure focus-fetch restore_focus -- "$BIN" fetch --dir "$DEFS_FOCUS" --state "$STATE_FOCUS" --parallelism 16 --out-dir "$WORK/results-focus"
+  written=$(python3 - "$STATE_FOCUS" "$WORK/results-focus" <<'EOF_PY'
+import json, os, sys
+reports = json.load(open(sys.argv[1]))["reports"].values()
+ready = [entry for entry in reports if entry.get("status") == "ready" and entry.get("result")]
+rows = sum(entry["result"].get("rows", 0) for entry in ready)
+print(f"{len(ready)} results ready, {len(os.listdir(sys.argv[2]))} files, {rows} daily rows")
+EOF_PY
+)
+  row "\`fetch --parallelism 16\`, FOCUS reports" "200 ready reports, 20 ms latency, gzip downloads" "$MEDIAN_MS" "$PEAK_MB" "—" "$written"
   unset MONGODB_ATLAS_BASE_URL MONGODB_ATLAS_ACCESS_TOKEN
 fi
 

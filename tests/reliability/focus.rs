@@ -231,6 +231,31 @@ fn an_expired_report_is_created_again_by_the_next_apply() {
 }
 
 #[test]
+fn plan_refresh_finds_an_expired_report_without_downloading_anything() {
+    let emulator = support::emulator(Config::demo());
+    let workspace = workspace(DEFINITIONS);
+    let dir = workspace.path();
+    apply(&emulator, dir);
+    let (code, _, text) = fetch(&emulator, dir);
+    assert_eq!(code, Some(0), "{text}");
+    let downloads = emulator.download_log().len();
+    assert!(emulator.expire_report(&report_id(dir, "october-focus")));
+    let plan = run(&emulator, dir, &["plan", "--refresh"]);
+    let plan_text = common::text(&plan);
+    assert_eq!(plan.status.code(), Some(0), "{plan_text}");
+    assert!(
+        plan_text.contains("report.october-focus: token expired"),
+        "{plan_text}"
+    );
+    assert!(plan_text.contains("1 to requery"), "{plan_text}");
+    assert_eq!(
+        emulator.download_log().len(),
+        downloads,
+        "a check reads the report only"
+    );
+}
+
+#[test]
 fn an_org_without_an_invoice_for_the_month_fails_that_report_clearly() {
     let emulator = support::emulator(Config::demo());
     let workspace = workspace(&format!(

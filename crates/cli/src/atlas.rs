@@ -109,6 +109,19 @@ impl ResultReader for AtlasReader {
             other => Err(unsupported(other)),
         }
     }
+
+    async fn check(&self, name: &ReportName, entry: &StateEntry) -> Result<(), RemoteError> {
+        match entry.request.kind.as_str() {
+            focus_report::NAME => {
+                let (invoice, report) = focus_report::ids(&entry.handle).map_err(local)?;
+                self.client
+                    .check_invoice_report(&entry.request.org_id, &invoice, &report)
+                    .await
+                    .map_err(|error| remote(&error))
+            }
+            _ => self.read(name, entry, ResultFormat::Json).await.map(|_| ()),
+        }
+    }
 }
 
 /// Finds the month's invoice, then asks for its FOCUS report. The lookup

@@ -118,6 +118,21 @@ impl Client {
         })
     }
 
+    /// Whether Atlas still knows a report: `Ok` whatever its state, an
+    /// error for which [`Error::is_not_found`] holds when it expired. Reads
+    /// the report only, never its file.
+    pub async fn check_invoice_report(
+        &self,
+        org_id: &OrgId,
+        invoice_id: &AtlasId,
+        report_id: &AtlasId,
+    ) -> Result<(), Error> {
+        let path = format!("/api/atlas/v2/orgs/{org_id}/invoices/{invoice_id}/reports/{report_id}");
+        let request = get(&self.base_url(), &path, REPORTS_MEDIA_TYPE, false)?;
+        let exchange = self.send(&request).await?;
+        parsed::<ReportView>(&request, &exchange, StatusCode::OK).map(|_| ())
+    }
+
     /// Looks once at a report; when it has succeeded, downloads its file.
     /// A download URL past its `expiresAt`, or refused as expired, is
     /// renewed once by reading the report again. A report Atlas no longer

@@ -31,6 +31,18 @@ pub trait ResultReader: Send + Sync {
         entry: &StateEntry,
         format: ResultFormat,
     ) -> impl Future<Output = Result<ReadOutcome, RemoteError>> + Send;
+
+    /// Asks only whether Atlas still knows `entry`'s handle, for `plan
+    /// --refresh`: an error for which [`RemoteError::is_not_found`] holds
+    /// means expired. By default one read; a kind whose read downloads a
+    /// file answers from the report's state alone.
+    fn check(
+        &self,
+        name: &ReportName,
+        entry: &StateEntry,
+    ) -> impl Future<Output = Result<(), RemoteError>> + Send {
+        async move { self.read(name, entry, ResultFormat::Json).await.map(|_| ()) }
+    }
 }
 
 /// What one look at a handle's results found.

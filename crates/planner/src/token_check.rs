@@ -4,7 +4,7 @@
 //! `refresh:` policy, one meaning per word.)
 
 use costform_model::ids::ReportName;
-use costform_model::state::{ResultFormat, State, TokenStatus};
+use costform_model::state::{State, TokenStatus};
 use futures::StreamExt as _;
 
 use crate::remote::{RemoteError, ResultReader};
@@ -31,12 +31,7 @@ pub async fn check_tokens<R: ResultReader>(
         .iter()
         .filter(|(_, entry)| entry.status != TokenStatus::Expired);
     let answers: Vec<(ReportName, Result<_, RemoteError>)> = futures::stream::iter(live)
-        .map(|(name, entry)| async move {
-            (
-                name.clone(),
-                reader.read(name, entry, ResultFormat::Json).await,
-            )
-        })
+        .map(|(name, entry)| async move { (name.clone(), reader.check(name, entry).await) })
         .buffer_unordered(parallelism.max(1))
         .collect()
         .await;
@@ -51,7 +46,7 @@ pub async fn check_tokens<R: ResultReader>(
                 checked.expired.push(name);
             }
             Err(error) => checked.failed.push((name, error)),
-            Ok(_) => {}
+            Ok(()) => {}
         }
     }
     checked.expired.sort();
