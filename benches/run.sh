@@ -127,6 +127,18 @@ print(len(reports))
 EOF
 }
 
+# results_written STATE DIR: the ready results the state records, the files
+# in DIR and the rows they hold
+results_written() {
+  python3 - "$1" "$2" <<'EOF'
+import json, os, sys
+reports = json.load(open(sys.argv[1]))["reports"].values()
+ready = [entry for entry in reports if entry.get("status") == "ready" and entry.get("result")]
+rows = sum(entry["result"].get("rows", 0) for entry in ready)
+print(f"{len(ready)} results ready, {len(os.listdir(sys.argv[2]))} files, {rows} rows")
+EOF
+}
+
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD)
 DIRTY=
 [[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no) ]] && DIRTY=" (with uncommitted changes in the checkout)"
@@ -235,14 +247,7 @@ if [[ $ONLY == all || $ONLY == fetch || $ONLY == costs ]]; then
     rm -rf "$WORK/results-1k"
   }
   measure fetch-1k restore_applied -- "$BIN" fetch --dir "$DEFS1K" --state "$STATE1K" --parallelism 16 --out-dir "$WORK/results-1k"
-  written=$(python3 - "$STATE1K" "$WORK/results-1k" <<'EOF'
-import json, os, sys
-reports = json.load(open(sys.argv[1]))["reports"].values()
-ready = [entry for entry in reports if entry.get("status") == "ready" and entry.get("result")]
-rows = sum(entry["result"].get("rows", 0) for entry in ready)
-print(f"{len(ready)} results ready, {len(os.listdir(sys.argv[2]))} files, {rows} rows")
-EOF
-)
+  written=$(results_written "$STATE1K" "$WORK/results-1k")
   row "\`fetch --parallelism 16\`" "1,000 ready tokens, 20 ms latency" "$MEDIAN_MS" "$PEAK_MB" "—" "$written"
   FETCH_MS=$MEDIAN_MS
   # The same on tmpfs, where fsync costs nothing: the difference is the time
@@ -365,14 +370,7 @@ EOF_PY
   }
   log "focus fetch (200 ready FOCUS reports, 20 ms latency, --parallelism 16)"
   measure focus-fetch restore_focus -- "$BIN" fetch --dir "$DEFS_FOCUS" --state "$STATE_FOCUS" --parallelism 16 --out-dir "$WORK/results-focus"
-  written=$(python3 - "$STATE_FOCUS" "$WORK/results-focus" <<'EOF_PY'
-import json, os, sys
-reports = json.load(open(sys.argv[1]))["reports"].values()
-ready = [entry for entry in reports if entry.get("status") == "ready" and entry.get("result")]
-rows = sum(entry["result"].get("rows", 0) for entry in ready)
-print(f"{len(ready)} results ready, {len(os.listdir(sys.argv[2]))} files, {rows} daily rows")
-EOF_PY
-)
+  written=$(results_written "$STATE_FOCUS" "$WORK/results-focus")
   row "\`fetch --parallelism 16\`, FOCUS reports" "200 ready reports, 20 ms latency, gzip downloads" "$MEDIAN_MS" "$PEAK_MB" "—" "$written"
   unset MONGODB_ATLAS_BASE_URL MONGODB_ATLAS_ACCESS_TOKEN
 fi
