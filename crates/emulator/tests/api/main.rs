@@ -3,6 +3,7 @@
 mod auth;
 mod conformance;
 mod faults;
+mod invoices;
 mod lifecycle;
 mod log;
 mod rate_limit;
