@@ -141,7 +141,8 @@ pub async fn fetch<R: ResultReader>(
             Looked::Ready(written) => {
                 let written = written?;
                 let (summary, path) = (written.summary.clone(), written.path.clone());
-                record_result(state, &name, entry, written, options.format)?;
+                let format = result_format(&entry, options.format);
+                record_result(state, &name, entry, written, format)?;
                 FetchOutcome::Ready { summary, path }
             }
             Looked::Failed(error) if error.is_not_found() => {
@@ -211,6 +212,12 @@ pub(crate) enum Looked {
     Processing,
     Ready(Result<Written, Error>),
     Failed(RemoteError),
+}
+
+/// The format `entry`'s results come in when `asked` was asked for: its
+/// kind's say (a FOCUS report is always CSV).
+pub(crate) fn result_format(entry: &StateEntry, asked: ResultFormat) -> ResultFormat {
+    costform_model::kinds::find(&entry.request.kind).map_or(asked, |kind| kind.result_format(asked))
 }
 
 /// Records a written result in the journal, with status `ready`.

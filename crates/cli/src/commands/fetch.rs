@@ -127,22 +127,13 @@ fn summary_rows(report: &FetchReport, state: &State) -> Vec<SummaryRow> {
         .iter()
         .map(|fetched| {
             let entry = state.reports.get(&fetched.name);
-            let group_by = entry.map(|entry| {
-                entry
-                    .request
-                    .request
-                    .get("groupBy")
-                    .and_then(|value| value.as_str())
-                    .unwrap_or("services")
-                    .to_owned()
-            });
             let mut row = SummaryRow {
                 name: fetched.name.to_string(),
                 status: status_label(&fetched.outcome),
                 path: None,
                 rows: None,
                 total_usage: None,
-                group_by,
+                group_by: None,
                 by_group: std::collections::BTreeMap::new(),
                 error: None,
             };
@@ -154,6 +145,7 @@ fn summary_rows(report: &FetchReport, state: &State) -> Vec<SummaryRow> {
                             row.rows = Some(summary.rows);
                             row.total_usage = Some(summary.total);
                             row.by_group.clone_from(&summary.by_group);
+                            row.group_by.clone_from(&summary.dimension);
                         }
                         Err(problem) => {
                             row.rows = Some(0);
