@@ -9,7 +9,7 @@
 //! result limit `fetch --max-result-size`) and in time. The file goes to a
 //! [`ResultBody`] spool, so its size costs no memory.
 
-use std::io::{self, Read as _, Write as _};
+use std::io::{self, BufReader, Read as _, Write as _};
 
 use costform_model::result_body::ResultBody;
 
@@ -29,7 +29,8 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// What a download found.
 #[derive(Debug)]
 pub(crate) enum Downloaded {
-    /// The file, decompressed when it was gzip.
+    /// The file, decompressed when it was gzip, spooled to a temporary file
+    /// when large (FOCUS files have a row per resource and day).
     Body(ResultBody),
     /// The URL was refused as expired (403, or an answer saying so): the
     /// caller reads the report again for a fresh one.
@@ -103,6 +104,7 @@ impl Downloader {
         {
             return Err(failed(self.too_large()));
         }
+        let spool_failed = |error: io::Error| failed(format!("could not keep the file: {error}"));
         let mut body = ResultBody::new();
         while let Some(chunk) = response
             .chunk()
@@ -112,24 +114,20 @@ impl Downloader {
             if body.len() + chunk.len() as u64 > self.max_bytes {
                 return Err(failed(self.too_large()));
             }
-            body.write_all(&chunk)
-                .map_err(|error| failed(spool_text(&error)))?;
+            body.write_all(&chunk).map_err(spool_failed)?;
         }
-        let compressed = body
-            .head(GZIP_MAGIC.len())
-            .map_err(|error| failed(spool_text(&error)))?
-            == GZIP_MAGIC;
-        if !compressed {
+        if body.head(GZIP_MAGIC.len()).map_err(spool_failed)? != GZIP_MAGIC {
             return Ok(Downloaded::Body(body));
         }
         let mut plain = ResultBody::new();
-        let reader = body.reader().map_err(|error| failed(spool_text(&error)))?;
-        let copied = io::copy(
-            &mut flate2::read::MultiGzDecoder::new(reader).take(self.max_bytes.saturating_add(1)),
+        let compressed = BufReader::new(body.reader().map_err(spool_failed)?);
+        io::copy(
+            &mut flate2::read::MultiGzDecoder::new(compressed)
+                .take(self.max_bytes.saturating_add(1)),
             &mut plain,
         )
         .map_err(|error| failed(format!("the gzip file does not decompress: {error}")))?;
-        if copied > self.max_bytes {
+        if plain.len() > self.max_bytes {
             return Err(failed(format!("{} once decompressed", self.too_large())));
         }
         Ok(Downloaded::Body(plain))
@@ -142,7 +140,8 @@ impl Downloader {
 
     fn too_large(&self) -> String {
         format!(
-            "the file is larger than the {} bytes allowed (raise `--max-result-size`)",
+            "the file is larger than the {} bytes allowed; raise the limit with \
+             `--max-result-size` if the file is real",
             self.max_bytes
         )
     }
@@ -168,11 +167,6 @@ fn follow(attempt: Attempt<'_>, allow_insecure_http: bool) -> reqwest::redirect:
 fn shown(url: &str) -> String {
     let end = url.find(['?', '#']).unwrap_or(url.len());
     server_text(&url[..end])
-}
-
-/// A failure of the temporary file a download is spooled to.
-fn spool_text(error: &io::Error) -> String {
-    format!("the temporary file for the download failed: {error}")
 }
 
 /// A transport error without the URL it carries (whose query is the

@@ -31,8 +31,7 @@ const INVOICES_PER_PAGE: u32 = 500;
 pub enum InvoiceReport {
     /// `PENDING` or `RUNNING`: poll again later.
     Processing,
-    /// `SUCCEEDED`, and the file downloaded (decompressed when it was gzip),
-    /// spooled to a temporary file when large.
+    /// `SUCCEEDED`, and the file downloaded (decompressed when it was gzip).
     Ready(ResultBody),
 }
 

@@ -145,6 +145,15 @@ pub struct ResultRecord {
     /// such figures are not final.
     #[serde(default)]
     pub covers_open_month: bool,
+    /// The fetch run that wrote it: the id of the lock that run held (the
+    /// one `force-unlock` names), so a result can be traced to its run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    /// The copy kept in the results history
+    /// (`history/NAME.FETCHED_AT.REQUEST_HASH.EXT` beside `path`), which a
+    /// later fetch does not replace; relative like `path`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<String>,
 }
 
 /// The representation asked of Atlas for results.

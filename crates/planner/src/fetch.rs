@@ -8,14 +8,13 @@ use std::time::Duration;
 
 use costform_model::ids::ReportName;
 use costform_model::state::{ResultFormat, ResultRecord, State, StateEntry, TokenStatus};
-use jiff::Timestamp;
 
 use crate::atomic::{parent_dir, sync_dir};
 use crate::cancel::Cancel;
 use crate::error::Error;
 use crate::polling::{Poll, poll_all};
 use crate::remote::{ReadOutcome, RemoteError, ResultReader};
-use crate::result_file::Written;
+use crate::result_file::{HISTORY_DIR, Written};
 use crate::store::LockedState;
 use crate::summarize::ResultSummary;
 
@@ -175,6 +174,7 @@ pub async fn fetch<R: ResultReader>(
         .any(|fetched| matches!(fetched.outcome, FetchOutcome::Ready { .. }))
     {
         sync_dir(&options.out_dir)?;
+        sync_dir(&options.out_dir.join(HISTORY_DIR))?;
     }
     state.commit()?;
     Ok(report)
@@ -229,12 +229,14 @@ fn record_result(
     format: ResultFormat,
 ) -> Result<(), Error> {
     let result = ResultRecord {
-        fetched_at: Timestamp::now(),
+        fetched_at: written.fetched_at,
         path: recorded_path(&written.path, state.path()),
         format,
         rows: written.summary.as_ref().map_or(0, |summary| summary.rows),
         sha256: written.sha256,
         covers_open_month: entry.request.covers_open_month,
+        run: Some(state.lock_id().to_owned()),
+        history: Some(recorded_path(&written.history, state.path())),
     };
     state.record(
         name,

@@ -149,6 +149,8 @@ fn open_month_results_are_refreshed_once_a_day_for_until_closed_reports() {
             rows: 1,
             sha256: String::new(),
             covers_open_month: true,
+            run: None,
+            history: None,
         });
         fetched
     };

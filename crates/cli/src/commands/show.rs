@@ -86,6 +86,27 @@ fn table(state: &State, context: &Context) -> String {
                 .round(jiff::Unit::Second)
                 .unwrap_or(entry.applied_at),
         );
+        if let Some(result) = &entry.result {
+            let run = result
+                .run
+                .as_deref()
+                .map(|run| format!(" by run {}", run.chars().take(8).collect::<String>()))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{:width$}  {}",
+                "",
+                ui.dim(&format!(
+                    "{} ({} rows) fetched {}{run}",
+                    result.path,
+                    result.rows,
+                    result
+                        .fetched_at
+                        .round(jiff::Unit::Second)
+                        .unwrap_or(result.fetched_at),
+                ))
+            );
+        }
     }
     out
 }
