@@ -172,7 +172,9 @@ pub enum Error {
         month: String,
     },
     /// Atlas could not make an invoice report (`FAILED`).
-    #[error("atlas could not make the invoice report: {reason}")]
+    #[error(
+        "atlas could not make the invoice report: {reason}; ask for a new one with `costform apply --replace NAME`"
+    )]
     ReportFailed {
         /// Atlas's `failureReason`, escaped and cut.
         reason: String,
