@@ -145,7 +145,10 @@ fn a_failed_report_shows_atlas_reason_and_exits_1() {
         .as_str()
         .unwrap_or_default();
     assert!(error.contains("the invoice has no usage lines"), "{text}");
-    assert!(error.contains("costform apply --replace"), "says how to retry: {text}");
+    assert!(
+        error.contains("costform apply --replace"),
+        "says how to retry: {text}"
+    );
     assert_eq!(
         reports["october-by-service"]["status"], "ready",
         "only that report failed"

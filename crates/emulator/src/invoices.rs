@@ -298,15 +298,7 @@ pub(crate) async fn list_invoices(
             .collect();
         Ok(json!({ "results": results, "totalCount": results.len(), "links": [] }))
     })();
-    match outcome {
-        Ok(body) => (
-            StatusCode::OK,
-            [(CONTENT_TYPE, media::JSON)],
-            body.to_string(),
-        )
-            .into_response(),
-        Err(error) => error.into_response(),
-    }
+    answer(StatusCode::OK, media::JSON, outcome)
 }
 
 fn invoice_view(org_id: &str, month: Date, end: Date, pending: bool) -> Value {
@@ -371,19 +363,19 @@ pub(crate) async fn create_report(
         }
         Ok((report_id, view))
     })();
-    match outcome {
-        Ok((report_id, view)) => {
-            let mut response = (
-                StatusCode::CREATED,
-                [(CONTENT_TYPE, REPORTS_MEDIA_TYPE)],
-                view.to_string(),
-            )
-                .into_response();
-            response.extensions_mut().insert(IssuedTokenMark(report_id));
-            response
-        }
-        Err(error) => error.into_response(),
+    let report_id = outcome
+        .as_ref()
+        .ok()
+        .map(|(report_id, _)| report_id.clone());
+    let mut response = answer(
+        StatusCode::CREATED,
+        REPORTS_MEDIA_TYPE,
+        outcome.map(|(_, view)| view),
+    );
+    if let Some(report_id) = report_id {
+        response.extensions_mut().insert(IssuedTokenMark(report_id));
     }
+    response
 }
 
 /// `GET .../invoices/{invoiceId}/reports/{reportId}`.
@@ -415,13 +407,17 @@ pub(crate) async fn read_report(
             .poll(&org_id, &invoice, &report_id, processing)
             .ok_or_else(|| ApiError::not_found(format!("no invoice report {report_id}")))
     })();
+    answer(StatusCode::OK, REPORTS_MEDIA_TYPE, outcome)
+}
+
+/// A handler's JSON answer with `status` in `media_type`, or its error.
+fn answer(
+    status: StatusCode,
+    media_type: &'static str,
+    outcome: Result<Value, ApiError>,
+) -> Response {
     match outcome {
-        Ok(view) => (
-            StatusCode::OK,
-            [(CONTENT_TYPE, REPORTS_MEDIA_TYPE)],
-            view.to_string(),
-        )
-            .into_response(),
+        Ok(body) => (status, [(CONTENT_TYPE, media_type)], body.to_string()).into_response(),
         Err(error) => error.into_response(),
     }
 }
