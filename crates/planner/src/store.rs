@@ -136,6 +136,19 @@ impl LockedState {
         })
     }
 
+    /// Records several reports' new entries with one journal sync: durable
+    /// together when this returns (fetch's group commit).
+    pub fn record_all(&mut self, entries: Vec<(ReportName, StateEntry)>) -> Result<(), Error> {
+        let records = entries
+            .into_iter()
+            .map(|(name, entry)| Record::Put {
+                name,
+                entry: Box::new(entry),
+            })
+            .collect();
+        self.append_all(records)
+    }
+
     /// Drops a report from the state, journaled like [`LockedState::record`].
     pub fn forget(&mut self, name: &ReportName) -> Result<(), Error> {
         self.append(Record::Forget { name: name.clone() })
@@ -152,11 +165,15 @@ impl LockedState {
     }
 
     fn append(&mut self, record: Record) -> Result<(), Error> {
+        self.append_all(vec![record])
+    }
+
+    fn append_all(&mut self, records: Vec<Record>) -> Result<(), Error> {
         self.open_journal()?;
         if let Some(journal) = &mut self.journal {
-            journal.append(&record)?;
+            journal.append_all(&records)?;
         }
-        journal::fold(&mut self.state, vec![record], false);
+        journal::fold(&mut self.state, records, false);
         Ok(())
     }
 
