@@ -125,19 +125,24 @@ impl Kind {
                     what: issued.body.to_string(),
                 })
                 .collect(),
-            // A report id is marked on its 201 answer in the request log.
-            Kind::Focus => emulator
-                .request_log()
-                .into_iter()
-                .filter_map(|logged| {
-                    Some(Issued {
-                        value: logged.token?,
-                        at: logged.at,
-                        delivered: logged.delivered,
-                        what: logged.path,
+            // A report id is issued when the report is created (after the
+            // emulator's latency, as a token is) and marked delivered on its
+            // 201 answer in the request log.
+            Kind::Focus => {
+                let log = emulator.request_log();
+                emulator
+                    .issued_reports()
+                    .into_iter()
+                    .map(|report| Issued {
+                        delivered: log.iter().any(|logged| {
+                            logged.delivered && logged.token.as_deref() == Some(&report.report_id)
+                        }),
+                        value: report.report_id,
+                        at: report.at,
+                        what: format!("{} {}", report.org_id, report.month),
                     })
-                })
-                .collect(),
+                    .collect()
+            }
         }
     }
 }
