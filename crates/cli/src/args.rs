@@ -38,9 +38,15 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
-    /// State file [env: COSTFORM_STATE] [default: DIR/costform.state.json]
-    #[arg(long, global = true, value_name = "PATH")]
+    /// Where the state lives: a file path, or a postgres:// URL for a state
+    /// a team shares [env: COSTFORM_STATE] [default: DIR/costform.state.json]
+    #[arg(long, global = true, value_name = "PATH_OR_URL")]
     pub state: Option<PathBuf>,
+
+    /// The workspace: an independent state in the same PostgreSQL backend
+    /// (one per team or repository) [env: COSTFORM_WORKSPACE] [default: default]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub workspace: Option<String>,
 
     /// Pin "now": YYYY-MM-DD (midnight UTC) or an RFC 3339 time. Templates and
     /// periods are rendered as of this instant [env: COSTFORM_NOW]

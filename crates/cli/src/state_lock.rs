@@ -1,16 +1,16 @@
 //! Taking the state lock for a writing command, with `--lock-timeout`.
 
-use costform_planner::{LockOptions, LockedState, StateStore};
+use costform_planner::{LockOptions, LockedState};
 use miette::IntoDiagnostic;
 
 use crate::context::Context;
 
-/// Locks the state at the context's path; a held lock fails fast (or after
+/// Locks the run's state; a held lock fails fast (or after
 /// `--lock-timeout`) with a message naming the holder.
 pub fn lock(context: &Context, command: &str) -> miette::Result<LockedState> {
     let options = LockOptions {
         timeout: context.global.lock_timeout,
         command: command.to_owned(),
     };
-    StateStore::lock(&context.state_path(), &options).into_diagnostic()
+    context.backend().lock(&options).into_diagnostic()
 }

@@ -12,12 +12,12 @@ use costform_model::state::{ResultFormat, ResultRecord, State, StateEntry, Token
 use jiff::Timestamp;
 use sha2::{Digest as _, Sha256};
 
-use crate::atomic::{parent_dir, replace, sync_dir};
+use crate::atomic::{replace, sync_dir};
 use crate::cancel::Cancel;
 use crate::error::Error;
+use crate::locked::LockedState;
 use crate::polling::{Poll, poll_all};
 use crate::remote::{ReadOutcome, RemoteError, ResultReader};
-use crate::store::LockedState;
 use crate::summarize::summarize;
 
 /// How to run `fetch`.
@@ -277,7 +277,7 @@ fn record_result(
 ) -> Result<(), Error> {
     let result = ResultRecord {
         fetched_at: Timestamp::now(),
-        path: recorded_path(&written.path, state.path()),
+        path: recorded_path(&written.path, state.results_base()),
         format,
         rows: written.rows,
         sha256: written.sha256,
@@ -307,15 +307,12 @@ fn pretty_json(body: &[u8]) -> Vec<u8> {
         )
 }
 
-/// The result path as stored: relative to the state file's directory (with
-/// `/`, and `..` for an `--out-dir` outside it), so the state works in
-/// another checkout; absolute only when no relative path exists (another
-/// drive).
-fn recorded_path(file: &Path, state_path: &Path) -> String {
-    let (Ok(file), Ok(base)) = (
-        fs::canonicalize(file),
-        fs::canonicalize(parent_dir(state_path)),
-    ) else {
+/// The result path as stored: relative to `base` (the state file's
+/// directory for the local backend), with `/`, and `..` for an `--out-dir`
+/// outside it, so the state works in another checkout; absolute only when
+/// no relative path exists (another drive).
+fn recorded_path(file: &Path, base: &Path) -> String {
+    let (Ok(file), Ok(base)) = (fs::canonicalize(file), fs::canonicalize(base)) else {
         return file.display().to_string();
     };
     let file_parts: Vec<_> = file.components().collect();
@@ -350,13 +347,12 @@ mod tests {
         fs::create_dir_all(&inside).unwrap();
         fs::write(inside.join("a.json"), "{}").unwrap();
         fs::write(out_dir.join("x").join("a.json"), "{}").unwrap();
-        let state = state_dir.join("costform.state.json");
         assert_eq!(
-            recorded_path(&inside.join("a.json"), &state),
+            recorded_path(&inside.join("a.json"), &state_dir),
             "results/a.json"
         );
         assert_eq!(
-            recorded_path(&out_dir.join("x").join("a.json"), &state),
+            recorded_path(&out_dir.join("x").join("a.json"), &state_dir),
             "../out/x/a.json"
         );
     }

@@ -24,7 +24,7 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
     if locked.state().reports.is_empty() && args.names.is_empty() {
         context.ui.status(&format!(
             "Nothing to fetch: no report has been applied to the state `{}` yet. Run `costform apply` first, then `costform fetch`.",
-            context.state_path().display()
+            context.state_location()
         ));
         return Ok(Exit::Success);
     }
@@ -34,7 +34,7 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
         client.set_deadline(std::time::Instant::now() + timeout);
     }
     let reader = AtlasReader::new(client);
-    let cancel = interrupt::on_ctrl_c(&locked);
+    let cancel = interrupt::on_ctrl_c(context, &locked);
     let options = FetchOptions {
         names: args.names.clone(),
         format,

@@ -3,7 +3,6 @@
 use costform_model::diagnostic::did_you_mean;
 use costform_model::ids::ReportName;
 use costform_model::state::State;
-use costform_planner::StateStore;
 use miette::IntoDiagnostic;
 
 use crate::args::StateCommand;
@@ -64,7 +63,7 @@ pub fn run(context: &Context, command: &StateCommand) -> miette::Result<Exit> {
 }
 
 fn read(context: &Context) -> miette::Result<Option<State>> {
-    StateStore::read(&context.state_path()).into_diagnostic()
+    context.backend().read().into_diagnostic()
 }
 
 /// The names not in the state, with the nearest ones it holds.
@@ -88,6 +87,6 @@ fn missing(context: &Context, state: Option<&State>, names: &[String]) -> miette
             .map(|name| format!("`{name}`"))
             .collect::<Vec<_>>()
             .join(", "),
-        context.state_path().display()
+        context.state_location()
     )
 }

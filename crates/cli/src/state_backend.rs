@@ -1,0 +1,53 @@
+//! Building the state backend a run uses, once, from `--state` (or
+//! `COSTFORM_STATE`) and `--workspace` (or `COSTFORM_WORKSPACE`): a path is
+//! the local file, a `postgres://` URL the shared PostgreSQL state.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use costform_planner::{LocalBackend, StateBackend};
+use miette::IntoDiagnostic;
+
+/// The workspace when none is named.
+pub const DEFAULT_WORKSPACE: &str = "default";
+
+/// Whether `--state` names a PostgreSQL database rather than a file.
+pub fn is_postgres(state: &Path) -> bool {
+    state
+        .to_str()
+        .is_some_and(|text| text.starts_with("postgres://") || text.starts_with("postgresql://"))
+}
+
+/// The backend for `state` (`None`: the file `default_file`) and
+/// `workspace`. Result files are recorded relative to `results_base` for a
+/// backend with no directory of its own.
+pub fn open(
+    state: Option<&Path>,
+    default_file: PathBuf,
+    workspace: Option<&str>,
+    results_base: &Path,
+    env: &std::collections::BTreeMap<String, String>,
+) -> miette::Result<Arc<dyn StateBackend>> {
+    let workspace = workspace.unwrap_or(DEFAULT_WORKSPACE);
+    match state {
+        Some(url) if is_postgres(url) => {
+            let url = url.to_str().unwrap_or_default();
+            let backend =
+                costform_postgres::PostgresBackend::new(url, workspace, results_base, &|name| {
+                    env.get(name).cloned()
+                })
+                .into_diagnostic()?;
+            Ok(Arc::new(backend))
+        }
+        state => {
+            if workspace != DEFAULT_WORKSPACE {
+                return Err(miette::miette!(
+                    help = "use another `--state` file for another state, or keep states in PostgreSQL: `--state postgres://HOST/DB --workspace {workspace}`",
+                    "workspace `{workspace}` needs a PostgreSQL state: a local state file holds one state"
+                ));
+            }
+            let path = state.map_or(default_file, Path::to_path_buf);
+            Ok(Arc::new(LocalBackend::new(path)))
+        }
+    }
+}

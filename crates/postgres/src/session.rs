@@ -1,0 +1,230 @@
+//! The PostgreSQL side of a locked state: each record is its own committed
+//! transaction before the engine looks at the next answer; a commit writes
+//! the new version beside the previous ones and clears the journal, in one
+//! transaction. When the database goes away mid-run, records go to a local
+//! fallback journal (synced, as the local backend's journal is) that the
+//! next run folds in, and the commit says so.
+
+use std::path::PathBuf;
+
+use costform_model::state::State;
+use costform_planner::{Error, Journal, Record, StateSession};
+use tokio_postgres::types::Json;
+
+use crate::connection::Connection;
+use crate::schema::quoted;
+use crate::settings::Settings;
+
+/// A held lock and the session holding it.
+#[derive(Debug)]
+pub struct Session {
+    connection: Option<Connection>,
+    settings: Settings,
+    lock_id: String,
+    fallback_path: PathBuf,
+    /// The fallback journal, once the database failed a record.
+    fallback: Option<Journal>,
+    /// How many records went to the fallback journal.
+    kept_locally: usize,
+    /// The state as of `begin`, which a fallback journal starts from.
+    begun_with: Option<State>,
+}
+
+impl Session {
+    /// The session of `connection`, which holds the lock `lock_id`.
+    pub fn new(
+        connection: Connection,
+        settings: Settings,
+        lock_id: String,
+        fallback_path: PathBuf,
+    ) -> Self {
+        Self {
+            connection: Some(connection),
+            settings,
+            lock_id,
+            fallback_path,
+            fallback: None,
+            kept_locally: 0,
+            begun_with: None,
+        }
+    }
+
+    fn connection(&self) -> Result<&Connection, Error> {
+        self.connection
+            .as_ref()
+            .ok_or_else(|| Error::BackendRefused {
+                location: self.settings.location.clone(),
+                reason: "the database session has ended".to_owned(),
+            })
+    }
+
+    /// Inserts one journal row, committed on its own.
+    fn insert(&self, record: &Record) -> Result<(), Error> {
+        let value = serde_json::to_value(record).map_err(Error::Encode)?;
+        let s = quoted(&self.settings.schema);
+        let workspace = self.settings.workspace.clone();
+        self.connection()?
+            .call("record a change in", move |client| {
+                Box::pin(async move {
+                    client
+                        .execute(
+                            &format!("INSERT INTO {s}.journal (workspace, record) VALUES ($1, $2)"),
+                            &[&workspace, &Json(value)],
+                        )
+                        .await
+                })
+            })?;
+        Ok(())
+    }
+
+    /// Keeps `record` in the local fallback journal, opened (with the state
+    /// it continues) on first use.
+    fn keep_locally(&mut self, record: &Record, reason: &Error) -> Result<(), Error> {
+        if self.fallback.is_none() {
+            tracing::warn!(
+                "{reason}: keeping what this run records in `{}` until the database is back",
+                self.fallback_path.display()
+            );
+            let base = self
+                .begun_with
+                .clone()
+                .unwrap_or_else(|| State::new(String::new()));
+            self.fallback = Some(Journal::open(self.fallback_path.clone(), &base)?);
+        }
+        if let Some(journal) = &mut self.fallback {
+            journal.append(record)?;
+        }
+        if matches!(record, Record::Put { .. } | Record::Forget { .. }) {
+            self.kept_locally += 1;
+        }
+        Ok(())
+    }
+}
+
+impl StateSession for Session {
+    fn lock_id(&self) -> &str {
+        &self.lock_id
+    }
+
+    fn begin(&mut self, state: &State) -> Result<(), Error> {
+        self.begun_with = Some(state.clone());
+        // A database that cannot take this record now is refused before
+        // anything is sent.
+        self.insert(&Record::Begin {
+            lineage: state.lineage.clone(),
+            serial: state.serial,
+        })
+    }
+
+    fn append(&mut self, record: &Record) -> Result<(), Error> {
+        if self.fallback.is_some() {
+            // Once the database failed, the order of records is kept by
+            // keeping them all in one place.
+            return self.keep_locally(
+                record,
+                &Error::BackendRefused {
+                    location: self.settings.location.clone(),
+                    reason: "the database went away".to_owned(),
+                },
+            );
+        }
+        match self.insert(record) {
+            Ok(()) => Ok(()),
+            Err(error) => self.keep_locally(record, &error),
+        }
+    }
+
+    fn write(&mut self, state: &State) -> Result<(), Error> {
+        if self.fallback.is_some() {
+            return Err(Error::BackendRefused {
+                location: self.settings.location.clone(),
+                reason: format!(
+                    "the database went away during the run: `{}` change(s) recorded after that (tokens included) are kept in the local fallback journal `{}`, which the next run from this directory folds in; everything before was committed",
+                    self.kept_locally,
+                    self.fallback_path.display()
+                ),
+            });
+        }
+        let serial = i64::try_from(state.serial).map_err(|_| Error::SerialExhausted {
+            location: self.settings.location.clone(),
+        })?;
+        let body = serde_json::to_value(state).map_err(Error::Encode)?;
+        let lineage = state.lineage.clone();
+        let s = quoted(&self.settings.schema);
+        let workspace = self.settings.workspace.clone();
+        self.connection()?.call("commit", move |client| {
+            Box::pin(async move {
+                client.batch_execute("BEGIN").await?;
+                let result = async {
+                    client
+                        .execute(
+                            &format!(
+                                "INSERT INTO {s}.states (workspace, serial, lineage, body) VALUES ($1, $2, $3, $4)"
+                            ),
+                            &[&workspace, &serial, &lineage, &Json(body)],
+                        )
+                        .await?;
+                    client
+                        .execute(
+                            &format!("DELETE FROM {s}.journal WHERE workspace = $1"),
+                            &[&workspace],
+                        )
+                        .await
+                }
+                .await;
+                match result {
+                    Ok(_) => client.batch_execute("COMMIT").await,
+                    Err(error) => {
+                        let _ = client.batch_execute("ROLLBACK").await;
+                        Err(error)
+                    }
+                }
+            })
+        })
+    }
+
+    fn keep_errored(&mut self, state: &State) -> Option<PathBuf> {
+        let path = self.fallback_path.with_extension("errored.json");
+        let mut text = serde_json::to_string_pretty(state).ok()?;
+        text.push('\n');
+        costform_planner::write_file_atomically(&path, text.as_bytes()).ok()?;
+        Some(path)
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // Clean release: the row goes, then the advisory lock. Were this
+        // skipped (a kill), the server would release the lock with the
+        // session and the next run would report the row it replaces.
+        let Some(connection) = self.connection.take() else {
+            return;
+        };
+        let s = quoted(&self.settings.schema);
+        let workspace = self.settings.workspace.clone();
+        let id = self.lock_id.clone();
+        let key = format!(
+            "costform:{}:{}",
+            self.settings.schema, self.settings.workspace
+        );
+        let released = connection.call("unlock", move |client| {
+            Box::pin(async move {
+                client
+                    .execute(
+                        &format!("DELETE FROM {s}.locks WHERE workspace = $1 AND id = $2"),
+                        &[&workspace, &id],
+                    )
+                    .await?;
+                client
+                    .execute(
+                        "SELECT pg_advisory_unlock(hashtextextended($1, 0))",
+                        &[&key],
+                    )
+                    .await
+            })
+        });
+        if let Err(error) = released {
+            tracing::debug!(%error, "the lock is released with the session instead");
+        }
+    }
+}
