@@ -464,6 +464,17 @@ pub enum StateCommand {
         #[arg(required = true, value_parser = parse_address)]
         names: Vec<ReportName>,
     },
+    /// Copy the state (every report, its lineage and serial) to another
+    /// backend: a file path or a postgres:// URL. The target must hold no
+    /// state yet; the source is left as it is.
+    #[command(
+        after_help = "Examples:\n  costform state migrate --to 'postgres://ci@db.internal/finops?sslmode=verify-full'\n  costform --state 'postgres://ci@db.internal/finops' state migrate --to costform.state.json"
+    )]
+    Migrate {
+        /// Where to copy the state to.
+        #[arg(long, value_name = "PATH_OR_URL")]
+        to: PathBuf,
+    },
 }
 
 /// `costform force-unlock`.

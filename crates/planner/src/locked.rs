@@ -147,6 +147,28 @@ impl LockedState {
         })
     }
 
+    /// Takes `state` whole (lineage, serial and reports) as the first
+    /// version here, for `state migrate`: saved plans made against the
+    /// source stay valid against the copy. A backend that holds a state
+    /// already is refused, never overwritten.
+    pub fn import(&mut self, state: State) -> Result<(), Error> {
+        if let Some(existing) = self.existing() {
+            return Err(Error::BackendRefused {
+                location: self.location.clone(),
+                reason: format!(
+                    "it holds a state already (serial `{}`, `{}` report(s)): a migration never overwrites one; choose an empty place, or remove that state first",
+                    existing.serial,
+                    existing.reports.len()
+                ),
+            });
+        }
+        let serial = state.serial;
+        self.state = state;
+        // `commit` advances it back to the source's serial.
+        self.state.serial = serial.saturating_sub(1);
+        self.commit()
+    }
+
     /// Stores the state: serial + 1, atomically, the previous version kept;
     /// the journal, now redundant, is cleared.
     pub fn commit(&mut self) -> Result<(), Error> {
