@@ -24,5 +24,7 @@ mod fuzz;
 mod hostile;
 mod network;
 mod permissions;
+mod postgres;
+mod postgres_crash;
 mod saved_plan;
 mod secrets;
