@@ -464,9 +464,10 @@ pub enum StateCommand {
         #[arg(required = true, value_parser = parse_address)]
         names: Vec<ReportName>,
     },
-    /// Copy the state (every report, its lineage and serial) to another
-    /// backend: a file path or a postgres:// URL. The target must hold no
-    /// state yet; the source is left as it is.
+    /// Copy the state to another backend (a file or a postgres:// URL).
+    ///
+    /// Every report, the lineage and the serial are copied; the target must
+    /// hold no state yet; the source is left as it is.
     #[command(
         after_help = "Examples:\n  costform state migrate --to 'postgres://ci@db.internal/finops?sslmode=verify-full'\n  costform --state 'postgres://ci@db.internal/finops' state migrate --to costform.state.json"
     )]
