@@ -92,6 +92,18 @@ fn the_lifecycle_runs_against_postgresql_with_every_serial_kept() {
     );
 
     run(&["fetch", "--wait", "--timeout", "60s"], 0);
+    // The fetched results' cost rows are in SQL, one set per ready report.
+    let ready = state(&emulator, dir, &url)["reports"]
+        .as_object()
+        .expect("reports")
+        .values()
+        .filter(|entry| entry["status"] == "ready")
+        .count();
+    assert!(ready > 0, "fetch made results ready");
+    assert_eq!(
+        pg.query("SELECT count(DISTINCT report) FROM costform.cost_rows WHERE amount IS NOT NULL"),
+        ready.to_string()
+    );
     let listed = stdout(&run(&["state", "list"], 0));
     assert!(listed.contains("report.last-month-by-service"), "{listed}");
     run(&["state", "rm", "last-month-by-service"], 0);

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use costform_planner::{LocalBackend, StateBackend};
+use costform_planner::{LocalBackend, LockedState, StateBackend};
 use miette::IntoDiagnostic;
 
 /// The workspace when none is named.
@@ -50,4 +50,22 @@ pub fn open(
             Ok(Arc::new(LocalBackend::new(path)))
         }
     }
+}
+
+/// After `fetch`, copies the cost rows of the reports whose results were
+/// just written into a backend that keeps them (PostgreSQL's `cost_rows`,
+/// for SQL); nothing for the local file, whose rows are the result files.
+pub fn store_cost_rows(
+    locked: &mut LockedState,
+    ready: &[costform_model::ids::ReportName],
+) -> miette::Result<()> {
+    if ready.is_empty() || !locked.stores_cost_rows() {
+        return Ok(());
+    }
+    let rows = costform_planner::costs::read_rows(locked.state(), locked.results_base(), ready)
+        .into_diagnostic()?;
+    let names: Vec<String> = ready.iter().map(ToString::to_string).collect();
+    locked
+        .replace_cost_rows(&names, &rows.latest)
+        .into_diagnostic()
 }

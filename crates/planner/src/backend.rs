@@ -5,6 +5,7 @@
 //! record durable, where the previous version is kept and how the lock is
 //! held is the backend's business, with the same guarantees everywhere.
 
+use costform_model::cost_rows::CostRow;
 use costform_model::state::State;
 
 use crate::error::Error;
@@ -59,6 +60,19 @@ pub trait StateSession: Send + std::fmt::Debug {
     /// atomically, keeping the previous one; the journal is then redundant
     /// and cleared.
     fn write(&mut self, state: &State) -> Result<(), Error>;
+
+    /// Whether this backend keeps cost rows of its own (PostgreSQL's
+    /// `cost_rows` table, for SQL); the local backend's are the result files.
+    fn stores_cost_rows(&self) -> bool {
+        false
+    }
+
+    /// Replaces the cost rows of `reports` with `rows` (their latest
+    /// results), in one transaction.
+    fn replace_cost_rows(&mut self, reports: &[String], rows: &[CostRow]) -> Result<(), Error> {
+        let _ = (reports, rows);
+        Ok(())
+    }
 
     /// Last resort when neither [`StateSession::append`] nor
     /// [`StateSession::write`] worked: puts the whole state somewhere a user

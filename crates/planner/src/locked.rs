@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use costform_model::cost_rows::CostRow;
 use costform_model::ids::ReportName;
 use costform_model::state::{STATE_FORMAT_VERSION, State, StateEntry};
 
@@ -116,6 +117,17 @@ impl LockedState {
         self.session.append(&record)?;
         journal::fold(&mut self.state, vec![record], false);
         Ok(())
+    }
+
+    /// Whether the backend keeps cost rows of its own, so that `fetch`
+    /// only reads them back for a backend that stores them.
+    pub fn stores_cost_rows(&self) -> bool {
+        self.session.stores_cost_rows()
+    }
+
+    /// Replaces the stored cost rows of `reports` with `rows`.
+    pub fn replace_cost_rows(&mut self, reports: &[String], rows: &[CostRow]) -> Result<(), Error> {
+        self.session.replace_cost_rows(reports, rows)
     }
 
     /// Keeps entries that could not be journaled (`reason`: the disk is

@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 
+use costform_model::cost_rows::CostRow;
 use costform_model::state::State;
 use costform_planner::{Error, Journal, Record, StateSession};
 use tokio_postgres::types::Json;
@@ -183,6 +184,63 @@ impl StateSession for Session {
         })
     }
 
+    fn stores_cost_rows(&self) -> bool {
+        true
+    }
+
+    fn replace_cost_rows(&mut self, reports: &[String], rows: &[CostRow]) -> Result<(), Error> {
+        let columns = CostColumns::from(rows);
+        let reports = reports.to_vec();
+        let s = quoted(&self.settings.schema);
+        let workspace = self.settings.workspace.clone();
+        self.connection()?.call("store the cost rows in", move |client| {
+            Box::pin(async move {
+                client.batch_execute("BEGIN").await?;
+                let result = async {
+                    client
+                        .execute(
+                            &format!("DELETE FROM {s}.cost_rows WHERE workspace = $1 AND report = ANY($2)"),
+                            &[&workspace, &reports],
+                        )
+                        .await?;
+                    client
+                        .execute(
+                            &format!(
+                                "INSERT INTO {s}.cost_rows (workspace, report, kind, org_id, period_start, period_end, \
+                                 dimension, group_id, group_name, service, amount, currency) \
+                                 SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]::date[], \
+                                 $6::text[]::date[], $7::text[], $8::text[], $9::text[], $10::text[], \
+                                 $11::text[]::numeric[], $12::text[])"
+                            ),
+                            &[
+                                &workspace,
+                                &columns.report,
+                                &columns.kind,
+                                &columns.org_id,
+                                &columns.period_start,
+                                &columns.period_end,
+                                &columns.dimension,
+                                &columns.group_id,
+                                &columns.group_name,
+                                &columns.service,
+                                &columns.amount,
+                                &columns.currency,
+                            ],
+                        )
+                        .await
+                }
+                .await;
+                match result {
+                    Ok(_) => client.batch_execute("COMMIT").await,
+                    Err(error) => {
+                        let _ = client.batch_execute("ROLLBACK").await;
+                        Err(error)
+                    }
+                }
+            })
+        })
+    }
+
     fn keep_errored(&mut self, state: &State) -> Option<PathBuf> {
         let path = self.fallback_path.with_extension("errored.json");
         let mut text = serde_json::to_string_pretty(state).ok()?;
@@ -226,5 +284,43 @@ impl Drop for Session {
         if let Err(error) = released {
             tracing::debug!(%error, "the lock is released with the session instead");
         }
+    }
+}
+
+/// Cost rows as one array per column, sent in one `INSERT … unnest`:
+/// thousands of rows in one round trip. Dates and amounts travel as text
+/// and are cast by the server, so amounts stay exact.
+#[derive(Default)]
+struct CostColumns {
+    report: Vec<String>,
+    kind: Vec<String>,
+    org_id: Vec<String>,
+    period_start: Vec<String>,
+    period_end: Vec<String>,
+    dimension: Vec<String>,
+    group_id: Vec<String>,
+    group_name: Vec<Option<String>>,
+    service: Vec<Option<String>>,
+    amount: Vec<String>,
+    currency: Vec<String>,
+}
+
+impl From<&[CostRow]> for CostColumns {
+    fn from(rows: &[CostRow]) -> Self {
+        let mut columns = Self::default();
+        for row in rows {
+            columns.report.push(row.report.clone());
+            columns.kind.push(row.kind.clone());
+            columns.org_id.push(row.org_id.clone());
+            columns.period_start.push(row.period_start.to_string());
+            columns.period_end.push(row.period_end.to_string());
+            columns.dimension.push(row.dimension.clone());
+            columns.group_id.push(row.group_id.clone());
+            columns.group_name.push(row.group_name.clone());
+            columns.service.push(row.service.clone());
+            columns.amount.push(row.amount.to_string());
+            columns.currency.push(row.currency.clone());
+        }
+        columns
     }
 }

@@ -11,7 +11,7 @@ use crate::context::Context;
 use crate::exit::Exit;
 use crate::output::fetch_summary::{self, SummaryRow};
 use crate::progress::{FetchProgress, status_label};
-use crate::{credentials, interrupt, state_lock};
+use crate::{credentials, interrupt, state_backend, state_lock};
 
 /// Runs `fetch`: exit 1 on any failure, 2 with `--detailed-exitcode` while
 /// results are still processing.
@@ -62,6 +62,13 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
     reader.close().await;
     let report = report.into_diagnostic()?;
     progress.finish();
+    let ready: Vec<_> = report
+        .reports
+        .iter()
+        .filter(|fetched| matches!(fetched.outcome, FetchOutcome::Ready { .. }))
+        .map(|fetched| fetched.name.clone())
+        .collect();
+    state_backend::store_cost_rows(&mut locked, &ready)?;
     let rows = summary_rows(&report, locked.state(), format);
     let text = match args.summary {
         SummaryFormat::Text => fetch_summary::text(&rows, context.ui),
