@@ -25,6 +25,17 @@ pub fn costform(emulator: &EmulatorThread, dir: &Path, url: &str, args: &[&str])
     command
 }
 
+/// `costform … apply --auto-approve --parallelism N` with the state at `url`.
+pub fn apply(emulator: &EmulatorThread, dir: &Path, url: &str, parallelism: u16) -> Command {
+    let parallelism = parallelism.to_string();
+    costform(
+        emulator,
+        dir,
+        url,
+        &["apply", "--auto-approve", "--parallelism", &parallelism],
+    )
+}
+
 /// Runs `command`; asserts it exits `code` and never prints the password.
 pub fn expect(command: &mut Command, code: i32) -> Output {
     let output = common::output(command);
@@ -164,20 +175,15 @@ fn two_working_copies_apply_at_once_one_waits_or_fails_naming_the_holder() {
         support::write_many_reports(copy.path(), REPORTS, 2);
     }
     let url = pg.url("");
-    let apply = |dir: &Path, extra: &[&str]| {
-        let mut command = costform(
-            &emulator,
-            dir,
-            &url,
-            &["apply", "--auto-approve", "--parallelism", "2"],
-        );
+    let apply_in = |dir: &Path, extra: &[&str]| {
+        let mut command = apply(&emulator, dir, &url, 2);
         command
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         command
     };
-    let mut first = apply(copies[0].path(), &[])
+    let mut first = apply_in(copies[0].path(), &[])
         .spawn()
         .expect("costform starts");
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -194,7 +200,7 @@ fn two_working_copies_apply_at_once_one_waits_or_fails_naming_the_holder() {
     }
 
     let started = Instant::now();
-    let refused = expect(&mut apply(copies[1].path(), &[]), 1);
+    let refused = expect(&mut apply_in(copies[1].path(), &[]), 1);
     assert!(started.elapsed() < Duration::from_secs(5), "it failed fast");
     let message = stderr(&refused);
     assert!(
@@ -208,7 +214,10 @@ fn two_working_copies_apply_at_once_one_waits_or_fails_naming_the_holder() {
         first.try_wait().expect("poll").is_none(),
         "the first apply still runs"
     );
-    let waited = expect(&mut apply(copies[1].path(), &["--lock-timeout", "120s"]), 0);
+    let waited = expect(
+        &mut apply_in(copies[1].path(), &["--lock-timeout", "120s"]),
+        0,
+    );
     let first = first.wait_with_output().expect("the first apply ends");
     assert_eq!(first.status.code(), Some(0), "{}", common::text(&first));
     assert!(

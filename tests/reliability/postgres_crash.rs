@@ -14,7 +14,7 @@ use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 
 use crate::common;
-use crate::postgres::{costform, expect, state};
+use crate::postgres::{apply, costform, expect, state};
 use crate::support::postgres::Postgres;
 use crate::support::{self, EmulatorThread};
 
@@ -64,16 +64,11 @@ fn sigkill_during_a_postgresql_apply_loses_no_token_and_needs_no_force_unlock() 
         let dir = workspace.path();
         support::write_many_reports(dir, REPORTS, 4);
         let url = pg.url(&format!("&workspace=trial-{trial}"));
-        let mut child = costform(
-            &emulator,
-            dir,
-            &url,
-            &["apply", "--auto-approve", "--parallelism", "4"],
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("costform starts");
+        let mut child = apply(&emulator, dir, &url, 4)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("costform starts");
         // The random moment is the point of the test, not a wait for something.
         std::thread::sleep(kill_after);
         let killed_at = Timestamp::now();
@@ -82,15 +77,7 @@ fn sigkill_during_a_postgresql_apply_loses_no_token_and_needs_no_force_unlock() 
 
         // Readable whatever the moment (no state at all when killed early).
         expect(&mut costform(&emulator, dir, &url, &["show"]), 0);
-        let recovered = expect(
-            &mut costform(
-                &emulator,
-                dir,
-                &url,
-                &["apply", "--auto-approve", "--parallelism", "8"],
-            ),
-            0,
-        );
+        let recovered = expect(&mut apply(&emulator, dir, &url, 8), 0);
         if String::from_utf8_lossy(&recovered.stderr).contains("took over the lock") {
             taken_over += 1;
         }
@@ -128,16 +115,11 @@ fn a_server_stopped_mid_apply_keeps_every_token_committed_or_in_the_fallback_jou
     let dir = workspace.path();
     support::write_many_reports(dir, REPORTS, 4);
     let url = pg.url("");
-    let child = costform(
-        &emulator,
-        dir,
-        &url,
-        &["apply", "--auto-approve", "--parallelism", "4"],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("costform starts");
+    let child = apply(&emulator, dir, &url, 4)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("costform starts");
     let deadline = Instant::now() + Duration::from_secs(30);
     while pg
         .try_query("SELECT count(*) > 20 FROM costform.journal")
@@ -166,15 +148,7 @@ fn a_server_stopped_mid_apply_keeps_every_token_committed_or_in_the_fallback_jou
         .collect();
 
     pg.start_server();
-    let recovered = expect(
-        &mut costform(
-            &emulator,
-            dir,
-            &url,
-            &["apply", "--auto-approve", "--parallelism", "8"],
-        ),
-        0,
-    );
+    let recovered = expect(&mut apply(&emulator, dir, &url, 8), 0);
     assert!(!fallback.exists(), "the fallback journal was folded in");
     let recorded = recovered_tokens(&emulator, dir, &url, "after the server came back");
     let missing: Vec<&String> = delivered

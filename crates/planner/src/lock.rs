@@ -116,7 +116,7 @@ pub(crate) fn acquire(state_path: &Path, options: &LockOptions) -> Result<LockGu
                     std::thread::sleep(RETRY_EVERY);
                     continue;
                 }
-                return Err(held(path));
+                return Err(held(&path));
             }
             Err(error) => return Err(Error::io("create", path)(error)),
         }
@@ -157,8 +157,8 @@ fn publish(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// The error for a lock someone else holds, with what can be learned about them.
-fn held(path: PathBuf) -> Error {
-    let holder = read_lock_file(&path);
+fn held(path: &Path) -> Error {
+    let holder = read_lock_file(path);
     let age = holder.as_ref().and_then(LockInfo::age);
     let holder_alive = holder.as_ref().and_then(process_alive);
     Error::Locked {

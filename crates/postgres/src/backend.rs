@@ -11,7 +11,7 @@ use costform_planner::{
 };
 use tokio_postgres::types::Json;
 
-use crate::connection::Connection;
+use crate::connection::{Connection, transaction};
 use crate::schema::{self, quoted};
 use crate::session::Session;
 use crate::settings::Settings;
@@ -66,9 +66,8 @@ impl PostgresBackend {
         let workspace = self.settings.workspace.clone();
         let (body, records) = connection.call("read", move |client| {
             Box::pin(async move {
-                client
-                    .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await?;
+                let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+                transaction(&client, begin, async {
                 let body = client
                     .query_opt(
                         &format!(
@@ -87,8 +86,9 @@ impl PostgresBackend {
                     .iter()
                     .map(|row| row.get::<_, Json<serde_json::Value>>(0).0)
                     .collect();
-                client.batch_execute("COMMIT").await?;
                 Ok((body, records))
+                })
+                .await
             })
         })?;
         let state = body.map(|body| self.decode(body)).transpose()?;
@@ -150,7 +150,7 @@ impl PostgresBackend {
     fn acquire(&self, connection: &Connection, options: &LockOptions) -> Result<(), Error> {
         let deadline = options.timeout.map(|timeout| Instant::now() + timeout);
         loop {
-            let key = self.lock_key();
+            let key = self.settings.lock_key();
             let taken = connection.call("lock", move |client| {
                 Box::pin(async move {
                     let row = client
@@ -177,14 +177,6 @@ impl PostgresBackend {
                 holder_alive: Some(true),
             });
         }
-    }
-
-    /// The key of the workspace's advisory lock.
-    fn lock_key(&self) -> String {
-        format!(
-            "costform:{}:{}",
-            self.settings.schema, self.settings.workspace
-        )
     }
 
     /// The recorded holder of the workspace's lock, if any.
@@ -280,16 +272,20 @@ impl PostgresBackend {
             .map_err(Error::Encode)?;
         connection.call("fold the fallback journal into", move |client| {
             Box::pin(async move {
-                client.batch_execute("BEGIN").await?;
-                for value in values {
-                    client
-                        .execute(
-                            &format!("INSERT INTO {s}.journal (workspace, record) VALUES ($1, $2)"),
-                            &[&workspace, &Json(value)],
-                        )
-                        .await?;
-                }
-                client.batch_execute("COMMIT").await
+                transaction(&client, "BEGIN", async {
+                    for value in values {
+                        client
+                            .execute(
+                                &format!(
+                                    "INSERT INTO {s}.journal (workspace, record) VALUES ($1, $2)"
+                                ),
+                                &[&workspace, &Json(value)],
+                            )
+                            .await?;
+                    }
+                    Ok(())
+                })
+                .await
             })
         })?;
         let path = self.fallback_path();
@@ -362,17 +358,11 @@ impl StateBackend for PostgresBackend {
         // The row goes; a session still holding the advisory lock (a run
         // hung but connected) is ended, which releases it, as
         // `force-unlock` breaks a lock whoever holds it.
-        let s = quoted(&self.settings.schema);
-        let workspace = self.settings.workspace.clone();
+        let settings = self.settings.clone();
         let id = id.to_owned();
         connection.call("unlock", move |client| {
             Box::pin(async move {
-                client
-                    .execute(
-                        &format!("DELETE FROM {s}.locks WHERE workspace = $1 AND id = $2"),
-                        &[&workspace, &id],
-                    )
-                    .await?;
+                delete_lock_row(&client, &settings, &id).await?;
                 client
                     .execute(
                         "SELECT pg_terminate_backend($1) FROM pg_locks \
@@ -384,4 +374,21 @@ impl StateBackend for PostgresBackend {
         })?;
         Ok(())
     }
+}
+
+/// Removes the workspace's lock row if it is still `id`'s.
+pub(crate) async fn delete_lock_row(
+    client: &tokio_postgres::Client,
+    settings: &Settings,
+    id: &str,
+) -> Result<u64, tokio_postgres::Error> {
+    client
+        .execute(
+            &format!(
+                "DELETE FROM {}.locks WHERE workspace = $1 AND id = $2",
+                quoted(&settings.schema)
+            ),
+            &[&settings.workspace, &id],
+        )
+        .await
 }

@@ -142,6 +142,27 @@ impl Drop for Connection {
     }
 }
 
+/// Runs `body` between `begin` (`BEGIN`, or `BEGIN` with options) and
+/// `COMMIT`, rolling back when it fails: one place for what every
+/// multi-statement write does.
+pub async fn transaction<R>(
+    client: &Client,
+    begin: &str,
+    body: impl Future<Output = Result<R, tokio_postgres::Error>>,
+) -> Result<R, tokio_postgres::Error> {
+    client.batch_execute(begin).await?;
+    match body.await {
+        Ok(value) => {
+            client.batch_execute("COMMIT").await?;
+            Ok(value)
+        }
+        Err(error) => {
+            let _ = client.batch_execute("ROLLBACK").await;
+            Err(error)
+        }
+    }
+}
+
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The planner's error for a failed database operation.

@@ -8,14 +8,14 @@ use std::sync::Arc;
 use costform_planner::Error;
 use tokio_postgres::Client;
 
-use crate::connection::Connection;
+use crate::connection::{Connection, transaction};
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i32 = 1;
 
 /// Each migration, in order: index `n` takes the schema to version `n + 1`.
 /// `{s}` is the quoted schema name.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[r"
 CREATE TABLE {s}.states (
     workspace text NOT NULL,
     serial bigint NOT NULL,
@@ -61,7 +61,7 @@ CREATE TABLE {s}.cost_rows (
 );
 CREATE INDEX cost_rows_report ON {s}.cost_rows (workspace, report);
 COMMENT ON TABLE {s}.cost_rows IS 'The cost rows of the latest fetched result of each report, for SQL.';
-"#];
+"];
 
 /// The quoted schema name, safe in SQL text (names are checked when the
 /// URL is parsed).
@@ -106,8 +106,7 @@ async fn migrate(client: &Arc<Client>, schema: &str) -> Result<i32, tokio_postgr
             return Ok(version);
         }
     }
-    client.batch_execute("BEGIN").await?;
-    let result = async {
+    transaction(client, "BEGIN", async {
         // Two first runs at once: the second waits, then finds it done.
         client
             .execute(
@@ -145,16 +144,6 @@ async fn migrate(client: &Arc<Client>, schema: &str) -> Result<i32, tokio_postgr
             )
             .await?;
         Ok(reached)
-    }
-    .await;
-    match result {
-        Ok(reached) => {
-            client.batch_execute("COMMIT").await?;
-            Ok(reached)
-        }
-        Err(error) => {
-            let _ = client.batch_execute("ROLLBACK").await;
-            Err(error)
-        }
-    }
+    })
+    .await
 }

@@ -12,7 +12,8 @@ use costform_model::state::State;
 use costform_planner::{Error, Journal, Record, StateSession};
 use tokio_postgres::types::Json;
 
-use crate::connection::Connection;
+use crate::backend::delete_lock_row;
+use crate::connection::{Connection, transaction};
 use crate::schema::quoted;
 use crate::settings::Settings;
 
@@ -155,8 +156,7 @@ impl StateSession for Session {
         let workspace = self.settings.workspace.clone();
         self.connection()?.call("commit", move |client| {
             Box::pin(async move {
-                client.batch_execute("BEGIN").await?;
-                let result = async {
+                transaction(&client, "BEGIN", async {
                     client
                         .execute(
                             &format!(
@@ -171,15 +171,9 @@ impl StateSession for Session {
                             &[&workspace],
                         )
                         .await
-                }
-                .await;
-                match result {
-                    Ok(_) => client.batch_execute("COMMIT").await,
-                    Err(error) => {
-                        let _ = client.batch_execute("ROLLBACK").await;
-                        Err(error)
-                    }
-                }
+                })
+                .await
+                .map(drop)
             })
         })
     }
@@ -195,8 +189,7 @@ impl StateSession for Session {
         let workspace = self.settings.workspace.clone();
         self.connection()?.call("store the cost rows in", move |client| {
             Box::pin(async move {
-                client.batch_execute("BEGIN").await?;
-                let result = async {
+                transaction(&client, "BEGIN", async {
                     client
                         .execute(
                             &format!("DELETE FROM {s}.cost_rows WHERE workspace = $1 AND report = ANY($2)"),
@@ -228,15 +221,9 @@ impl StateSession for Session {
                             ],
                         )
                         .await
-                }
-                .await;
-                match result {
-                    Ok(_) => client.batch_execute("COMMIT").await,
-                    Err(error) => {
-                        let _ = client.batch_execute("ROLLBACK").await;
-                        Err(error)
-                    }
-                }
+                })
+                .await
+                .map(drop)
             })
         })
     }
@@ -258,25 +245,15 @@ impl Drop for Session {
         let Some(connection) = self.connection.take() else {
             return;
         };
-        let s = quoted(&self.settings.schema);
-        let workspace = self.settings.workspace.clone();
+        let settings = self.settings.clone();
         let id = self.lock_id.clone();
-        let key = format!(
-            "costform:{}:{}",
-            self.settings.schema, self.settings.workspace
-        );
         let released = connection.call("unlock", move |client| {
             Box::pin(async move {
-                client
-                    .execute(
-                        &format!("DELETE FROM {s}.locks WHERE workspace = $1 AND id = $2"),
-                        &[&workspace, &id],
-                    )
-                    .await?;
+                delete_lock_row(&client, &settings, &id).await?;
                 client
                     .execute(
                         "SELECT pg_advisory_unlock(hashtextextended($1, 0))",
-                        &[&key],
+                        &[&settings.lock_key()],
                     )
                     .await
             })

@@ -62,6 +62,11 @@ impl std::fmt::Debug for Settings {
 }
 
 impl Settings {
+    /// The key of the workspace's advisory lock (hashed by the server).
+    pub fn lock_key(&self) -> String {
+        format!("costform:{}:{}", self.schema, self.workspace)
+    }
+
     /// Parses `url`; `workspace` applies unless the URL names one
     /// (`?workspace=`), and both naming different ones is an error.
     /// `env` reads the process environment (`PGHOST`, `PGPASSWORD`, …).

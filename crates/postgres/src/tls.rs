@@ -1,5 +1,5 @@
 //! TLS with rustls, as libpq's `sslmode` means it: `require` encrypts
-//! without checking who answers (unless told to), `verify-ca` checks the
+//! without checking who answers, `verify-ca` checks the
 //! chain to a trusted root, `verify-full` also the host name. No OpenSSL.
 
 use std::sync::Arc;
@@ -18,28 +18,27 @@ use crate::settings::{Settings, TlsMode};
 /// mode without a root certificate, an unreadable one).
 pub fn connector(settings: &Settings) -> Result<MakeRustlsConnect, String> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier: Arc<dyn ServerCertVerifier> = match settings.tls {
-        TlsMode::Disable | TlsMode::Prefer | TlsMode::Require => Arc::new(Unverified {
-            algorithms: provider.signature_verification_algorithms,
-        }),
-        TlsMode::VerifyCa | TlsMode::VerifyFull => {
-            let roots = roots(settings)?;
-            let webpki =
-                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
-                    .build()
-                    .map_err(|error| format!("cannot verify certificates: {error}"))?;
-            if settings.tls == TlsMode::VerifyFull {
-                webpki
-            } else {
-                Arc::new(AnyName { webpki })
-            }
-        }
+    let chain = match settings.tls {
+        TlsMode::Disable | TlsMode::Prefer | TlsMode::Require => None,
+        TlsMode::VerifyCa | TlsMode::VerifyFull => Some(
+            WebPkiServerVerifier::builder_with_provider(
+                Arc::new(roots(settings)?),
+                Arc::clone(&provider),
+            )
+            .build()
+            .map_err(|error| format!("cannot verify certificates: {error}"))?,
+        ),
+    };
+    let verifier = Verifier {
+        chain,
+        check_name: settings.tls == TlsMode::VerifyFull,
+        algorithms: provider.signature_verification_algorithms,
     };
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|error| format!("cannot set up TLS: {error}"))?
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
+        .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
     Ok(MakeRustlsConnect::new(config))
 }
@@ -52,16 +51,14 @@ fn roots(settings: &Settings) -> Result<RootCertStore, String> {
                 .to_owned(),
         );
     };
+    let unreadable = |error: &dyn std::fmt::Display| {
+        format!("cannot read root certificate `{}`: {error}", path.display())
+    };
     let mut roots = RootCertStore::empty();
-    let certificates = CertificateDer::pem_file_iter(path)
-        .map_err(|error| format!("cannot read root certificate `{}`: {error}", path.display()))?;
-    for certificate in certificates {
-        let certificate = certificate.map_err(|error| {
-            format!("cannot read root certificate `{}`: {error}", path.display())
-        })?;
+    for certificate in CertificateDer::pem_file_iter(path).map_err(|error| unreadable(&error))? {
         roots
-            .add(certificate)
-            .map_err(|error| format!("root certificate `{}`: {error}", path.display()))?;
+            .add(certificate.map_err(|error| unreadable(&error))?)
+            .map_err(|error| unreadable(&error))?;
     }
     if roots.is_empty() {
         return Err(format!("`{}` holds no certificate", path.display()));
@@ -69,13 +66,19 @@ fn roots(settings: &Settings) -> Result<RootCertStore, String> {
     Ok(roots)
 }
 
-/// `verify-ca`: the chain must reach a trusted root; the name may differ.
+/// The server's certificate as `sslmode` asks: not checked (`require`,
+/// `prefer`: encrypted, the server unauthenticated, as libpq does without
+/// a root certificate), chained to a trusted root (`verify-ca`), and also
+/// naming the host (`verify-full`). The handshake signatures are always
+/// checked.
 #[derive(Debug)]
-struct AnyName {
-    webpki: Arc<WebPkiServerVerifier>,
+struct Verifier {
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    check_name: bool,
+    algorithms: WebPkiSupportedAlgorithms,
 }
 
-impl ServerCertVerifier for AnyName {
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -84,61 +87,15 @@ impl ServerCertVerifier for AnyName {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self.webpki.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
+            )) if !self.check_name => Ok(ServerCertVerified::assertion()),
             other => other,
         }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.webpki.supported_verify_schemes()
-    }
-}
-
-/// `require` and `prefer`: encrypted, the server not authenticated, as
-/// libpq does without a root certificate. The handshake signatures are
-/// still checked.
-#[derive(Debug)]
-struct Unverified {
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for Unverified {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
