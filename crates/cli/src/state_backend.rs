@@ -42,7 +42,9 @@ pub fn open(
         state => {
             if workspace != DEFAULT_WORKSPACE {
                 return Err(miette::miette!(
-                    help = "use another `--state` file for another state, or keep states in PostgreSQL: `--state postgres://HOST/DB --workspace {workspace}`",
+                    help = format!(
+                        "use another `--state` file for another state, or keep states in PostgreSQL: `--state postgres://HOST/DB --workspace {workspace}`"
+                    ),
                     "workspace `{workspace}` needs a PostgreSQL state: a local state file holds one state"
                 ));
             }
