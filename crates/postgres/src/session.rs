@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use costform_model::cost_rows::CostRow;
 use costform_model::state::State;
 use costform_planner::{Error, Journal, Record, StateSession};
+use tokio_postgres::Statement;
 use tokio_postgres::types::Json;
 
 use crate::backend::delete_lock_row;
@@ -30,6 +31,8 @@ pub struct Session {
     kept_locally: usize,
     /// The state as of `begin`, which a fallback journal starts from.
     begun_with: Option<State>,
+    /// The journal's INSERT, prepared on first use.
+    journal_insert: Option<Statement>,
 }
 
 impl Session {
@@ -48,6 +51,7 @@ impl Session {
             fallback: None,
             kept_locally: 0,
             begun_with: None,
+            journal_insert: None,
         }
     }
 
@@ -60,19 +64,32 @@ impl Session {
             })
     }
 
-    /// Inserts one journal row, committed on its own.
-    fn insert(&self, record: &Record) -> Result<(), Error> {
+    /// Inserts one journal row, committed on its own. The statement is
+    /// prepared once per session: a record then costs one round trip and
+    /// the server's WAL flush, the time each token waits to be safe.
+    fn insert(&mut self, record: &Record) -> Result<(), Error> {
         let value = serde_json::to_value(record).map_err(Error::Encode)?;
-        let s = quoted(&self.settings.schema);
+        let statement = if let Some(statement) = &self.journal_insert {
+            statement.clone()
+        } else {
+            let sql = format!(
+                "INSERT INTO {}.journal (workspace, record) VALUES ($1, $2)",
+                quoted(&self.settings.schema)
+            );
+            let statement = self
+                .connection()?
+                .call("record a change in", move |client| {
+                    Box::pin(async move { client.prepare(&sql).await })
+                })?;
+            self.journal_insert = Some(statement.clone());
+            statement
+        };
         let workspace = self.settings.workspace.clone();
         self.connection()?
             .call("record a change in", move |client| {
                 Box::pin(async move {
                     client
-                        .execute(
-                            &format!("INSERT INTO {s}.journal (workspace, record) VALUES ($1, $2)"),
-                            &[&workspace, &Json(value)],
-                        )
+                        .execute(&statement, &[&workspace, &Json(value)])
                         .await
                 })
             })?;
