@@ -118,6 +118,11 @@ fn the_lifecycle_runs_against_postgresql_with_every_serial_kept() {
     let listed = stdout(&run(&["state", "list"], 0));
     assert!(listed.contains("report.last-month-by-service"), "{listed}");
     run(&["state", "rm", "last-month-by-service"], 0);
+    assert_eq!(
+        pg.query("SELECT count(*) FROM costform.cost_rows WHERE report = 'last-month-by-service'"),
+        "0",
+        "a forgotten report's cost rows go with it"
+    );
     let listed = stdout(&run(&["state", "list"], 0));
     assert!(!listed.contains("report.last-month-by-service"), "{listed}");
     let replanned = run(&["plan"], 0);

@@ -169,6 +169,14 @@ impl StateSession for Session {
         })?;
         let body = serde_json::to_value(state).map_err(Error::Encode)?;
         let lineage = state.lineage.clone();
+        // Cost rows follow the state: a report forgotten, or re-queried and
+        // not fetched yet, has no current result and so no rows.
+        let with_results: Vec<String> = state
+            .reports
+            .iter()
+            .filter(|(_, entry)| entry.result.is_some())
+            .map(|(name, _)| name.to_string())
+            .collect();
         let s = quoted(&self.settings.schema);
         let workspace = self.settings.workspace.clone();
         self.connection()?.call("commit", move |client| {
@@ -180,6 +188,14 @@ impl StateSession for Session {
                                 "INSERT INTO {s}.states (workspace, serial, lineage, body) VALUES ($1, $2, $3, $4)"
                             ),
                             &[&workspace, &serial, &lineage, &Json(body)],
+                        )
+                        .await?;
+                    client
+                        .execute(
+                            &format!(
+                                "DELETE FROM {s}.cost_rows WHERE workspace = $1 AND report <> ALL($2)"
+                            ),
+                            &[&workspace, &with_results],
                         )
                         .await?;
                     client
