@@ -149,7 +149,7 @@ fn the_lifecycle_runs_against_postgresql_with_every_serial_kept() {
 
     // Another workspace is another state in the same tables.
     let other = expect(
-        &mut costform(&emulator, dir, &url, &["show"]).args(["--workspace", "team-b"]),
+        costform(&emulator, dir, &url, &["show"]).args(["--workspace", "team-b"]),
         0,
     );
     assert!(stderr(&other).contains("No state at"), "{}", stderr(&other));

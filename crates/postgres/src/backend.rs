@@ -169,7 +169,16 @@ impl PostgresBackend {
                 std::thread::sleep(RETRY_EVERY);
                 continue;
             }
-            let holder = self.holder(connection)?;
+            // The holder writes its row just after taking the lock: give it
+            // a moment, so the message can name it.
+            let mut holder = self.holder(connection)?;
+            for _ in 0..10 {
+                if holder.is_some() {
+                    break;
+                }
+                std::thread::sleep(RETRY_EVERY);
+                holder = self.holder(connection)?;
+            }
             return Err(Error::Locked {
                 lock: self.settings.location.clone(),
                 age: holder.as_ref().and_then(LockInfo::age),
