@@ -12,6 +12,7 @@ use costform_model::state::ResultFormat;
 
 use crate::auth::Auth;
 use crate::config::ClientConfig;
+use crate::download::Downloader;
 use crate::error::{ApiError, Error};
 use crate::pacing::Pacing;
 use crate::percent::path_segment;
@@ -35,6 +36,7 @@ struct Inner {
     base_url: String,
     transport: Transport,
     auth: Auth,
+    downloader: Downloader,
 }
 
 #[derive(Deserialize)]
@@ -67,11 +69,13 @@ impl Client {
             max_result_bytes: config.max_result_bytes,
         };
         let auth = Auth::new(&config.credentials, &config.base_url)?;
+        let downloader = Downloader::new(&config)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 base_url: config.base_url,
                 transport,
                 auth,
+                downloader,
             }),
         })
     }
@@ -177,9 +181,19 @@ impl Client {
         read_usage(&request, exchange, format)
     }
 
+    /// The base URL, for the kinds' adapters to build their paths on.
+    pub(crate) fn base_url(&self) -> String {
+        self.inner.base_url.clone()
+    }
+
+    /// The credential-free client for pre-signed download URLs.
+    pub(crate) fn downloader(&self) -> &Downloader {
+        &self.inner.downloader
+    }
+
     /// Sends `request` with retries, following redirects that stay on its
     /// origin (see [`crate::redirect`]).
-    async fn send(&self, request: &Outgoing) -> Result<Exchange, Error> {
+    pub(crate) async fn send(&self, request: &Outgoing) -> Result<Exchange, Error> {
         let Inner {
             transport, auth, ..
         } = &*self.inner;
@@ -201,7 +215,7 @@ impl Client {
 }
 
 /// An error for a response that is neither the success nor a retryable one.
-fn unexpected(request: &Outgoing, exchange: &Exchange) -> Error {
+pub(crate) fn unexpected(request: &Outgoing, exchange: &Exchange) -> Error {
     let status = exchange.status.as_u16();
     if status >= 400 {
         return ApiError::from_body(

@@ -8,6 +8,7 @@ pub mod budget;
 pub mod cost_rows;
 pub mod dates;
 pub mod diagnostic;
+pub mod handle;
 pub mod ids;
 pub mod kinds;
 pub mod load;

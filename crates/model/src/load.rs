@@ -405,10 +405,17 @@ fn build(
     };
     let mut accepted = true;
     for (key, at) in report.set_keys() {
-        if !kind.keys().contains(&key) {
+        if !kind.keys().iter().any(|spec| spec.name == key) {
             accepted = false;
             let message = format!("report kind `{}` does not take `{key}`", kind.name());
-            diagnostics.push(context.file.error_at(code::UNKNOWN_KEY, at, message));
+            let own: Vec<&str> = kind.keys().iter().map(|spec| spec.name).collect();
+            let help = format!("its own keys are `{}`", own.join("`, `"));
+            diagnostics.push(
+                context
+                    .file
+                    .error_at(code::UNKNOWN_KEY, at, message)
+                    .with_help(help),
+            );
         }
     }
     let planned = kind.build(report, context, diagnostics);

@@ -10,8 +10,9 @@ use serde_saphyr::Spanned;
 
 use crate::budget;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, code, did_you_mean};
+use crate::kinds::{self, KeySpec, Shape};
 use crate::node::{Node, scalar_text};
-use crate::raw::{Entries, FILE_KEYS, REPORT_KEYS, RawDefinitionFile, RawReport, Scalar};
+use crate::raw::{Entries, FILE_KEYS, Field, RawDefinitionFile, RawReport, Scalar, report_keys};
 
 /// Reads a whole definition file. `None` when nothing in it can be used
 /// (not a mapping, or no `reports:`); otherwise the reports whose shape is
@@ -167,25 +168,20 @@ fn report(
         let read = match name {
             "kind" => string(file, name, &value).map(|v| report.kind = v),
             "org_id" => string(file, name, &value).map(|v| report.org_id = v),
-            "start_date" => string(file, name, &value).map(|v| report.start_date = v),
-            "end_date" => string(file, name, &value).map(|v| report.end_date = v),
-            "period" => string(file, name, &value).map(|v| report.period = v),
-            "group_by" => string(file, name, &value).map(|v| report.group_by = v),
             "refresh" => string(file, name, &value).map(|v| report.refresh = v),
-            "organizations" => list(file, name, value).map(|v| report.organizations = v),
-            "projects" => list(file, name, value).map(|v| report.projects = v),
-            "clusters" => list(file, name, value).map(|v| report.clusters = v),
-            "services" => list(file, name, value).map(|v| report.services = v),
-            "include_partial_matches" => {
-                boolean(file, name, &value).map(|v| report.include_partial_matches = v)
-            }
             "budget" => {
                 report.budget = budget::read(file, value, diagnostics);
                 Ok(())
             }
             _ => {
-                diagnostics.push(unknown_key(file, &key, REPORT_KEYS));
-                Ok(())
+                if let Some(spec) = kinds::key(name) {
+                    field(file, spec, value).map(|field| {
+                        report.fields.extend(field.map(|field| (spec.name, field)));
+                    })
+                } else {
+                    diagnostics.push(unknown_key(file, &key, &report_keys()));
+                    Ok(())
+                }
             }
         };
         if let Err(diagnostic) = read {
@@ -193,8 +189,20 @@ fn report(
             well_shaped = false;
         }
     }
-    debug_assert_eq!(REPORT_KEYS.len(), 13, "a new report key needs reading here");
     (report, well_shaped)
+}
+
+/// A kind's key read in the shape its kind declares; `None` when null.
+fn field(
+    file: &SourceFile,
+    spec: &KeySpec,
+    node: Spanned<Node>,
+) -> Result<Option<Field>, Box<Diagnostic>> {
+    Ok(match spec.shape {
+        Shape::Text => string(file, spec.name, &node)?.map(Field::Text),
+        Shape::Flag => boolean(file, spec.name, &node)?.map(Field::Flag),
+        Shape::List => list(file, spec.name, node)?.map(Field::List),
+    })
 }
 
 fn string(

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use costform_model::ids::ReportName;
 use costform_model::state::{ResultFormat, ResultRecord, State, StateEntry, TokenStatus};
-use jiff::Timestamp;
 
 use crate::atomic::sync_dir;
 use crate::cancel::Cancel;
@@ -16,7 +15,7 @@ use crate::error::Error;
 use crate::locked::LockedState;
 use crate::polling::{Poll, poll_all};
 use crate::remote::{ReadOutcome, RemoteError, ResultReader};
-use crate::result_file::Written;
+use crate::result_file::{HISTORY_DIR, Written};
 use crate::summarize::ResultSummary;
 
 /// How to run `fetch`.
@@ -141,7 +140,8 @@ pub async fn fetch<R: ResultReader>(
             Looked::Ready(written) => {
                 let written = written?;
                 let (summary, path) = (written.summary.clone(), written.path.clone());
-                record_result(state, &name, entry, written, options.format)?;
+                let format = result_format(&entry, options.format);
+                record_result(state, &name, entry, written, format)?;
                 FetchOutcome::Ready { summary, path }
             }
             Looked::Failed(error) if error.is_not_found() => {
@@ -174,6 +174,7 @@ pub async fn fetch<R: ResultReader>(
         .any(|fetched| matches!(fetched.outcome, FetchOutcome::Ready { .. }))
     {
         sync_dir(&options.out_dir)?;
+        sync_dir(&options.out_dir.join(HISTORY_DIR))?;
     }
     state.commit()?;
     Ok(report)
@@ -213,6 +214,12 @@ pub(crate) enum Looked {
     Failed(RemoteError),
 }
 
+/// The format `entry`'s results come in when `asked` was asked for: its
+/// kind's say (a FOCUS report is always CSV).
+pub(crate) fn result_format(entry: &StateEntry, asked: ResultFormat) -> ResultFormat {
+    costform_model::kinds::find(&entry.request.kind).map_or(asked, |kind| kind.result_format(asked))
+}
+
 /// Records a written result in the journal, with status `ready`.
 fn record_result(
     state: &mut LockedState,
@@ -222,12 +229,14 @@ fn record_result(
     format: ResultFormat,
 ) -> Result<(), Error> {
     let result = ResultRecord {
-        fetched_at: Timestamp::now(),
+        fetched_at: written.fetched_at,
         path: recorded_path(&written.path, state.results_base()),
         format,
         rows: written.summary.as_ref().map_or(0, |summary| summary.rows),
         sha256: written.sha256,
         covers_open_month: entry.request.covers_open_month,
+        run: Some(state.lock_id().to_owned()),
+        history: Some(recorded_path(&written.history, state.results_base())),
     };
     state.record(
         name,

@@ -63,7 +63,7 @@ pub fn read(path: &Path) -> Result<Option<Vec<Record>>, Error> {
         .collect();
     let mut records = Vec::with_capacity(lines.len());
     for (position, (index, line)) in lines.iter().enumerate() {
-        match serde_json::from_str(line) {
+        match parse_record(line) {
             Ok(record) => records.push(record),
             Err(source) if position + 1 == lines.len() => {
                 tracing::warn!(path = %path.display(), line = index + 1, %source, "ignoring a torn last journal line");
@@ -78,6 +78,16 @@ pub fn read(path: &Path) -> Result<Option<Vec<Record>>, Error> {
         }
     }
     Ok(Some(records))
+}
+
+/// One journal line; an entry journaled by a costform of state format 1 (a
+/// bare `token`) is upgraded, so a crash before an upgrade loses nothing.
+fn parse_record(line: &str) -> serde_json::Result<Record> {
+    let mut value: serde_json::Value = serde_json::from_str(line)?;
+    if let Some(entry) = value.get_mut("entry") {
+        costform_model::state::upgrade_entry(entry);
+    }
+    serde_json::from_value(value)
 }
 
 /// The lineage `records` continue, when it is not `lineage`: such a

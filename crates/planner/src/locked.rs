@@ -192,6 +192,8 @@ impl LockedState {
             self.state.serial = previous;
             return Err(error);
         }
+        // Written in this build's format: the backend said so once.
+        self.state.upgraded_from = None;
         self.begun = false;
         Ok(())
     }

@@ -147,6 +147,13 @@ impl StateSession for LocalSession {
     fn write(&mut self, state: &State) -> Result<(), Error> {
         let bytes = encoded(state)?;
         write_atomically(&self.file, &bytes, || keep_backup(&self.file))?;
+        if let Some(format) = state.upgraded_from {
+            tracing::warn!(
+                path = %self.file.display(),
+                "upgraded the state file from format {format} to {STATE_FORMAT_VERSION} (an older costform cannot read it; `{}` keeps the previous file)",
+                backup_path(&self.file).display()
+            );
+        }
         self.journal = None;
         let journal = journal_path(&self.file);
         match fs::remove_file(&journal) {
@@ -245,5 +252,9 @@ fn read_state_file(path: &Path) -> Result<Option<State>, Error> {
             supported: STATE_FORMAT_VERSION,
         });
     }
-    serde_json::from_str(&text).map(Some).map_err(corrupt)
+    let mut document: serde_json::Value = serde_json::from_str(&text).map_err(corrupt)?;
+    let upgraded_from = costform_model::state::upgrade(&mut document);
+    let mut state: State = serde_json::from_value(document).map_err(corrupt)?;
+    state.upgraded_from = upgraded_from;
+    Ok(Some(state))
 }

@@ -29,7 +29,7 @@ fn records_left_uncommitted_are_read_with_the_next_serial_and_committed_by_the_n
 
     let read = backend.read().unwrap().unwrap();
     assert_eq!(
-        (read.serial, read.reports[&name("a")].token.clone()),
+        (read.serial, read.reports[&name("a")].handle.clone()),
         (2, token(1))
     );
     let relocked = backend.lock(&options()).unwrap();

@@ -99,8 +99,9 @@ impl PostgresBackend {
         Ok((state, (!records.is_empty()).then_some(records)))
     }
 
-    /// A stored state, its format checked as the local file's is.
-    fn decode(&self, body: serde_json::Value) -> Result<State, Error> {
+    /// A stored state, its format checked and upgraded as the local file's
+    /// is.
+    fn decode(&self, mut body: serde_json::Value) -> Result<State, Error> {
         let found = body
             .get("format_version")
             .and_then(serde_json::Value::as_u64)
@@ -113,7 +114,11 @@ impl PostgresBackend {
                 ),
             });
         }
-        serde_json::from_value(body).map_err(|error| self.corrupt(&error))
+        let upgraded_from = costform_model::state::upgrade(&mut body);
+        let mut state: State =
+            serde_json::from_value(body).map_err(|error| self.corrupt(&error))?;
+        state.upgraded_from = upgraded_from;
+        Ok(state)
     }
 
     fn corrupt(&self, error: &serde_json::Error) -> Error {
