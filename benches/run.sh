@@ -4,7 +4,7 @@
 #   bash benches/run.sh                 # everything, 5 runs each
 #   RUNS=3 bash benches/run.sh          # fewer runs
 #   RL_RUNS=1 bash benches/run.sh       # runs of each rate-limit row (default 3, 20 s each)
-#   ONLY=plan bash benches/run.sh       # one group: validate | plan | apply | fetch | costs | ratelimit | focus
+#   ONLY=plan bash benches/run.sh       # one group: validate | plan | apply | fetch | costs | ratelimit | postgres | focus
 #   NO_BUILD=1 bash benches/run.sh      # reuse target/release/costform
 #   NO_BUILD=1 COSTFORM_BIN=/tmp/old/costform bash benches/run.sh   # another build
 #
@@ -35,6 +35,7 @@ fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/costform-bench.XXXXXX")
 EMULATOR_PIDS=()
+POSTGRES_PID=
 SHM=
 cleanup() {
   local pid
@@ -42,6 +43,10 @@ cleanup() {
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  if [[ -n $POSTGRES_PID ]]; then
+    kill -INT "$POSTGRES_PID" 2>/dev/null || true
+    wait "$POSTGRES_PID" 2>/dev/null || true
+  fi
   rm -rf "$WORK"
   if [[ -n $SHM ]]; then rm -rf "$SHM"; fi
 }
@@ -338,7 +343,71 @@ SCRIPT
 fi
 
 # ---------------------------------------------------------------------------
-# 7. FOCUS invoice reports: apply (invoice lookup + report) and fetch (report
+# 7. PostgreSQL state: a throwaway cluster on loopback (Debian's server,
+#    run as nobody when the benchmarks run as root), fsync on
+# ---------------------------------------------------------------------------
+if [[ $ONLY == all || $ONLY == postgres ]]; then
+  PG_BIN=${COSTFORM_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
+  [[ -x $PG_BIN/postgres ]] || { log "benches: PostgreSQL's server is not installed (apt-get install postgresql)"; exit 1; }
+  PG=$WORK/pg
+  mkdir -p "$PG"
+  echo bench-password >"$PG/password"
+  as_pg=()
+  if [[ $(id -u) == 0 ]]; then
+    chown -R 65534:65534 "$PG"
+    as_pg=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+  fi
+  "${as_pg[@]}" "$PG_BIN/initdb" -D "$PG/data" -U costform --auth=scram-sha-256 --pwfile="$PG/password" >"$WORK/initdb.log" 2>&1
+  PG_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "${as_pg[@]}" "$PG_BIN/postgres" -D "$PG/data" -p "$PG_PORT" -c listen_addresses=127.0.0.1 \
+    -c unix_socket_directories="$PG" >"$WORK/postgres.log" 2>&1 &
+  POSTGRES_PID=$!
+  for ((attempt = 0; attempt < 600; attempt++)); do
+    "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" && break
+    sleep 0.05
+  done
+  "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" || { log "benches: postgres did not start:"; tail -n 5 "$WORK/postgres.log" >&2; exit 1; }
+  PG_URL="postgres://costform:bench-password@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
+  pg_sql() { PGPASSWORD=bench-password "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U costform -d postgres -AtX -c "$1"; }
+  # pg_state WORKSPACE COUNT: the state as show --json reads it, checked
+  pg_state() {
+    "$BIN" show --json --state "$PG_URL" --workspace "$1" >"$WORK/pg-$1.json"
+    check_state "$WORK/pg-$1.json" "$2"
+  }
+
+  [[ -d $DEFS1K ]] || python3 "$ROOT/benches/gen-definitions.py" --reports 1000 --files 10 --budgets --out "$DEFS1K"
+  start_emulator 20ms
+  export MONGODB_ATLAS_BASE_URL=$EMULATOR_URL MONGODB_ATLAS_ACCESS_TOKEN=$TOKEN
+  # The same apply with the local file, measured here too: the machine's
+  # load and disk are then the same for both rows.
+  PG_LOCAL=$WORK/pg-local/costform.state.json
+  pg_local_fresh() { rm -rf "$(dirname "$PG_LOCAL")"; mkdir -p "$(dirname "$PG_LOCAL")"; }
+  log "apply with a local state, the baseline of this section"
+  measure pg-local-apply-1k pg_local_fresh -- "$BIN" apply --dir "$DEFS1K" --state "$PG_LOCAL" --now "$NOW" --auto-approve --parallelism 16
+  row "\`apply --parallelism 16\`, local file (baseline)" "1,000 reports, 20 ms latency, fresh state, same run" "$MEDIAN_MS" "$PEAK_MB" "—" "$(check_state "$PG_LOCAL" 1000) tokens"
+  LOCAL_MS=$MEDIAN_MS
+  log "apply with PostgreSQL state (1,000 reports, 20 ms latency, --parallelism 16)"
+  # The first run creates the schema; each run starts on an empty workspace.
+  "$BIN" show --state "$PG_URL" --workspace apply >/dev/null 2>&1
+  pg_fresh() { pg_sql "DELETE FROM costform.states WHERE workspace = 'apply'; DELETE FROM costform.journal WHERE workspace = 'apply'" >/dev/null; }
+  measure pg-apply-1k pg_fresh -- "$BIN" apply --dir "$DEFS1K" --state "$PG_URL" --workspace apply --now "$NOW" --auto-approve --parallelism 16
+  tokens=$(pg_state apply 1000)
+  row "\`apply --parallelism 16\`, PostgreSQL state" "1,000 reports, 20 ms latency, fresh workspace" "$MEDIAN_MS" "$PEAK_MB" "≤ 1625 ms (1.3 × 1.25 s)" "$(verdict "$MEDIAN_MS" "$PEAK_MB" 1626 1000); $tokens tokens, one transaction each; $(awk -v p="$MEDIAN_MS" -v l="$LOCAL_MS" 'BEGIN { printf "%.2f", p / l }')× the local file"
+
+  log "plan against a 10,000-entry PostgreSQL state"
+  start_emulator 0
+  export MONGODB_ATLAS_BASE_URL=$EMULATOR_URL
+  MEASURE_RUNS=1 measure pg-apply-10k : -- "$BIN" apply --dir "$DEFS10K" --state "$PG_URL" --workspace plan --now "$NOW" --auto-approve --parallelism 32
+  row "\`apply\` (setup, 1 run), PostgreSQL state" "10,000 reports, no latency, \`--parallelism 32\`" "$MEDIAN_MS" "$PEAK_MB" "—" "$(pg_state plan 10000) tokens"
+  unset MONGODB_ATLAS_BASE_URL MONGODB_ATLAS_ACCESS_TOKEN
+  measure pg-plan-nochange : -- "$BIN" plan --dir "$DEFS10K" --state "$PG_URL" --workspace plan --now "$NOW"
+  grep -q '^No changes\.' "$WORK/pg-plan-nochange.out" || { log "benches: plan after apply is not \"No changes.\""; exit 1; }
+  row "\`plan\`, no changes, PostgreSQL state" "10,000 reports, 10,000-entry state" "$MEDIAN_MS" "$PEAK_MB" "≤ 600 ms" "$(verdict "$MEDIAN_MS" "$PEAK_MB" 601 1000)"
+  NOTES+=("- PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $3 }') on loopback, fsync on: $(pg_sql "SELECT count(*) FROM costform.states") state versions kept, $(pg_sql "SELECT pg_size_pretty(pg_database_size('postgres'))") in the database after the runs.")
+fi
+
+# ---------------------------------------------------------------------------
+# 8. FOCUS invoice reports: apply (invoice lookup + report) and fetch (report
 #    read + download of a gzip file from the second listener) of 200 reports
 # ---------------------------------------------------------------------------
 if [[ $ONLY == all || $ONLY == focus ]]; then

@@ -267,8 +267,38 @@ fn commands_used(workflow: &Value) -> BTreeSet<String> {
 }
 
 #[test]
-fn the_github_workflow_uses_real_commands_and_flags() {
+fn the_github_workflows_use_real_commands_and_flags() {
+    for file in [
+        "examples/ci/github-actions.yml",
+        "examples/ci/github-actions-git-state.yml",
+    ] {
+        check_github_workflow(file);
+    }
+}
+
+/// The recommended workflow keeps the state in PostgreSQL and never pushes
+/// it to git (#15); the git variant is the no-server option.
+#[test]
+fn the_recommended_workflow_keeps_the_state_in_postgresql() {
     let workflow = check_ci_file("examples/ci/github-actions.yml");
+    assert!(
+        workflow["env"]["COSTFORM_STATE"]
+            .as_str()
+            .is_some_and(
+                |url| url.starts_with("postgres://") && url.contains("sslmode=verify-full")
+            ),
+        "COSTFORM_STATE names a database verified over TLS"
+    );
+    let text = serde_json::to_string(&workflow).expect("JSON");
+    assert!(text.contains("secrets.COSTFORM_DB_PASSWORD"));
+    assert!(
+        !text.contains("costform.state.json"),
+        "no job commits a state file"
+    );
+}
+
+fn check_github_workflow(file: &str) {
+    let workflow = check_ci_file(file);
     // YAML 1.1 readers turn the `on` key into `true`; accept either spelling
     let triggers = workflow
         .get("on")
@@ -330,6 +360,7 @@ fn the_gitlab_pipeline_uses_real_commands_and_flags() {
 fn the_ci_examples_fail_when_results_are_still_processing() {
     for file in [
         "examples/ci/github-actions.yml",
+        "examples/ci/github-actions-git-state.yml",
         "examples/ci/gitlab-ci.yml",
     ] {
         let workflow = check_ci_file(file);

@@ -26,5 +26,7 @@ mod hostile;
 mod large_results;
 mod network;
 mod permissions;
+mod postgres;
+mod postgres_crash;
 mod saved_plan;
 mod secrets;

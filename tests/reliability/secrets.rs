@@ -166,3 +166,75 @@ fn digest_api_key_run_leaks_no_credential() {
         ],
     );
 }
+
+/// The PostgreSQL connection string carries a password (the harness's
+/// marker): no step at `-vv` prints it, whether the URL comes from
+/// `--state` or `COSTFORM_STATE`, nor do the errors of a refused password
+/// or an unreachable server; the saved plan, the files and the database's
+/// own tables never hold it.
+#[test]
+fn postgresql_connection_string_leaks_no_password() {
+    use crate::support::postgres::{PASSWORD, Postgres};
+    let pg = Postgres::start();
+    let emulator = support::emulator(Config::demo());
+    let workspace = support::workspace_with_examples();
+    let dir = workspace.path();
+    let url = pg.url("");
+    let plan_file = dir.join("reviewed.plan");
+    let plan_arg = plan_file.to_str().expect("a UTF-8 path");
+    let wrong_password = url.replace(PASSWORD, &format!("{PASSWORD}-wrong"));
+    let closed_port =
+        format!("postgres://costform:{PASSWORD}@127.0.0.1:1/postgres?sslmode=disable");
+    let steps: [(&[&str], &str, i32); 7] = [
+        (&["plan", "--out", plan_arg], "flag", 0),
+        (&["apply", "--auto-approve", plan_arg], "env", 0),
+        (&["fetch", "--wait", "--timeout", "60s"], "flag", 0),
+        (&["state", "list"], "env", 0),
+        (&["show"], "flag", 0),
+        (&["plan"], "wrong", 1),
+        (&["plan"], "closed", 1),
+    ];
+    for (step, source, code) in steps {
+        let mut command = support::costform(&emulator);
+        command.arg("--dir").arg(dir).args(["--now", NOW, "-vv"]);
+        match source {
+            "flag" => command.args(["--state", &url]),
+            "env" => command.env("COSTFORM_STATE", &url),
+            "wrong" => command.args(["--state", &wrong_password]),
+            _ => command.args(["--state", &closed_port]),
+        };
+        let output = common::output(command.args(step));
+        let all = common::text(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{step:?} ({source})\n{all}"
+        );
+        assert!(
+            !all.contains(PASSWORD),
+            "{step:?} ({source}) printed the password\n{all}"
+        );
+    }
+    for file in files_under(dir) {
+        let text =
+            String::from_utf8_lossy(&std::fs::read(&file).expect("read a file")).into_owned();
+        assert!(
+            !text.contains(PASSWORD),
+            "{} holds the password",
+            file.display()
+        );
+    }
+    let stored = pg.query(
+        "SELECT string_agg(body::text, '') FROM costform.states \
+         UNION ALL SELECT coalesce(string_agg(record::text, ''), '') FROM costform.journal \
+         UNION ALL SELECT coalesce(string_agg(locks::text, ''), '') FROM costform.locks",
+    );
+    assert!(
+        stored.contains("\"lineage\""),
+        "the state is in the database"
+    );
+    assert!(
+        !stored.contains(PASSWORD),
+        "the database's tables hold the password"
+    );
+}

@@ -13,6 +13,8 @@ use std::process::Command;
 
 pub use costform_emulator::{Config, EmulatorThread, Faults};
 
+pub mod postgres;
+
 /// The `costform` binary cargo built for this test run.
 pub fn costform_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_costform"))

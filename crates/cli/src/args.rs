@@ -38,9 +38,15 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
-    /// State file [env: COSTFORM_STATE] [default: DIR/costform.state.json]
-    #[arg(long, global = true, value_name = "PATH")]
+    /// Where the state lives: a file path, or a postgres:// URL for a state
+    /// a team shares [env: COSTFORM_STATE] [default: DIR/costform.state.json]
+    #[arg(long, global = true, value_name = "PATH_OR_URL")]
     pub state: Option<PathBuf>,
+
+    /// The workspace: an independent state in the same PostgreSQL backend
+    /// (one per team or repository) [env: COSTFORM_WORKSPACE] [default: default]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub workspace: Option<String>,
 
     /// Pin "now": YYYY-MM-DD (midnight UTC) or an RFC 3339 time. Templates and
     /// periods are rendered as of this instant [env: COSTFORM_NOW]
@@ -462,6 +468,18 @@ pub enum StateCommand {
         /// The reports.
         #[arg(required = true, value_parser = parse_address)]
         names: Vec<ReportName>,
+    },
+    /// Copy the state to another backend (a file or a postgres:// URL).
+    ///
+    /// Every report, the lineage and the serial are copied; the target must
+    /// hold no state yet; the source is left as it is.
+    #[command(
+        after_help = "Examples:\n  costform state migrate --to 'postgres://ci@db.internal/finops?sslmode=verify-full'\n  costform --state 'postgres://ci@db.internal/finops' state migrate --to costform.state.json"
+    )]
+    Migrate {
+        /// Where to copy the state to.
+        #[arg(long, value_name = "PATH_OR_URL")]
+        to: PathBuf,
     },
 }
 

@@ -7,13 +7,16 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use costform_model::result_body::DEFAULT_MAX_RESULT_BYTES;
 use costform_model::{Definitions, LoadOptions};
+use costform_planner::StateBackend;
 use jiff::Timestamp;
 use miette::{IntoDiagnostic, WrapErr, miette};
 
 use crate::args::GlobalArgs;
+use crate::state_backend;
 use crate::ui::{self, Ui};
 
 /// The state file's name inside the definitions directory.
@@ -30,6 +33,8 @@ pub struct Context {
     pub now: Timestamp,
     /// How to print.
     pub ui: Ui,
+    /// Where the state lives, built once from `--state` and `--workspace`.
+    backend: Arc<dyn StateBackend>,
 }
 
 impl Context {
@@ -49,6 +54,7 @@ impl Context {
             .state
             .or_else(|| from_env("COSTFORM_STATE").map(PathBuf::from));
         global.now = global.now.or_else(|| from_env("COSTFORM_NOW"));
+        global.workspace = global.workspace.or_else(|| from_env("COSTFORM_WORKSPACE"));
         let now = match &global.now {
             Some(text) => costform_model::parse_now(text).map_err(|reason| {
                 miette!(
@@ -58,12 +64,40 @@ impl Context {
             })?,
             None => Timestamp::now(),
         };
+        let backend = open_backend(&global, &env)?;
         Ok(Self {
             global,
             env,
             now,
             ui,
+            backend,
         })
+    }
+
+    /// This context with other definitions and state places (a saved
+    /// plan's, the demo's), the backend built again for them.
+    pub fn relocated(&self, dir: PathBuf, state: Option<PathBuf>) -> miette::Result<Self> {
+        let mut moved = self.clone();
+        moved.global.dir = Some(dir);
+        moved.global.state = state;
+        moved.backend = open_backend(&moved.global, &moved.env)?;
+        Ok(moved)
+    }
+
+    /// The state backend of this run.
+    pub fn backend(&self) -> &dyn StateBackend {
+        self.backend.as_ref()
+    }
+
+    /// The backend, shared (for the interrupt handler's last-resort unlock).
+    pub fn shared_backend(&self) -> Arc<dyn StateBackend> {
+        Arc::clone(&self.backend)
+    }
+
+    /// Where the state is, for messages and saved plans: the file's path,
+    /// or the database URL without its password, with the workspace.
+    pub fn state_location(&self) -> String {
+        self.backend.location()
     }
 
     /// The definitions directory (`--dir`, `COSTFORM_DIR`, or `.`).
@@ -74,20 +108,17 @@ impl Context {
             .unwrap_or_else(|| PathBuf::from("."))
     }
 
-    /// The state file (`--state`, or `DIR/costform.state.json`).
-    pub fn state_path(&self) -> PathBuf {
-        self.global
-            .state
-            .clone()
-            .unwrap_or_else(|| self.dir().join(DEFAULT_STATE_FILE))
-    }
-
-    /// The directory the state file lives in, where `results/` goes by default.
+    /// The directory result paths are relative to and `results/` goes by
+    /// default: the state file's, or the definitions directory when the
+    /// state is in a database.
     pub fn state_dir(&self) -> PathBuf {
-        let path = self.state_path();
-        match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-            _ => PathBuf::from("."),
+        match &self.global.state {
+            Some(state) if state_backend::is_postgres(state) => self.dir(),
+            Some(path) => match path.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                _ => PathBuf::from("."),
+            },
+            None => self.dir(),
         }
     }
 
@@ -163,6 +194,21 @@ impl Context {
     pub fn results_dir(&self) -> PathBuf {
         self.state_dir().join("results")
     }
+}
+
+/// The backend `--state` and `--workspace` name: a local file by default.
+fn open_backend(
+    global: &GlobalArgs,
+    env: &BTreeMap<String, String>,
+) -> miette::Result<Arc<dyn StateBackend>> {
+    let dir = global.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    state_backend::open(
+        global.state.as_deref(),
+        dir.join(DEFAULT_STATE_FILE),
+        global.workspace.as_deref(),
+        &dir,
+        env,
+    )
 }
 
 /// Whether warnings in the definitions fail the run (`--strict`).

@@ -3,6 +3,7 @@
 
 use costform_planner::{Cancel, LockedState};
 
+use crate::context::Context;
 use crate::printer::Printer;
 use crate::progress::BackgroundTask;
 
@@ -11,8 +12,8 @@ use crate::progress::BackgroundTask;
 /// the next run folds into the state. The state lock `locked` holds is
 /// released first (GNU `timeout` signals the whole process group, so a
 /// second signal is common), so the next run needs no `force-unlock`.
-pub fn on_ctrl_c(locked: &LockedState) -> Cancel {
-    let lock = (locked.path().to_path_buf(), locked.lock_id().to_owned());
+pub fn on_ctrl_c(context: &Context, locked: &LockedState) -> Cancel {
+    let lock = (context.shared_backend(), locked.lock_id().to_owned());
     let cancel = Cancel::new();
     let raised = cancel.clone();
     tokio::spawn(async move {
@@ -24,8 +25,8 @@ pub fn on_ctrl_c(locked: &LockedState) -> Cancel {
         );
         raised.cancel();
         if interrupted().await {
-            let (path, id) = lock;
-            let _ = costform_planner::force_unlock(&path, &id);
+            let (backend, id) = lock;
+            let _ = backend.force_unlock(&id);
             std::process::exit(130);
         }
     });

@@ -14,6 +14,7 @@ mod output;
 mod plan_file;
 mod printer;
 mod progress;
+mod state_backend;
 mod state_lock;
 mod ui;
 

@@ -13,6 +13,7 @@ use miette::{IntoDiagnostic, WrapErr};
 use serde_json::Value;
 
 use crate::context::Context;
+use crate::state_backend;
 
 /// The plan as pretty JSON, the saved and the `--format json` form alike.
 pub fn to_json(plan: &Plan) -> String {
@@ -95,12 +96,22 @@ fn unknown_fields(document: &Value, written: &Value, at: &str, problems: &mut Ve
 pub fn context_for(context: &Context, plan: &Plan, file: &Path) -> miette::Result<Context> {
     let planned_dir = PathBuf::from(&plan.definitions_dir);
     let planned_state = PathBuf::from(&plan.state_path);
+    // A database state is the same place when it resolves to the same
+    // location (the URL as given may carry a password the plan never holds).
+    let in_database = state_backend::is_postgres(&planned_state);
     for (flag, given, planned) in [
         ("--dir", context.global.dir.as_ref(), &planned_dir),
         ("--state", context.global.state.as_ref(), &planned_state),
     ] {
+        let same = |given: &PathBuf| {
+            if flag == "--state" && in_database {
+                context.state_location() == plan.state_path
+            } else {
+                same_place(given, planned)
+            }
+        };
         if let Some(given) = given
-            && !same_place(given, planned)
+            && !same(given)
         {
             return Err(miette::miette!(
                 help = format!(
@@ -115,10 +126,11 @@ pub fn context_for(context: &Context, plan: &Plan, file: &Path) -> miette::Resul
             ));
         }
     }
-    let mut resolved = context.clone();
-    resolved.global.dir = Some(planned_dir);
-    resolved.global.state = Some(planned_state);
-    Ok(resolved)
+    let state = match &context.global.state {
+        Some(given) if in_database => given.clone(),
+        _ => planned_state,
+    };
+    context.relocated(planned_dir, Some(state))
 }
 
 /// Whether two paths name the same file or directory, whether or not it

@@ -13,8 +13,8 @@ use jiff::Timestamp;
 
 use crate::cancel::Cancel;
 use crate::error::Error;
+use crate::locked::LockedState;
 use crate::remote::{RemoteError, Submitter};
-use crate::store::LockedState;
 
 /// How to run `apply`.
 #[derive(Debug, Clone)]

@@ -65,10 +65,10 @@ pub enum Error {
         source: serde_json::Error,
     },
     /// Another run holds the state lock.
-    #[error("{}", locked_message(.path, .holder.as_deref(), *.age, *.holder_alive))]
+    #[error("{}", locked_message(.lock, .holder.as_deref(), *.age, *.holder_alive))]
     Locked {
-        /// The lock file.
-        path: PathBuf,
+        /// The lock: a lock file's path, or the backend's lock and workspace.
+        lock: String,
         /// Who holds it, when the lock file could be read.
         holder: Option<Box<LockInfo>>,
         /// How long it has been held.
@@ -78,17 +78,17 @@ pub enum Error {
         holder_alive: Option<bool>,
     },
     /// `force-unlock` was asked for but there is no lock.
-    #[error("state `{}` is not locked", .path.display())]
+    #[error("state `{lock}` is not locked")]
     NotLocked {
-        /// The lock file that does not exist.
-        path: PathBuf,
+        /// The lock that is not held (a lock file's path, or the backend's).
+        lock: String,
     },
     /// `force-unlock` named another lock than the one held, so a lock taken
     /// since the user looked is not broken by mistake.
-    #[error("lock `{}` has id `{}`, not `{given}`", .path.display(), .actual.as_deref().unwrap_or("(unreadable)"))]
+    #[error("lock `{lock}` has id `{}`, not `{given}`", .actual.as_deref().unwrap_or("(unreadable)"))]
     LockIdMismatch {
-        /// The lock file.
-        path: PathBuf,
+        /// The lock (a lock file's path, or the backend's).
+        lock: String,
         /// The id the user gave.
         given: String,
         /// The id in the lock file, if readable.
@@ -113,14 +113,37 @@ pub enum Error {
         names: Vec<ReportName>,
     },
     /// A saved plan was made against another version of the state.
-    #[error("{}", stale_message(.path, .plan, .state))]
+    #[error("{}", stale_message(.location, .plan, .state))]
     StalePlan {
-        /// The state file the plan was checked against.
-        path: PathBuf,
+        /// Where the state the plan was checked against is (a path or a
+        /// backend's location).
+        location: String,
         /// The state version recorded in the plan.
         plan: StateVersion,
         /// The state version now.
         state: StateVersion,
+    },
+    /// A state backend other than the local file failed: the database could
+    /// not be reached, or a statement failed. `location` never holds a
+    /// password.
+    #[error("failed to {action} state `{location}`")]
+    Backend {
+        /// What was being done, as a verb phrase ("connect to", "commit").
+        action: String,
+        /// Where the state is, as the backend names it.
+        location: String,
+        /// The driver's reason.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A state backend refused what it found (a schema newer than this
+    /// costform, a target that already holds a state, tokens it could only
+    /// keep locally), with the fix in `reason`.
+    #[error("state `{location}`: {reason}")]
+    BackendRefused {
+        /// Where the state is.
+        location: String,
+        /// What is wrong and what to do.
+        reason: String,
     },
     /// The state could not be encoded as JSON.
     #[error("failed to encode the state")]
@@ -144,10 +167,13 @@ pub enum Error {
     },
     /// The serial cannot grow any more; wrapping to 0 would make stale
     /// saved plans look current.
-    #[error("state file `{}` is at serial `{}`, the largest there is: it cannot be written again", .path.display(), u64::MAX)]
+    #[error(
+        "state `{location}` is at serial `{}`, the largest there is: it cannot be written again",
+        u64::MAX
+    )]
     SerialExhausted {
-        /// The state file.
-        path: PathBuf,
+        /// Where the state is.
+        location: String,
     },
     /// Tokens were received but could not be saved (disk full, say). Like
     /// Terraform's `errored.tfstate`, they are written beside the state, or,
@@ -206,12 +232,12 @@ fn quoted_list(names: &[ReportName]) -> String {
 }
 
 fn locked_message(
-    path: &std::path::Path,
+    lock: &str,
     holder: Option<&LockInfo>,
     age: Option<Duration>,
     alive: Option<bool>,
 ) -> String {
-    let mut message = format!("state is locked: `{}`", path.display());
+    let mut message = format!("state is locked: `{lock}`");
     let Some(holder) = holder else {
         message.push_str(" exists but cannot be read; remove it by hand if no costform is running");
         return message;
@@ -245,18 +271,17 @@ fn locked_message(
     message
 }
 
-fn stale_message(path: &std::path::Path, plan: &StateVersion, state: &StateVersion) -> String {
+fn stale_message(location: &str, plan: &StateVersion, state: &StateVersion) -> String {
     let made = match &plan.lineage {
         Some(lineage) => format!("state serial `{}` (lineage `{lineage}`)", plan.serial),
         None => "no state".to_owned(),
     };
     let now = match &state.lineage {
         Some(lineage) => format!(
-            "`{}` is now at serial `{}` (lineage `{lineage}`)",
-            path.display(),
+            "`{location}` is now at serial `{}` (lineage `{lineage}`)",
             state.serial
         ),
-        None => format!("there is no state at `{}`", path.display()),
+        None => format!("there is no state at `{location}`"),
     };
     format!("saved plan is stale: it was made against {made} but {now}; run `costform plan` again")
 }

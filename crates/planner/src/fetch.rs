@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 use costform_model::ids::ReportName;
 use costform_model::state::{ResultFormat, ResultRecord, State, StateEntry, TokenStatus};
 
-use crate::atomic::{parent_dir, sync_written};
+use crate::atomic::sync_written;
 use crate::cancel::Cancel;
 use crate::error::Error;
+use crate::locked::LockedState;
 use crate::polling::{Poll, poll_all};
 use crate::remote::{ReadOutcome, RemoteError, ResultReader};
 use crate::result_file::{HISTORY_DIR, Written};
-use crate::store::LockedState;
 use crate::summarize::ResultSummary;
 
 /// How to run `fetch`.
@@ -285,13 +285,13 @@ fn ready_entry(
 ) -> StateEntry {
     let result = ResultRecord {
         fetched_at: written.fetched_at,
-        path: recorded_path(&written.path, state.path()),
+        path: recorded_path(&written.path, state.results_base()),
         format,
         rows: written.summary.as_ref().map_or(0, |summary| summary.rows),
         sha256: written.sha256,
         covers_open_month: entry.request.covers_open_month,
         run: Some(state.lock_id().to_owned()),
-        history: Some(recorded_path(&written.history, state.path())),
+        history: Some(recorded_path(&written.history, state.results_base())),
     };
     StateEntry {
         status: TokenStatus::Ready,
@@ -300,15 +300,12 @@ fn ready_entry(
     }
 }
 
-/// The result path as stored: relative to the state file's directory (with
-/// `/`, and `..` for an `--out-dir` outside it), so the state works in
-/// another checkout; absolute only when no relative path exists (another
-/// drive).
-fn recorded_path(file: &Path, state_path: &Path) -> String {
-    let (Ok(file), Ok(base)) = (
-        fs::canonicalize(file),
-        fs::canonicalize(parent_dir(state_path)),
-    ) else {
+/// The result path as stored: relative to `base` (the state file's
+/// directory for the local backend), with `/`, and `..` for an `--out-dir`
+/// outside it, so the state works in another checkout; absolute only when
+/// no relative path exists (another drive).
+fn recorded_path(file: &Path, base: &Path) -> String {
+    let (Ok(file), Ok(base)) = (fs::canonicalize(file), fs::canonicalize(base)) else {
         return file.display().to_string();
     };
     let file_parts: Vec<_> = file.components().collect();
@@ -343,13 +340,12 @@ mod tests {
         fs::create_dir_all(&inside).unwrap();
         fs::write(inside.join("a.json"), "{}").unwrap();
         fs::write(out_dir.join("x").join("a.json"), "{}").unwrap();
-        let state = state_dir.join("costform.state.json");
         assert_eq!(
-            recorded_path(&inside.join("a.json"), &state),
+            recorded_path(&inside.join("a.json"), &state_dir),
             "results/a.json"
         );
         assert_eq!(
-            recorded_path(&out_dir.join("x").join("a.json"), &state),
+            recorded_path(&out_dir.join("x").join("a.json"), &state_dir),
             "../out/x/a.json"
         );
     }

@@ -1,6 +1,8 @@
 //! The journal `PATH.journal`: one JSON line per token, appended and synced
 //! the moment Atlas returns it, so a run killed before it rewrites the state
 //! loses nothing. The next writing command folds the journal into the state.
+//! Other backends keep the same [`Record`]s their own way, and use a journal
+//! file as their local fallback when they cannot be reached.
 
 use std::fs::{self, File};
 use std::io::Write as _;
@@ -14,10 +16,11 @@ use crate::error::Error;
 use crate::lock::sibling;
 use crate::nofollow;
 
-/// One line of the journal.
-#[derive(Debug, Serialize, Deserialize)]
+/// One line of the journal: a change recorded the moment it happens, which
+/// every backend keeps durably until the state is committed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
-pub(crate) enum Record {
+pub enum Record {
     /// The first line: the state the journal continues, so that a reader can
     /// predict the state the fold will produce (and a saved plan made from it
     /// is not stale after the fold).
@@ -49,7 +52,7 @@ pub(crate) fn journal_path(state_path: &Path) -> PathBuf {
 /// Reads the journal's records, if there is a journal. A damaged last line is
 /// a write cut short by a crash and is skipped with a warning; a damaged line
 /// before it is an error.
-pub(crate) fn read(path: &Path) -> Result<Option<Vec<Record>>, Error> {
+pub fn read(path: &Path) -> Result<Option<Vec<Record>>, Error> {
     let Some(text) = nofollow::read_unless_missing(path)? else {
         return Ok(None);
     };
@@ -89,7 +92,7 @@ fn parse_record(line: &str) -> serde_json::Result<Record> {
 
 /// The lineage `records` continue, when it is not `lineage`: such a
 /// journal was left by a run on another state and must not be folded in.
-pub(crate) fn foreign_lineage<'a>(records: &'a [Record], lineage: &str) -> Option<&'a str> {
+pub fn foreign_lineage<'a>(records: &'a [Record], lineage: &str) -> Option<&'a str> {
     records.iter().find_map(|record| match record {
         Record::Begin {
             lineage: recorded, ..
@@ -138,7 +141,7 @@ pub(crate) fn fold(state: &mut State, records: Vec<Record>, adopt_lineage: bool)
 
 /// An open journal, appended to once per record.
 #[derive(Debug)]
-pub(crate) struct Journal {
+pub struct Journal {
     path: PathBuf,
     file: File,
 }
@@ -147,7 +150,7 @@ impl Journal {
     /// Creates the journal in append mode, starting it with a `Begin` record.
     /// Created 0600 on Unix (entries hold tokens, which read results), and
     /// never through a symbolic link.
-    pub(crate) fn open(path: PathBuf, state: &State) -> Result<Self, Error> {
+    pub fn open(path: PathBuf, state: &State) -> Result<Self, Error> {
         let file = nofollow::options()
             .append(true)
             .create(true)
@@ -162,13 +165,13 @@ impl Journal {
     }
 
     /// Appends one record as a line and syncs it to disk before returning.
-    pub(crate) fn append(&mut self, record: &Record) -> Result<(), Error> {
+    pub fn append(&mut self, record: &Record) -> Result<(), Error> {
         self.append_all(std::slice::from_ref(record))
     }
 
     /// Appends `records` with one write and one sync: a group commit, for
     /// fetch, where a sync per result serialized the run on the disk.
-    pub(crate) fn append_all(&mut self, records: &[Record]) -> Result<(), Error> {
+    pub fn append_all(&mut self, records: &[Record]) -> Result<(), Error> {
         let mut lines = String::new();
         for record in records {
             lines.push_str(&serde_json::to_string(record).map_err(Error::Encode)?);

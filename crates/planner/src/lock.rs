@@ -35,6 +35,26 @@ pub struct LockInfo {
     pub command: String,
 }
 
+impl LockInfo {
+    /// A fresh lock for this process running `command`: what every backend
+    /// records about its holder.
+    pub fn for_this_process(command: &str) -> Self {
+        Self {
+            id: uuid::Uuid::new_v4().to_string(),
+            user: user_name(),
+            host: host_name(),
+            pid: std::process::id(),
+            created: Timestamp::now(),
+            command: command.to_owned(),
+        }
+    }
+
+    /// How long the lock has been held, when the clocks allow telling.
+    pub fn age(&self) -> Option<Duration> {
+        Duration::try_from(Timestamp::now().duration_since(self.created)).ok()
+    }
+}
+
 /// How to take the lock.
 #[derive(Debug, Clone, Default)]
 pub struct LockOptions {
@@ -85,14 +105,7 @@ pub(crate) fn sibling(path: &Path, suffix: &str) -> PathBuf {
 pub(crate) fn acquire(state_path: &Path, options: &LockOptions) -> Result<LockGuard, Error> {
     let path = lock_path(state_path);
     let deadline = options.timeout.map(|timeout| Instant::now() + timeout);
-    let info = LockInfo {
-        id: uuid::Uuid::new_v4().to_string(),
-        user: user_name(),
-        host: host_name(),
-        pid: std::process::id(),
-        created: Timestamp::now(),
-        command: options.command.clone(),
-    };
+    let info = LockInfo::for_this_process(&options.command);
     let mut text = serde_json::to_string_pretty(&info).map_err(Error::Encode)?;
     text.push('\n');
     loop {
@@ -103,7 +116,7 @@ pub(crate) fn acquire(state_path: &Path, options: &LockOptions) -> Result<LockGu
                     std::thread::sleep(RETRY_EVERY);
                     continue;
                 }
-                return Err(held(path));
+                return Err(held(&path));
             }
             Err(error) => return Err(Error::io("create", path)(error)),
         }
@@ -144,14 +157,12 @@ fn publish(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// The error for a lock someone else holds, with what can be learned about them.
-fn held(path: PathBuf) -> Error {
-    let holder = read_lock_file(&path);
-    let age = holder
-        .as_ref()
-        .and_then(|info| Duration::try_from(Timestamp::now().duration_since(info.created)).ok());
+fn held(path: &Path) -> Error {
+    let holder = read_lock_file(path);
+    let age = holder.as_ref().and_then(LockInfo::age);
     let holder_alive = holder.as_ref().and_then(process_alive);
     Error::Locked {
-        path,
+        lock: path.display().to_string(),
         holder: holder.map(Box::new),
         age,
         holder_alive,
@@ -211,12 +222,14 @@ pub fn read_lock(state_path: &Path) -> Option<LockInfo> {
 pub fn force_unlock(state_path: &Path, id: &str) -> Result<(), Error> {
     let path = lock_path(&resolve(state_path)?);
     if !path.exists() {
-        return Err(Error::NotLocked { path });
+        return Err(Error::NotLocked {
+            lock: path.display().to_string(),
+        });
     }
     let actual = read_lock_file(&path).map(|info| info.id);
     if actual.as_deref() != Some(id) {
         return Err(Error::LockIdMismatch {
-            path,
+            lock: path.display().to_string(),
             given: id.to_owned(),
             actual,
         });

@@ -29,15 +29,16 @@ pub enum Retired {
 }
 
 /// Moves or removes the result files of the reports `report` re-queried or
-/// forgot, as `before` (the entries before the apply) recorded them.
+/// forgot, as `before` (the entries before the apply) recorded them,
+/// relative to `base` ([`LockedState::results_base`](crate::LockedState::results_base)).
 pub fn retire_results(
-    state_path: &Path,
+    base: &Path,
     before: &BTreeMap<ReportName, StateEntry>,
     report: &ApplyReport,
 ) -> Result<Vec<Retired>, Error> {
     let file_of = |name: &ReportName| {
         let recorded = before.get(name)?.result.as_ref()?;
-        let path = parent_dir(state_path).join(&recorded.path);
+        let path = base.join(&recorded.path);
         path.is_file().then_some(path)
     };
     let mut retired = Vec::new();

@@ -1,22 +1,63 @@
-//! The state store: reading the state file, locking it for a writing command,
-//! journaling each change as it happens and committing the whole state
-//! atomically with the previous version kept as `PATH.backup`.
+//! The local backend: the state file, locked by `PATH.lock`, journaled in
+//! `PATH.journal` and committed atomically with the previous version kept
+//! as `PATH.backup`. The embedded default, needing no server.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use costform_model::ids::ReportName;
-use costform_model::state::{STATE_FORMAT_VERSION, State, StateEntry};
+use costform_model::state::{STATE_FORMAT_VERSION, State};
 use serde::Deserialize;
 
-use crate::atomic::write_atomically;
+use crate::atomic::{parent_dir, write_atomically};
+use crate::backend::{StateBackend, StateSession};
 use crate::error::Error;
 use crate::journal::{self, Journal, Record, journal_path};
-use crate::lock::{self, LockGuard, LockOptions, sibling};
+use crate::lock::{self, LockGuard, LockInfo, LockOptions, sibling};
+use crate::locked::{LockedState, fold_uncommitted};
 use crate::nofollow::read_unless_missing;
 
+/// The state file at a path: the default backend.
+#[derive(Debug, Clone)]
+pub struct LocalBackend {
+    path: PathBuf,
+}
+
+impl LocalBackend {
+    /// The state file at `path` (created by the first commit).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// The state file's path as given.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl StateBackend for LocalBackend {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn read(&self) -> Result<Option<State>, Error> {
+        StateStore::read(&self.path)
+    }
+
+    fn lock(&self, options: &LockOptions) -> Result<LockedState, Error> {
+        StateStore::lock(&self.path, options)
+    }
+
+    fn lock_holder(&self) -> Result<Option<LockInfo>, Error> {
+        Ok(lock::read_lock(&self.path))
+    }
+
+    fn force_unlock(&self, id: &str) -> Result<(), Error> {
+        lock::force_unlock(&self.path, id)
+    }
+}
+
 /// Entry point to the state file at a path; see [`StateStore::read`] and
-/// [`StateStore::lock`].
+/// [`StateStore::lock`] (what [`LocalBackend`] does).
 #[derive(Debug, Clone, Copy)]
 pub struct StateStore;
 
@@ -26,23 +67,17 @@ impl StateStore {
     /// only, with the serial the next writing command will commit, so a plan
     /// saved now stays valid. `None`: no state and no journal yet.
     pub fn read(path: &Path) -> Result<Option<State>, Error> {
-        let path = &resolve(path)?;
-        let state = read_state_file(path)?;
-        let journal = journal_path(path);
-        let Some(records) = journal::read(&journal)? else {
-            return Ok(state);
-        };
-        if let Some(state) = &state
-            && let Some(lineage) = journal::foreign_lineage(&records, &state.lineage)
+        let file = &resolve(path)?;
+        let state = read_state_file(file)?;
+        let journal = journal_path(file);
+        let records = journal::read(&journal)?;
+        if let (Some(state), Some(records)) = (&state, &records)
+            && let Some(lineage) = journal::foreign_lineage(records, &state.lineage)
         {
             tracing::warn!(journal = %journal.display(), lineage, "ignoring a journal of another state lineage; the next writing command sets it aside");
             return Ok(Some(state.clone()));
         }
-        let had_state = state.is_some();
-        let mut state = state.unwrap_or_else(|| State::new(String::new()));
-        journal::fold(&mut state, records, !had_state);
-        state.serial = next_serial(state.serial, path)?;
-        Ok(Some(state))
+        fold_uncommitted(state, records, &file.display().to_string())
     }
 
     /// Locks the state for a writing command (`apply`, `fetch`, `state rm`).
@@ -54,178 +89,69 @@ impl StateStore {
         let file = resolve(path)?;
         let lock = lock::acquire(&file, options)?;
         let existing = read_state_file(&file)?;
-        if let Some(state) = &existing {
-            // Refused before anything is sent: a token received now could
-            // never be committed.
-            next_serial(state.serial, &file)?;
-        }
-        let had_state = existing.is_some();
-        let state = existing.unwrap_or_else(|| State::new(uuid::Uuid::new_v4().to_string()));
         let journal = journal_path(&file);
-        let mut locked = LockedState {
-            path: path.to_owned(),
+        let pending = journal::read(&journal)?;
+        if let (Some(state), Some(records)) = (&existing, &pending)
+            && let Some(lineage) = journal::foreign_lineage(records, &state.lineage)
+        {
+            let kept = journal::set_aside(&journal, lineage)?;
+            return Err(Error::ForeignJournal {
+                journal,
+                kept,
+                journal_lineage: lineage.to_owned(),
+                state_lineage: state.lineage.clone(),
+            });
+        }
+        let location = path.display().to_string();
+        let results_base = parent_dir(path).to_owned();
+        let session = LocalSession {
             file,
-            state,
             journal: None,
             lock,
         };
-        if let Some(records) = journal::read(&journal)? {
-            if had_state
-                && let Some(lineage) = journal::foreign_lineage(&records, &locked.state.lineage)
-            {
-                let kept = journal::set_aside(&journal, lineage)?;
-                return Err(Error::ForeignJournal {
-                    journal,
-                    kept,
-                    journal_lineage: lineage.to_owned(),
-                    state_lineage: locked.state.lineage.clone(),
-                });
-            }
-            journal::fold(&mut locked.state, records, !had_state);
-            locked.commit()?;
-        }
-        Ok(locked)
+        LockedState::new(existing, pending, Box::new(session), location, results_base)
     }
 }
 
-/// The state under lock. Changes go through [`LockedState::record`] and
-/// [`LockedState::forget`] (journaled at once) and reach the state file with
-/// [`LockedState::commit`]. Dropping it releases the lock without committing:
-/// the journal keeps what was recorded for the next run.
+/// The local backend's side of a [`LockedState`].
 #[derive(Debug)]
-pub struct LockedState {
-    /// The state path as given, for messages and relative result paths.
-    path: PathBuf,
-    /// The file it resolves to, where the state, lock, journal, backup and
-    /// temporary files are read and written.
+struct LocalSession {
+    /// The file the state path resolves to, where the state, lock, journal,
+    /// backup and temporary files are read and written.
     file: PathBuf,
-    state: State,
     journal: Option<Journal>,
     lock: LockGuard,
 }
 
-impl LockedState {
-    /// The state as of the last record.
-    pub fn state(&self) -> &State {
-        &self.state
-    }
-
-    /// The state, or `None` when none has been committed yet: the same
-    /// "no state" as [`StateStore::read`] returns and plans record. A
-    /// state that was never written is the only one at serial 0.
-    pub fn existing(&self) -> Option<&State> {
-        (self.state.serial > 0).then_some(&self.state)
-    }
-
-    /// The state file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The id of the lock held, as `force-unlock` would need it.
-    pub fn lock_id(&self) -> &str {
+impl StateSession for LocalSession {
+    fn lock_id(&self) -> &str {
         self.lock.id()
     }
 
-    /// Records a report's new entry: appended to the journal and synced
-    /// before the in-memory state changes, so the token survives a crash.
-    pub fn record(&mut self, name: &ReportName, entry: StateEntry) -> Result<(), Error> {
-        self.append(Record::Put {
-            name: name.clone(),
-            entry: Box::new(entry),
-        })
-    }
-
-    /// Records several reports' new entries with one journal sync: durable
-    /// together when this returns (fetch's group commit).
-    pub fn record_all(&mut self, entries: Vec<(ReportName, StateEntry)>) -> Result<(), Error> {
-        let records = entries
-            .into_iter()
-            .map(|(name, entry)| Record::Put {
-                name,
-                entry: Box::new(entry),
-            })
-            .collect();
-        self.append_all(records)
-    }
-
-    /// Drops a report from the state, journaled like [`LockedState::record`].
-    pub fn forget(&mut self, name: &ReportName) -> Result<(), Error> {
-        self.append(Record::Forget { name: name.clone() })
-    }
-
-    /// Opens the journal now, before anything is sent: a run that cannot
-    /// open it (no file descriptor left, say) must fail before Atlas issues
-    /// a token it would have nowhere to record.
-    pub(crate) fn open_journal(&mut self) -> Result<(), Error> {
+    fn begin(&mut self, state: &State) -> Result<(), Error> {
         if self.journal.is_none() {
-            self.journal = Some(Journal::open(journal_path(&self.file), &self.state)?);
+            self.journal = Some(Journal::open(journal_path(&self.file), state)?);
         }
         Ok(())
     }
 
-    fn append(&mut self, record: Record) -> Result<(), Error> {
-        self.append_all(vec![record])
+    fn append(&mut self, record: &Record) -> Result<(), Error> {
+        self.append_all(std::slice::from_ref(record))
     }
 
-    fn append_all(&mut self, records: Vec<Record>) -> Result<(), Error> {
-        self.open_journal()?;
-        if let Some(journal) = &mut self.journal {
-            journal.append_all(&records)?;
+    fn append_all(&mut self, records: &[Record]) -> Result<(), Error> {
+        match &mut self.journal {
+            Some(journal) => journal.append_all(records),
+            None => Err(Error::io("append to", journal_path(&self.file))(
+                std::io::Error::other("the journal is not open"),
+            )),
         }
-        journal::fold(&mut self.state, records, false);
-        Ok(())
     }
 
-    /// Keeps entries that could not be journaled (`reason`: the disk is
-    /// full, say): committed with the state if that still works, else the
-    /// whole state is written to `PATH.errored` as Terraform writes
-    /// `errored.tfstate`, else the entries travel in the error as JSON.
-    pub(crate) fn keep_unjournaled(
-        &mut self,
-        entries: Vec<(ReportName, StateEntry)>,
-        reason: Error,
-    ) -> Result<(), Error> {
-        let tokens = entries.len();
-        let text = serde_json::to_string_pretty(
-            &entries
-                .iter()
-                .cloned()
-                .collect::<std::collections::BTreeMap<_, _>>(),
-        )
-        .map_err(Error::Encode)?;
-        for (name, entry) in entries {
-            self.state.reports.insert(name, entry);
-        }
-        if self.commit().is_ok() {
-            return Ok(());
-        }
-        let errored = sibling(&self.file, ".errored");
-        let kept = self
-            .encoded()
-            .and_then(|bytes| write_atomically(&errored, &bytes, || Ok(())))
-            .ok()
-            .map(|()| errored);
-        Err(Error::Unsaved {
-            reason: Box::new(reason),
-            kept,
-            tokens,
-            text,
-        })
-    }
-
-    /// Writes the state: serial + 1, atomically, the previous file kept as
-    /// `PATH.backup`; then the journal, now redundant, is removed.
-    pub fn commit(&mut self) -> Result<(), Error> {
-        let previous = self.state.serial;
-        self.state.serial = next_serial(previous, &self.file)?;
-        self.state.format_version = STATE_FORMAT_VERSION;
-        env!("CARGO_PKG_VERSION").clone_into(&mut self.state.costform_version);
-        if let Err(error) = self.write() {
-            self.state.serial = previous;
-            return Err(error);
-        }
-        if let Some(format) = self.state.upgraded_from.take() {
+    fn write(&mut self, state: &State) -> Result<(), Error> {
+        let bytes = encoded(state)?;
+        write_atomically(&self.file, &bytes, || keep_backup(&self.file))?;
+        if let Some(format) = state.upgraded_from {
             tracing::warn!(
                 path = %self.file.display(),
                 "upgraded the state file from format {format} to {STATE_FORMAT_VERSION} (an older costform cannot read it; `{}` keeps the previous file)",
@@ -242,23 +168,19 @@ impl LockedState {
         }
     }
 
-    fn write(&self) -> Result<(), Error> {
-        let bytes = self.encoded()?;
-        write_atomically(&self.file, &bytes, || keep_backup(&self.file))
-    }
-
-    fn encoded(&self) -> Result<Vec<u8>, Error> {
-        let mut text = serde_json::to_string_pretty(&self.state).map_err(Error::Encode)?;
-        text.push('\n');
-        Ok(text.into_bytes())
+    fn keep_errored(&mut self, state: &State) -> Option<PathBuf> {
+        let errored = sibling(&self.file, ".errored");
+        encoded(state)
+            .and_then(|bytes| write_atomically(&errored, &bytes, || Ok(())))
+            .ok()
+            .map(|()| errored)
     }
 }
 
-/// The serial after `serial`, refused at `u64::MAX` rather than wrapped.
-fn next_serial(serial: u64, path: &Path) -> Result<u64, Error> {
-    serial.checked_add(1).ok_or_else(|| Error::SerialExhausted {
-        path: path.to_owned(),
-    })
+fn encoded(state: &State) -> Result<Vec<u8>, Error> {
+    let mut text = serde_json::to_string_pretty(state).map_err(Error::Encode)?;
+    text.push('\n');
+    Ok(text.into_bytes())
 }
 
 /// The file a state path names, symbolic links followed once, as
@@ -274,7 +196,7 @@ pub(crate) fn resolve(path: &Path) -> Result<PathBuf, Error> {
             Ok(meta) if meta.file_type().is_symlink() => {
                 let target =
                     fs::read_link(&current).map_err(Error::io("read the link", &current))?;
-                current = crate::atomic::parent_dir(&current).join(target);
+                current = parent_dir(&current).join(target);
             }
             _ => return Ok(current),
         }

@@ -13,8 +13,8 @@ use costform_model::plan::{Action, Plan};
 use costform_model::request::PlannedRequest;
 use costform_model::state::TokenStatus;
 use costform_planner::{
-    ApplyObserver, ApplyOptions, Cancel, LockOptions, PlanOptions, RemoteError, StateStore, apply,
-    plan,
+    ApplyObserver, ApplyOptions, Cancel, Error, LockOptions, MemoryBackend, PlanOptions,
+    RemoteError, StateBackend as _, apply, plan,
 };
 
 fn plan_for(reports: &[&str], state: Option<&costform_model::state::State>) -> Plan {
@@ -39,12 +39,12 @@ fn options(parallelism: usize) -> ApplyOptions {
     }
 }
 
-fn lock(dir: &tempfile::TempDir) -> costform_planner::LockedState {
+fn lock(backend: &MemoryBackend) -> costform_planner::LockedState {
     let options = LockOptions {
         timeout: None,
         command: "apply".to_owned(),
     };
-    StateStore::lock(&dir.path().join("costform.state.json"), &options).unwrap()
+    backend.lock(&options).unwrap()
 }
 
 #[derive(Default)]
@@ -68,8 +68,8 @@ impl ApplyObserver for Recorder {
 
 #[tokio::test]
 async fn every_query_is_sent_with_at_most_parallelism_in_flight_and_committed() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut locked = lock(&dir);
+    let backend = MemoryBackend::new();
+    let mut locked = lock(&backend);
     let names: Vec<String> = (0..12).map(|i| format!("r{i:02}")).collect();
     let plan = plan_for(&names.iter().map(String::as_str).collect::<Vec<_>>(), None);
     let submitter = FakeSubmitter::default();
@@ -82,7 +82,7 @@ async fn every_query_is_sent_with_at_most_parallelism_in_flight_and_committed() 
     assert_eq!(report.applied.len(), 12);
     assert!(report.failed.is_empty() && report.not_started.is_empty() && !report.cancelled);
     assert_eq!(submitter.max_in_flight.load(Ordering::SeqCst), 3);
-    let on_disk = StateStore::read(locked.path()).unwrap().unwrap();
+    let on_disk = backend.read().unwrap().unwrap();
     assert_eq!(on_disk.serial, 1);
     for (report_name, issued) in &report.applied {
         let stored = &on_disk.reports[report_name];
@@ -104,8 +104,8 @@ async fn every_query_is_sent_with_at_most_parallelism_in_flight_and_committed() 
 
 #[tokio::test]
 async fn a_refused_query_is_listed_with_its_error_code_and_the_others_are_kept() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut locked = lock(&dir);
+    let backend = MemoryBackend::new();
+    let mut locked = lock(&backend);
     let plan = plan_for(&["a", "b", "c"], None);
     let submitter = FakeSubmitter {
         refuse: [name("b")].into(),
@@ -132,7 +132,7 @@ async fn a_refused_query_is_listed_with_its_error_code_and_the_others_are_kept()
         ),
         ("b", Some("INVALID_DATE_RANGE"))
     );
-    let on_disk = StateStore::read(locked.path()).unwrap().unwrap();
+    let on_disk = backend.read().unwrap().unwrap();
     assert_eq!(
         on_disk
             .reports
@@ -145,8 +145,8 @@ async fn a_refused_query_is_listed_with_its_error_code_and_the_others_are_kept()
 
 #[tokio::test]
 async fn cancel_stops_dispatching_and_keeps_what_was_issued() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut locked = lock(&dir);
+    let backend = MemoryBackend::new();
+    let mut locked = lock(&backend);
     let plan = plan_for(&["a", "b", "c", "d", "e"], None);
     let options = options(1);
     let submitter = FakeSubmitter {
@@ -176,20 +176,13 @@ async fn cancel_stops_dispatching_and_keeps_what_was_issued() {
         ["c", "d", "e"]
     );
     assert_eq!(submitter.calls.lock().unwrap().len(), 2);
-    assert_eq!(
-        StateStore::read(locked.path())
-            .unwrap()
-            .unwrap()
-            .reports
-            .len(),
-        2
-    );
+    assert_eq!(backend.read().unwrap().unwrap().reports.len(), 2);
 }
 
 #[tokio::test]
 async fn forget_and_requery_update_the_state_without_calls_for_forgets() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut locked = lock(&dir);
+    let backend = MemoryBackend::new();
+    let mut locked = lock(&backend);
     locked
         .record(&name("gone"), entry(request("2026-10-01"), token(90)))
         .unwrap();
@@ -206,8 +199,43 @@ async fn forget_and_requery_update_the_state_without_calls_for_forgets() {
 
     assert_eq!(report.forgotten, [name("gone")]);
     assert_eq!(*submitter.calls.lock().unwrap(), [name("old")]);
-    let on_disk = StateStore::read(locked.path()).unwrap().unwrap();
+    let on_disk = backend.read().unwrap().unwrap();
     assert_eq!(on_disk.reports.keys().collect::<Vec<_>>(), [&name("old")]);
     assert_eq!(on_disk.reports[&name("old")].handle, token(1));
     assert_eq!(on_disk.reports[&name("old")].request, request("2026-10-01"));
+}
+
+#[tokio::test]
+async fn a_token_the_backend_cannot_keep_stops_dispatch_and_travels_in_the_error() {
+    let backend = MemoryBackend::new();
+    let mut locked = lock(&backend);
+    let plan = plan_for(&["a", "b", "c"], None);
+    let submitter = FakeSubmitter::default();
+    locked
+        .record(&name("z"), entry(request("2026-10-01"), token(99)))
+        .unwrap();
+    backend.fail_writes(true);
+
+    let error = apply(&plan, &mut locked, &submitter, &options(1), &())
+        .await
+        .unwrap_err();
+
+    // The first token could not be recorded: nothing more was sent, and
+    // the token is in the message for the user to keep.
+    assert_eq!(submitter.calls.lock().unwrap().len(), 1);
+    let Error::Unsaved {
+        tokens, text, kept, ..
+    } = &error
+    else {
+        panic!("{error:?}");
+    };
+    assert_eq!((*tokens, kept.as_ref()), (1, None));
+    assert!(text.contains(&format!("{:064}", 1)), "{text}");
+    // What was recorded before the failure is still there for the next run.
+    backend.fail_writes(false);
+    drop(locked);
+    assert_eq!(
+        backend.read().unwrap().unwrap().reports[&name("z")].handle,
+        token(99)
+    );
 }

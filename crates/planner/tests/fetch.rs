@@ -87,7 +87,9 @@ async fn ready_results_are_written_and_recorded_processing_ones_left_alone() {
     );
     assert!(String::from_utf8_lossy(&bytes).contains("\n  \"usageDetails\""));
 
-    let state = StateStore::read(locked.path()).unwrap().unwrap();
+    let state = StateStore::read(&dir.path().join("costform.state.json"))
+        .unwrap()
+        .unwrap();
     let done = &state.reports[&name("done")];
     let result = done.result.as_ref().unwrap();
     assert_eq!(done.status, TokenStatus::Ready);
@@ -126,7 +128,9 @@ async fn every_fetched_result_is_kept_in_the_history_with_its_run() {
         fetch(&mut locked, &reader, &options(dir.path()), &())
             .await
             .unwrap();
-        let state = StateStore::read(locked.path()).unwrap().unwrap();
+        let state = StateStore::read(&dir.path().join("costform.state.json"))
+            .unwrap()
+            .unwrap();
         let result = state.reports[&name("done")].result.clone().unwrap();
         assert_eq!(result.run.as_deref(), Some(locked.lock_id()));
         kept.push(result);
@@ -173,7 +177,11 @@ async fn an_unknown_token_is_marked_expired_and_skipped_next_time() {
         .unwrap();
     assert_eq!(report.reports[0].outcome, FetchOutcome::Expired);
     assert_eq!(
-        StateStore::read(locked.path()).unwrap().unwrap().reports[&name("old")].status,
+        StateStore::read(&dir.path().join("costform.state.json"))
+            .unwrap()
+            .unwrap()
+            .reports[&name("old")]
+            .status,
         TokenStatus::Expired
     );
 

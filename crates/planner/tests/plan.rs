@@ -258,7 +258,7 @@ fn a_saved_plan_is_stale_once_the_state_moves_on() {
         &options(),
     )
     .unwrap();
-    let path = std::path::Path::new("reports/costform.state.json");
+    let path = "reports/costform.state.json";
     assert!(check_not_stale(&saved, Some(&current), path).is_ok());
     current.serial += 1;
     let error = check_not_stale(&saved, Some(&current), path)

@@ -27,7 +27,7 @@ pub async fn run(context: &Context, args: &ApplyArgs) -> miette::Result<Exit> {
         let plan = plan_file::load(file)?;
         let context = &plan_file::context_for(context, &plan, file)?;
         let mut locked = state_lock::lock(context, "apply")?;
-        costform_planner::check_not_stale(&plan, locked.existing(), &context.state_path())
+        costform_planner::check_not_stale(&plan, locked.existing(), &context.state_location())
             .into_diagnostic()?;
         return execute(context, &plan, &mut locked, args).await;
     }
@@ -102,7 +102,7 @@ async fn execute(
     } else {
         None
     });
-    let cancel = interrupt::on_ctrl_c(locked);
+    let cancel = interrupt::on_ctrl_c(context, locked);
     let options = ApplyOptions {
         parallelism: usize::from(args.parallelism),
         cancel: cancel.clone(),
@@ -117,8 +117,8 @@ async fn execute(
     submitter.close().await;
     let report = report.into_diagnostic()?;
     progress.finish();
-    let retired =
-        costform_planner::retire_results(locked.path(), &before, &report).into_diagnostic()?;
+    let retired = costform_planner::retire_results(locked.results_base(), &before, &report)
+        .into_diagnostic()?;
     for retired in retired {
         context.ui.status(&match retired {
             Retired::Moved(name, from, to) => format!(

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use costform_model::ids::ReportName;
-use costform_planner::StateStore;
 use costform_planner::costs::{Breach, Checked, CostRows, NotIncluded, check, read_rows};
 use miette::IntoDiagnostic;
 use serde::Serialize;
@@ -48,8 +47,7 @@ pub fn run(context: &Context, args: &CheckArgs) -> miette::Result<Exit> {
             .status("No report has a `budget:`: nothing to check.");
         return Ok(Exit::Success);
     }
-    let path = context.state_path();
-    let state = StateStore::read(&path).into_diagnostic()?;
+    let state = context.backend().read().into_diagnostic()?;
     let names: Vec<ReportName> = definitions
         .reports
         .keys()

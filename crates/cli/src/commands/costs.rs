@@ -2,7 +2,6 @@
 //! results already fetched. Offline: it reads the state and the result
 //! files, never Atlas.
 
-use costform_planner::StateStore;
 use costform_planner::costs::{Axis, Baseline, compare, read_rows, tables};
 use miette::{IntoDiagnostic, WrapErr};
 
@@ -13,12 +12,11 @@ use crate::exit::Exit;
 
 /// Reads the cost rows and prints (or writes) the tables in one format.
 pub fn run(context: &Context, args: &CostsArgs) -> miette::Result<Exit> {
-    let path = context.state_path();
-    let Some(state) = StateStore::read(&path).into_diagnostic()? else {
+    let Some(state) = context.backend().read().into_diagnostic()? else {
         return Err(miette::miette!(
             help = "run `costform apply`, then `costform fetch`",
             "no state at `{}`: nothing has been applied yet",
-            path.display()
+            context.state_location()
         ));
     };
     let names = &args.names;
@@ -56,7 +54,7 @@ pub fn run(context: &Context, args: &CostsArgs) -> miette::Result<Exit> {
         CostsFormat::Html => {
             let generated = format!(
                 "state {} · serial {} · now {}",
-                path.display(),
+                context.state_location(),
                 state.serial,
                 context.now
             );

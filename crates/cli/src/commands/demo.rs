@@ -40,9 +40,7 @@ pub async fn run(context: &Context) -> miette::Result<Exit> {
         .await
         .into_diagnostic()
         .wrap_err("failed to start the in-process emulator")?;
-    let mut demo = context.clone();
-    demo.global.dir = Some(dir.clone());
-    demo.global.state = None;
+    let mut demo = context.relocated(dir.clone(), None)?;
     for name in ATLAS_VARIABLES {
         demo.env.remove(name);
     }
@@ -65,7 +63,7 @@ pub async fn run(context: &Context) -> miette::Result<Exit> {
          costform fetch --dir {dir} --wait",
         context.ui.success("Demo complete."),
         dir.display(),
-        demo.state_path().display(),
+        demo.state_location(),
         demo.results_dir().display(),
         dir = dir.display(),
     ));

@@ -10,7 +10,7 @@ use crate::context::Context;
 use crate::exit::Exit;
 use crate::output::fetch_summary::{self, RunInfo, SummaryRow};
 use crate::progress::{FetchProgress, status_label};
-use crate::{credentials, interrupt, state_lock};
+use crate::{credentials, interrupt, state_backend, state_lock};
 
 /// Runs `fetch`: exit 1 on any failure, 2 with `--detailed-exitcode` while
 /// results are still processing.
@@ -23,7 +23,7 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
     if locked.state().reports.is_empty() && args.names.is_empty() {
         context.ui.status(&format!(
             "Nothing to fetch: no report has been applied to the state `{}` yet. Run `costform apply` first, then `costform fetch`.",
-            context.state_path().display()
+            context.state_location()
         ));
         return Ok(Exit::Success);
     }
@@ -33,7 +33,7 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
         client.set_deadline(std::time::Instant::now() + timeout);
     }
     let reader = AtlasReader::new(client);
-    let cancel = interrupt::on_ctrl_c(&locked);
+    let cancel = interrupt::on_ctrl_c(context, &locked);
     let options = FetchOptions {
         names: args.names.clone(),
         format,
@@ -61,6 +61,13 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
     reader.close().await;
     let report = report.into_diagnostic()?;
     progress.finish();
+    let ready: Vec<_> = report
+        .reports
+        .iter()
+        .filter(|fetched| matches!(fetched.outcome, FetchOutcome::Ready { .. }))
+        .map(|fetched| fetched.name.clone())
+        .collect();
+    state_backend::store_cost_rows(&mut locked, &ready)?;
     let rows = summary_rows(&report, locked.state());
     let run = RunInfo {
         run: locked.lock_id().to_owned(),

@@ -7,13 +7,16 @@ use miette::IntoDiagnostic;
 
 /// Removes the lock when its id matches, as Terraform does.
 pub fn run(context: &Context, args: &ForceUnlockArgs) -> miette::Result<Exit> {
-    costform_planner::force_unlock(&context.state_path(), &args.lock_id).into_diagnostic()?;
+    context
+        .backend()
+        .force_unlock(&args.lock_id)
+        .into_diagnostic()?;
     context.ui.printer().summary().line(format_args!(
         "{} The state `{}` has been unlocked.",
         context
             .ui
             .success("costform state has been successfully unlocked!"),
-        context.state_path().display()
+        context.state_location()
     ));
     Ok(Exit::Success)
 }

@@ -7,7 +7,7 @@ use costform_model::ids::ReportName;
 use costform_model::plan::Plan;
 use costform_model::request::PlannedRequest;
 use costform_model::state::State;
-use costform_planner::{PlanOptions, StateStore};
+use costform_planner::PlanOptions;
 use miette::IntoDiagnostic;
 
 use crate::args::{PlanArgs, PlanFormat, TargetArgs};
@@ -20,7 +20,7 @@ use crate::plan_file;
 /// Runs `plan`: offline unless `--refresh`; never writes the state.
 pub async fn run(context: &Context, args: &PlanArgs) -> miette::Result<Exit> {
     let definitions = context.load_definitions_with(Strictness::from_flag(args.strict))?;
-    let mut state = StateStore::read(&context.state_path()).into_diagnostic()?;
+    let mut state = context.backend().read().into_diagnostic()?;
     if let (true, Some(state)) = (args.refresh, state.as_mut()) {
         let reader = AtlasReader::new(context.client()?);
         let checked =
@@ -64,7 +64,7 @@ pub fn compute(
     let options = PlanOptions {
         now: context.now,
         definitions_dir: context.dir().display().to_string(),
-        state_path: context.state_path().display().to_string(),
+        state_path: context.state_location(),
         targets: targets.targets.clone(),
         replace: targets.replace.clone(),
     };

@@ -3,7 +3,6 @@
 use std::fmt::Write as _;
 
 use costform_model::state::State;
-use costform_planner::StateStore;
 use miette::IntoDiagnostic;
 
 use crate::args::{PlanFormat, ShowArgs};
@@ -28,11 +27,10 @@ pub fn run(context: &Context, args: &ShowArgs) -> miette::Result<Exit> {
         );
         return Ok(Exit::Success);
     }
-    let path = context.state_path();
-    let Some(state) = StateStore::read(&path).into_diagnostic()? else {
+    let Some(state) = context.backend().read().into_diagnostic()? else {
         context.ui.status(&format!(
             "No state at `{}` yet: `costform apply` creates it.",
-            path.display()
+            context.state_location()
         ));
         return Ok(Exit::Success);
     };
@@ -54,7 +52,7 @@ fn table(state: &State, context: &Context) -> String {
         "{}\n\n",
         ui.dim(&format!(
             "state {} · serial {} · lineage {} · {} reports",
-            context.state_path().display(),
+            context.state_location(),
             state.serial,
             state.lineage,
             state.reports.len()

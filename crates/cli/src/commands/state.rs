@@ -1,17 +1,17 @@
-//! `costform state list | show NAME | rm NAME...`.
+//! `costform state list | show NAME | rm NAME... | migrate --to PATH_OR_URL`.
 
 use costform_model::diagnostic::did_you_mean;
 use costform_model::ids::ReportName;
 use costform_model::state::State;
-use costform_planner::StateStore;
 use miette::IntoDiagnostic;
 
 use crate::args::StateCommand;
 use crate::context::Context;
 use crate::exit::Exit;
-use crate::state_lock;
+use crate::{state_backend, state_lock};
 
-/// Runs a state subcommand; `rm` takes the lock, the others only read.
+/// Runs a state subcommand; `rm` and `migrate` take the lock, the others
+/// only read.
 pub fn run(context: &Context, command: &StateCommand) -> miette::Result<Exit> {
     match command {
         StateCommand::List => {
@@ -60,11 +60,57 @@ pub fn run(context: &Context, command: &StateCommand) -> miette::Result<Exit> {
             }
             Ok(Exit::Success)
         }
+        StateCommand::Migrate { to } => migrate(context, to),
     }
 }
 
+/// Copies the state to `to` under both locks: the source's, so nothing
+/// changes it meanwhile (a journal it holds is committed first), and the
+/// target's, which must hold no state yet.
+fn migrate(context: &Context, to: &std::path::Path) -> miette::Result<Exit> {
+    // The source's lock is held until the copy is committed.
+    let source = state_lock::lock(context, "state migrate")?;
+    let Some(state) = source.existing().cloned() else {
+        return Err(miette::miette!(
+            help = "`costform apply` creates a state; `--state` names where to look",
+            "there is no state at `{}` to migrate",
+            context.state_location()
+        ));
+    };
+    // A file holds one state: only a database target takes the workspace.
+    let workspace = context
+        .global
+        .workspace
+        .as_deref()
+        .filter(|_| state_backend::is_postgres(to));
+    let target = state_backend::open(
+        Some(to),
+        to.to_path_buf(),
+        workspace,
+        &context.state_dir(),
+        &context.env,
+    )?;
+    if target.location() == source.location() {
+        return Err(miette::miette!(
+            "`--to` names the state being migrated, `{}`",
+            source.location()
+        ));
+    }
+    let mut copy = state_lock::lock_backend(context, target.as_ref(), "state migrate")?;
+    let (serial, lineage, reports) = (state.serial, state.lineage.clone(), state.reports.len());
+    copy.import(state).into_diagnostic()?;
+    drop(copy);
+    context.ui.printer().summary().line(format_args!(
+        "{} {reports} report(s), lineage `{lineage}`, serial `{serial}`, copied from `{}` to `{}`. The source is left as it was: use `--state` (or COSTFORM_STATE) with the new place from now on.",
+        context.ui.success("State migrated."),
+        source.location(),
+        target.location()
+    ));
+    Ok(Exit::Success)
+}
+
 fn read(context: &Context) -> miette::Result<Option<State>> {
-    StateStore::read(&context.state_path()).into_diagnostic()
+    context.backend().read().into_diagnostic()
 }
 
 /// The names not in the state, with the nearest ones it holds.
@@ -88,6 +134,6 @@ fn missing(context: &Context, state: Option<&State>, names: &[String]) -> miette
             .map(|name| format!("`{name}`"))
             .collect::<Vec<_>>()
             .join(", "),
-        context.state_path().display()
+        context.state_location()
     )
 }

@@ -1,0 +1,73 @@
+//! Building the state backend a run uses, once, from `--state` (or
+//! `COSTFORM_STATE`) and `--workspace` (or `COSTFORM_WORKSPACE`): a path is
+//! the local file, a `postgres://` URL the shared PostgreSQL state.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use costform_planner::{LocalBackend, LockedState, StateBackend};
+use miette::IntoDiagnostic;
+
+/// The workspace when none is named.
+pub const DEFAULT_WORKSPACE: &str = "default";
+
+/// Whether `--state` names a PostgreSQL database rather than a file.
+pub fn is_postgres(state: &Path) -> bool {
+    state
+        .to_str()
+        .is_some_and(|text| text.starts_with("postgres://") || text.starts_with("postgresql://"))
+}
+
+/// The backend for `state` (`None`: the file `default_file`) and
+/// `workspace`. Result files are recorded relative to `results_base` for a
+/// backend with no directory of its own.
+pub fn open(
+    state: Option<&Path>,
+    default_file: PathBuf,
+    workspace: Option<&str>,
+    results_base: &Path,
+    env: &std::collections::BTreeMap<String, String>,
+) -> miette::Result<Arc<dyn StateBackend>> {
+    let workspace = workspace.unwrap_or(DEFAULT_WORKSPACE);
+    match state {
+        Some(url) if is_postgres(url) => {
+            let url = url.to_str().unwrap_or_default();
+            let backend =
+                costform_postgres::PostgresBackend::new(url, workspace, results_base, &|name| {
+                    env.get(name).cloned()
+                })
+                .into_diagnostic()?;
+            Ok(Arc::new(backend))
+        }
+        state => {
+            if workspace != DEFAULT_WORKSPACE {
+                return Err(miette::miette!(
+                    help = format!(
+                        "use another `--state` file for another state, or keep states in PostgreSQL: `--state postgres://HOST/DB --workspace {workspace}`"
+                    ),
+                    "workspace `{workspace}` needs a PostgreSQL state: a local state file holds one state"
+                ));
+            }
+            let path = state.map_or(default_file, Path::to_path_buf);
+            Ok(Arc::new(LocalBackend::new(path)))
+        }
+    }
+}
+
+/// After `fetch`, copies the cost rows of the reports whose results were
+/// just written into a backend that keeps them (PostgreSQL's `cost_rows`,
+/// for SQL); nothing for the local file, whose rows are the result files.
+pub fn store_cost_rows(
+    locked: &mut LockedState,
+    ready: &[costform_model::ids::ReportName],
+) -> miette::Result<()> {
+    if ready.is_empty() || !locked.stores_cost_rows() {
+        return Ok(());
+    }
+    let rows = costform_planner::costs::read_rows(locked.state(), locked.results_base(), ready)
+        .into_diagnostic()?;
+    let names: Vec<String> = ready.iter().map(ToString::to_string).collect();
+    locked
+        .replace_cost_rows(&names, &rows.latest)
+        .into_diagnostic()
+}

@@ -1,0 +1,396 @@
+//! The PostgreSQL state backend against a real server (a throwaway cluster
+//! per test, see `support::postgres`): the lifecycle, two working copies
+//! applying at once, `state migrate` both ways, and TLS with a certificate
+//! the test generates.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::{self, NOW};
+use crate::support::postgres::{PASSWORD, Postgres};
+use crate::support::{self, Config, EmulatorThread};
+
+/// `costform --dir DIR --now NOW --state URL ARGS…` against `emulator`.
+pub fn costform(emulator: &EmulatorThread, dir: &Path, url: &str, args: &[&str]) -> Command {
+    let mut command = support::costform(emulator);
+    command
+        .arg("--dir")
+        .arg(dir)
+        .args(["--now", NOW, "--state", url])
+        .args(args)
+        .stdin(Stdio::null());
+    command
+}
+
+/// `costform … apply --auto-approve --parallelism N` with the state at `url`.
+pub fn apply(emulator: &EmulatorThread, dir: &Path, url: &str, parallelism: u16) -> Command {
+    let parallelism = parallelism.to_string();
+    costform(
+        emulator,
+        dir,
+        url,
+        &["apply", "--auto-approve", "--parallelism", &parallelism],
+    )
+}
+
+/// Runs `command`; asserts it exits `code` and never prints the password.
+pub fn expect(command: &mut Command, code: i32) -> Output {
+    let output = common::output(command);
+    let all = common::text(&output);
+    assert_eq!(output.status.code(), Some(code), "{command:?}\n{all}");
+    assert!(!all.contains(PASSWORD), "the password was printed\n{all}");
+    output
+}
+
+/// The state as `show --json` reads it (journal rows folded in).
+pub fn state(emulator: &EmulatorThread, dir: &Path, url: &str) -> Value {
+    read_state(&mut costform(emulator, dir, url, &["show", "--json"]))
+}
+
+/// The state `command` (a `show --json`) prints.
+fn read_state(command: &mut Command) -> Value {
+    let output = expect(command, 0);
+    serde_json::from_slice(&output.stdout).expect("show --json prints the state")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The error output with miette's line wrapping undone.
+fn stderr(output: &Output) -> String {
+    common::unwrapped(&String::from_utf8_lossy(&output.stderr))
+}
+
+#[test]
+fn the_lifecycle_runs_against_postgresql_with_every_serial_kept() {
+    let pg = Postgres::start();
+    let emulator = support::emulator(Config::demo());
+    let workspace = support::workspace_with_examples();
+    let dir = workspace.path();
+    let url = pg.url("");
+    let run = |args: &[&str], code| expect(&mut costform(&emulator, dir, &url, args), code);
+    let plan_file = dir.join("reviewed.plan");
+    let plan_arg = plan_file.to_str().expect("a UTF-8 path");
+
+    // The first use creates the schema at the version this build knows.
+    let planned = run(&["plan", "--out", plan_arg], 0);
+    assert_eq!(pg.query("SELECT version FROM costform.schema_version"), "1");
+    let saved = std::fs::read_to_string(&plan_file).expect("the saved plan");
+    assert!(
+        saved.contains("postgres://costform@127.0.0.1") && !saved.contains(PASSWORD),
+        "the plan names the state without the password"
+    );
+
+    run(&["apply", plan_arg], 0);
+    let applied = state(&emulator, dir, &url);
+    assert_eq!(applied["serial"], 1);
+    let reports = applied["reports"].as_object().expect("reports").len();
+    assert!(
+        stdout(&planned).contains(&format!("Plan: {reports} to create")),
+        "{}",
+        stdout(&planned)
+    );
+    // A saved plan is applied once: the state has moved on since.
+    let stale = run(&["apply", plan_arg], 1);
+    assert!(
+        stderr(&stale).contains("saved plan is stale"),
+        "{}",
+        stderr(&stale)
+    );
+
+    run(&["fetch", "--wait", "--timeout", "60s"], 0);
+    // The fetched results' cost rows are in SQL, one set per ready report.
+    let ready = state(&emulator, dir, &url)["reports"]
+        .as_object()
+        .expect("reports")
+        .values()
+        .filter(|entry| entry["status"] == "ready")
+        .count();
+    assert!(ready > 0, "fetch made results ready");
+    assert_eq!(
+        pg.query("SELECT count(DISTINCT report) FROM costform.cost_rows WHERE amount IS NOT NULL"),
+        ready.to_string()
+    );
+    let listed = stdout(&run(&["state", "list"], 0));
+    assert!(listed.contains("report.last-month-by-service"), "{listed}");
+    run(&["state", "rm", "last-month-by-service"], 0);
+    assert_eq!(
+        pg.query("SELECT count(*) FROM costform.cost_rows WHERE report = 'last-month-by-service'"),
+        "0",
+        "a forgotten report's cost rows go with it"
+    );
+    let listed = stdout(&run(&["state", "list"], 0));
+    assert!(!listed.contains("report.last-month-by-service"), "{listed}");
+    let replanned = run(&["plan"], 0);
+    assert!(
+        stdout(&replanned).contains("1 to create"),
+        "{}",
+        stdout(&replanned)
+    );
+
+    // Every version is kept; the journal is empty after each commit; the
+    // lock row went with the run that held it.
+    assert_eq!(
+        pg.query("SELECT string_agg(serial::text, ',' ORDER BY serial) FROM costform.states WHERE workspace = 'default'"),
+        "1,2,3"
+    );
+    assert_eq!(pg.query("SELECT count(*) FROM costform.journal"), "0");
+    assert_eq!(pg.query("SELECT count(*) FROM costform.locks"), "0");
+    let not_locked = run(&["force-unlock", "00000000-0000-0000-0000-000000000000"], 1);
+    assert!(
+        stderr(&not_locked).contains("is not locked"),
+        "{}",
+        stderr(&not_locked)
+    );
+
+    // Another workspace is another state in the same tables.
+    let other = expect(
+        costform(&emulator, dir, &url, &["show"]).args(["--workspace", "team-b"]),
+        0,
+    );
+    assert!(stderr(&other).contains("No state at"), "{}", stderr(&other));
+    // A schema newer than this build is refused by name, not written to.
+    pg.query("UPDATE costform.schema_version SET version = 99");
+    let newer = run(&["plan"], 1);
+    assert!(
+        stderr(&newer).contains("schema version `99`")
+            && stderr(&newer).contains("upgrade costform"),
+        "{}",
+        stderr(&newer)
+    );
+}
+
+/// Two working copies of one repository share the database state: while
+/// one applies, the other fails fast naming the holder, and with
+/// `--lock-timeout` waits for it and then finds nothing left to do.
+#[test]
+fn two_working_copies_apply_at_once_one_waits_or_fails_naming_the_holder() {
+    const REPORTS: usize = 40;
+    let pg = Postgres::start();
+    let emulator = common::slow_emulator(Duration::from_millis(150));
+    let copies = [
+        tempfile::tempdir().expect("a copy"),
+        tempfile::tempdir().expect("a copy"),
+    ];
+    for copy in &copies {
+        support::write_many_reports(copy.path(), REPORTS, 2);
+    }
+    let url = pg.url("");
+    let apply_in = |dir: &Path, extra: &[&str]| {
+        let mut command = apply(&emulator, dir, &url, 2);
+        command
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    };
+    let mut first = apply_in(copies[0].path(), &[])
+        .spawn()
+        .expect("costform starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while pg
+        .try_query("SELECT count(*) FROM costform.locks")
+        .as_deref()
+        != Some("1")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the first apply never took the lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let started = Instant::now();
+    let refused = expect(&mut apply_in(copies[1].path(), &[]), 1);
+    assert!(started.elapsed() < Duration::from_secs(5), "it failed fast");
+    let message = stderr(&refused);
+    assert!(
+        message.contains("state is locked")
+            && message.contains(&format!("pid `{}`", first.id()))
+            && message.contains("command `apply`"),
+        "{message}"
+    );
+
+    assert!(
+        first.try_wait().expect("poll").is_none(),
+        "the first apply still runs"
+    );
+    let waited = expect(
+        &mut apply_in(copies[1].path(), &["--lock-timeout", "120s"]),
+        0,
+    );
+    let first = first.wait_with_output().expect("the first apply ends");
+    assert_eq!(first.status.code(), Some(0), "{}", common::text(&first));
+    assert!(
+        stdout(&waited).contains("No changes"),
+        "{}",
+        stdout(&waited)
+    );
+    let tokens = common::state_tokens(&state(&emulator, copies[1].path(), &url));
+    assert_eq!(tokens.len(), REPORTS);
+    assert_eq!(
+        emulator.issued_tokens().len(),
+        REPORTS,
+        "each report was sent once"
+    );
+}
+
+/// `state migrate` from the file to PostgreSQL and back: the same lineage,
+/// serial and entries, the sources left intact, a non-empty target refused.
+#[test]
+fn migrate_round_trip_between_the_file_and_postgresql() {
+    let pg = Postgres::start();
+    let emulator = support::emulator(Config::demo());
+    let workspace = support::workspace_with_examples();
+    let dir = workspace.path();
+    let file = common::state_path(dir);
+    let file_arg = file.to_str().expect("a UTF-8 path");
+    expect(&mut common::apply(&emulator, dir, 4), 0);
+    let original = common::read_json(&file).expect("a local state");
+    let url = pg.url("&workspace=migrated");
+
+    expect(
+        &mut costform(
+            &emulator,
+            dir,
+            file_arg,
+            &["state", "migrate", "--to", &url],
+        ),
+        0,
+    );
+    let in_database = state(&emulator, dir, &url);
+    assert_eq!(in_database, original, "the database holds the same state");
+    assert_eq!(
+        common::read_json(&file),
+        Some(original.clone()),
+        "the file is left as it was"
+    );
+    // The target now holds a state: a second migration is refused.
+    let again = expect(
+        &mut costform(
+            &emulator,
+            dir,
+            file_arg,
+            &["state", "migrate", "--to", &url],
+        ),
+        1,
+    );
+    assert!(
+        stderr(&again).contains("holds a state already"),
+        "{}",
+        stderr(&again)
+    );
+
+    let back = dir.join("back.state.json");
+    let back_arg = back.to_str().expect("a UTF-8 path");
+    expect(
+        &mut costform(
+            &emulator,
+            dir,
+            &url,
+            &["state", "migrate", "--to", back_arg],
+        ),
+        0,
+    );
+    assert_eq!(common::read_json(&back), Some(original.clone()));
+    assert_eq!(
+        state(&emulator, dir, &url),
+        original,
+        "the database is left as it was"
+    );
+    // Nothing to do against either: the copies are the same state.
+    for place in [url.as_str(), back_arg] {
+        let planned = expect(&mut costform(&emulator, dir, place, &["plan"]), 0);
+        assert!(
+            stdout(&planned).contains("No changes"),
+            "{}",
+            stdout(&planned)
+        );
+    }
+}
+
+/// TLS with rustls: `verify-full` against the CA the test generated works
+/// (on a server that takes TCP sessions only over TLS), a certificate from
+/// another CA or for another name is refused, `verify-ca` ignores the name.
+#[test]
+fn tls_verify_full_trusts_the_generated_ca_and_refuses_another() {
+    let pg = Postgres::start_with_tls();
+    let emulator = support::emulator(Config::demo());
+    let workspace = support::workspace_with_examples();
+    let dir = workspace.path();
+    let url = pg.tls_url("localhost", "verify-full", &pg.ca_file());
+    let with_password = |mut command: Command| {
+        command.env("PGPASSWORD", PASSWORD);
+        command
+    };
+    expect(
+        &mut with_password(costform(&emulator, dir, &url, &["apply", "--auto-approve"])),
+        0,
+    );
+    let shown = read_state(&mut with_password(costform(
+        &emulator,
+        dir,
+        &url,
+        &["show", "--json"],
+    )));
+    assert!(!shown["reports"].as_object().expect("reports").is_empty());
+    // The server takes TCP sessions over TLS only: without it, refused.
+    let plain = pg.url("");
+    let refused = expect(&mut costform(&emulator, dir, &plain, &["plan"]), 1);
+    assert!(
+        stderr(&refused).contains("failed to connect to state"),
+        "{}",
+        stderr(&refused)
+    );
+
+    // A CA that did not sign the server's certificate.
+    let other = tempfile::tempdir().expect("a directory");
+    let stranger = other.path().join("other-ca.crt");
+    let key = rcgen::KeyPair::generate().expect("a key");
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let certificate = params.self_signed(&key).expect("a certificate");
+    std::fs::write(&stranger, certificate.pem()).expect("write the CA");
+    let refused = expect(
+        &mut with_password(costform(
+            &emulator,
+            dir,
+            &pg.tls_url("localhost", "verify-full", &stranger),
+            &["plan"],
+        )),
+        1,
+    );
+    assert!(
+        stderr(&refused).contains("failed to connect to state"),
+        "{}",
+        stderr(&refused)
+    );
+    // `verify-full` checks the name too: the certificate is for `localhost`.
+    let wrong_name = expect(
+        &mut with_password(costform(
+            &emulator,
+            dir,
+            &pg.tls_url("127.0.0.1", "verify-full", &pg.ca_file()),
+            &["plan"],
+        )),
+        1,
+    );
+    assert!(
+        stderr(&wrong_name).contains("failed to connect"),
+        "{}",
+        stderr(&wrong_name)
+    );
+    expect(
+        &mut with_password(costform(
+            &emulator,
+            dir,
+            &pg.tls_url("127.0.0.1", "verify-ca", &pg.ca_file()),
+            &["plan"],
+        )),
+        0,
+    );
+}
