@@ -10,6 +10,7 @@ mod costs;
 mod credentials;
 mod exit;
 mod interrupt;
+mod lookups;
 mod output;
 mod plan_file;
 mod printer;

@@ -27,6 +27,7 @@ mod emulator;
 mod log;
 mod media;
 mod oauth;
+mod projects;
 mod rate_limit;
 mod routes;
 mod state;
@@ -42,6 +43,7 @@ pub use config::{
 pub use emulator::{Emulator, EmulatorHandle};
 pub use log::{IssuedToken, LoggedRequest};
 pub use media::{CSV as CSV_MEDIA_TYPE, JSON as JSON_MEDIA_TYPE};
+pub use projects::{LARGE_ORG_PREFIX, LARGE_ORG_PROJECTS, PROJECT_NAMES, projects_of};
 pub use rate_limit::TokenBucket;
 pub use thread::EmulatorThread;
 pub use usage::{synthetic_usage, synthetic_usage_csv};

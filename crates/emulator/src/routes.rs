@@ -47,6 +47,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/oauth/revoke", post(oauth::revoke))
         .route(USAGE, post(create_query))
         .route(&format!("{USAGE}/{{token}}"), get(read_usage))
+        .route(crate::projects::PATH, get(crate::projects::list))
         .fallback(|| async { ApiError::not_found("no such resource") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -75,6 +75,11 @@ impl Client {
         })
     }
 
+    /// The Atlas base URL requests go to.
+    pub(crate) fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
     /// How many retries this client (and its clones) has performed so far.
     pub fn retries(&self) -> u64 {
         self.inner.transport.retries.load(Ordering::Relaxed)
@@ -176,7 +181,7 @@ impl Client {
 
     /// Sends `request` with retries, following redirects that stay on its
     /// origin (see [`crate::redirect`]).
-    async fn send(&self, request: &Outgoing) -> Result<Exchange, Error> {
+    pub(crate) async fn send(&self, request: &Outgoing) -> Result<Exchange, Error> {
         let Inner {
             transport, auth, ..
         } = &*self.inner;
@@ -198,7 +203,7 @@ impl Client {
 }
 
 /// An error for a response that is neither the success nor a retryable one.
-fn unexpected(request: &Outgoing, exchange: &Exchange) -> Error {
+pub(crate) fn unexpected(request: &Outgoing, exchange: &Exchange) -> Error {
     let status = exchange.status.as_u16();
     if status >= 400 {
         return ApiError::from_body(

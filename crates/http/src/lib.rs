@@ -13,6 +13,7 @@ mod config;
 mod error;
 mod pacing;
 mod percent;
+mod projects;
 mod rate_limit;
 mod redirect;
 mod retry;

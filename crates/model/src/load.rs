@@ -2,7 +2,7 @@
 //! render templates, check each report with its kind, and collect every
 //! diagnostic before deciding whether the definitions are usable.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
@@ -12,13 +12,15 @@ use crate::budget::{self, Budget};
 use crate::diagnostic::{
     Diagnostic, Diagnostics, RelatedLocation, Severity, SourceFile, code, did_you_mean,
 };
-use crate::ids::ReportName;
+use crate::ids::{InvalidId, ReportName};
 use crate::kinds::{self, BuildContext};
+use crate::lookup::{LookupCache, LookupDefinition};
 use crate::node::Node;
 use crate::parse::MAX_FILE_BYTES;
 use crate::raw::{RawDefinitionFile, RawReport};
 use crate::request::PlannedRequest;
 use crate::template::Renderer;
+use crate::value::Value;
 use crate::variables::Declarations;
 
 /// Everything `load` needs from the command line and the environment; the CLI
@@ -37,6 +39,10 @@ pub struct LoadOptions {
     pub env: BTreeMap<String, String>,
     /// `--allow-env NAME`: extra names templates may read with `env()`.
     pub allow_env: Vec<String>,
+    /// The lookups' values known so far (the state's cache, or just read
+    /// from Atlas), by lookup name; a lookup without one keeps the reports
+    /// that read it waiting.
+    pub lookups: BTreeMap<String, LookupCache>,
 }
 
 impl LoadOptions {
@@ -49,6 +55,7 @@ impl LoadOptions {
             var_files: Vec::new(),
             env: BTreeMap::new(),
             allow_env: Vec::new(),
+            lookups: BTreeMap::new(),
         }
     }
 }
@@ -60,8 +67,13 @@ pub struct Definitions {
     pub dir: PathBuf,
     /// The "now" the templates were rendered with.
     pub now: Timestamp,
-    /// The reports by name.
+    /// The reports by name; a `for_each` report by instance address.
     pub reports: BTreeMap<ReportName, ReportDefinition>,
+    /// The lookups, by name, with the values the reports were rendered with.
+    pub lookups: BTreeMap<String, LookupDefinition>,
+    /// Reports not rendered because a lookup they read was never read from
+    /// Atlas, with those lookups' names.
+    pub waiting: BTreeMap<ReportName, Vec<String>>,
     /// Problems worth showing that do not stop the run.
     pub warnings: Diagnostics,
 }
@@ -117,12 +129,21 @@ pub fn load_counting(options: &LoadOptions) -> (Result<Definitions, Diagnostics>
         &mut diagnostics,
     );
     let mut renderer = Renderer::new(options.now, &variables, &options.env, &options.allow_env);
+    let lookups = lookups(&parsed, &mut renderer, &options.lookups, &mut diagnostics);
+    renderer.set_lookups(&lookups);
     let read = parsed
         .iter()
         .map(|file| file.raw.reports.value.0.len())
         .sum();
 
-    let mut reports: BTreeMap<ReportName, ReportDefinition> = BTreeMap::new();
+    let mut loader = Loader {
+        renderer,
+        variables: &variables,
+        lookups: &lookups,
+        now: options.now,
+        reports: BTreeMap::new(),
+        waiting: BTreeMap::new(),
+    };
     let mut seen: BTreeMap<String, RelatedLocation> = BTreeMap::new();
     for ParsedFile { source, raw } in parsed {
         let defaults = raw.defaults.unwrap_or_default();
@@ -130,37 +151,8 @@ pub fn load_counting(options: &LoadOptions) -> (Result<Definitions, Diagnostics>
             // A bad or duplicate name does not stop the report's body from
             // being checked: every problem is reported in one run.
             let report_name = check_name(&source, &name, &mut seen, &mut diagnostics);
-            let mut report = report.merged_with(&defaults);
-            if !render(
-                &source,
-                &mut report,
-                &mut renderer,
-                &variables,
-                &mut diagnostics,
-            ) {
-                continue;
-            }
-            let context = BuildContext {
-                file: &source,
-                name_at: name.referenced,
-                now: options.now,
-            };
-            let planned = build(&report, &context, &mut diagnostics);
-            let budget = report
-                .budget
-                .as_ref()
-                .map(|raw| budget::validate(&source, &raw.value, &mut diagnostics));
-            if let (Some(report_name), Some(planned)) = (report_name, planned) {
-                let line = usize::try_from(name.referenced.line()).unwrap_or(0);
-                let definition = ReportDefinition {
-                    name: report_name.clone(),
-                    file: source.path.clone(),
-                    line,
-                    planned,
-                    budget: budget.flatten(),
-                };
-                reports.insert(report_name, definition);
-            }
+            let report = report.merged_with(&defaults);
+            loader.report(&source, &name, report_name, report, &mut diagnostics);
         }
     }
 
@@ -168,13 +160,195 @@ pub fn load_counting(options: &LoadOptions) -> (Result<Definitions, Diagnostics>
     if diagnostics.has_errors() {
         return (Err(diagnostics), read);
     }
+    let (reports, waiting) = (loader.reports, loader.waiting);
     let definitions = Definitions {
         dir: options.dir.clone(),
         now: options.now,
         reports,
+        lookups,
+        waiting,
         warnings: diagnostics,
     };
     (Ok(definitions), read)
+}
+
+/// Renders and checks every file's `lookups:`, names unique across files.
+fn lookups(
+    parsed: &[ParsedFile],
+    renderer: &mut Renderer,
+    known: &BTreeMap<String, LookupCache>,
+    diagnostics: &mut Diagnostics,
+) -> BTreeMap<String, LookupDefinition> {
+    let mut lookups: BTreeMap<String, LookupDefinition> = BTreeMap::new();
+    for ParsedFile { source, raw } in parsed {
+        for (name, lookup) in &raw.lookups.0 {
+            if let Some(first) = lookups.get(&name.value) {
+                let message = format!(
+                    "lookup `{}` is already defined in `{}` line {}",
+                    name.value,
+                    first.file.display(),
+                    first.line
+                );
+                let help = "lookup names are unique across all definition files: rename one";
+                diagnostics.push(
+                    source
+                        .error_at(code::LOOKUP, name.referenced, message)
+                        .with_help(help),
+                );
+                continue;
+            }
+            let cached = known.get(&name.value);
+            if let Some(definition) =
+                crate::lookup::validate(source, name, lookup, renderer, cached, diagnostics)
+            {
+                lookups.insert(name.value.clone(), definition);
+            }
+        }
+    }
+    lookups
+}
+
+/// What rendering the reports shares, and what it has built so far.
+struct Loader<'a> {
+    renderer: Renderer,
+    variables: &'a BTreeMap<String, Value>,
+    lookups: &'a BTreeMap<String, LookupDefinition>,
+    now: Timestamp,
+    reports: BTreeMap<ReportName, ReportDefinition>,
+    waiting: BTreeMap<ReportName, Vec<String>>,
+}
+
+impl Loader<'_> {
+    /// Renders and builds one report, or each of its `for_each` instances;
+    /// a report reading a lookup never read waits instead.
+    fn report(
+        &mut self,
+        source: &SourceFile,
+        name: &Spanned<String>,
+        report_name: Option<ReportName>,
+        report: RawReport,
+        diagnostics: &mut Diagnostics,
+    ) {
+        let unread = self.unread_lookups(&report);
+        if !unread.is_empty() {
+            if let Some(report_name) = report_name {
+                self.waiting.insert(report_name, unread);
+            }
+            return;
+        }
+        self.renderer.set_each(None);
+        let Some(for_each) = report.for_each.clone() else {
+            self.instance(source, name, report_name, report, diagnostics);
+            return;
+        };
+        let Some(report_name) = report_name else {
+            return;
+        };
+        let Some(instances) = crate::for_each::instances(
+            source,
+            &report_name,
+            &for_each,
+            &mut self.renderer,
+            diagnostics,
+        ) else {
+            return;
+        };
+        // The instances share the report's text: a problem in it is shown
+        // once, for the first instance it occurs in.
+        let mut shown = BTreeSet::new();
+        for instance in instances {
+            let Ok(address) = report_name.instance(&instance.key) else {
+                continue;
+            };
+            self.renderer
+                .set_each(Some((&instance.key, &instance.value)));
+            let mut found = Diagnostics::default();
+            self.instance(
+                source,
+                name,
+                Some(address.clone()),
+                report.clone(),
+                &mut found,
+            );
+            for mut diagnostic in found.0 {
+                if shown.insert((
+                    diagnostic.line,
+                    diagnostic.column,
+                    diagnostic.message.clone(),
+                )) {
+                    if diagnostic.is_error() {
+                        diagnostic.message = format!("report.{address}: {}", diagnostic.message);
+                    }
+                    diagnostics.push(diagnostic);
+                }
+            }
+        }
+    }
+
+    /// The lookups `report` reads that have no value yet.
+    fn unread_lookups(&self, report: &RawReport) -> Vec<String> {
+        if self.lookups.values().all(|lookup| lookup.value.is_some()) {
+            return Vec::new();
+        }
+        let for_each = match report.for_each.as_ref().map(|node| &node.value) {
+            Some(Node::String(template)) => Some(template.as_str()),
+            _ => None,
+        };
+        let mut copy = report.clone();
+        let mut unread: Vec<String> = copy
+            .strings_mut()
+            .into_iter()
+            .map(|value| value.value.as_str())
+            .chain(report.list_templates.iter().map(|(_, t)| t.value.as_str()))
+            .chain(for_each)
+            .flat_map(|source| crate::lookup::named_in(source, self.lookups))
+            .filter(|name| self.lookups.get(name).is_some_and(|l| l.value.is_none()))
+            .collect();
+        unread.sort();
+        unread.dedup();
+        unread
+    }
+
+    /// Renders one report (or instance) and lets its kind build the request.
+    fn instance(
+        &mut self,
+        source: &SourceFile,
+        name: &Spanned<String>,
+        report_name: Option<ReportName>,
+        mut report: RawReport,
+        diagnostics: &mut Diagnostics,
+    ) {
+        if !render(
+            source,
+            &mut report,
+            &mut self.renderer,
+            self.variables,
+            diagnostics,
+        ) {
+            return;
+        }
+        let context = BuildContext {
+            file: source,
+            name_at: name.referenced,
+            now: self.now,
+        };
+        let planned = build(&report, &context, diagnostics);
+        let budget = report
+            .budget
+            .as_ref()
+            .map(|raw| budget::validate(source, &raw.value, diagnostics));
+        if let (Some(report_name), Some(planned)) = (report_name, planned) {
+            let line = usize::try_from(name.referenced.line()).unwrap_or(0);
+            let definition = ReportDefinition {
+                name: report_name.clone(),
+                file: source.path.clone(),
+                line,
+                planned,
+                budget: budget.flatten(),
+            };
+            self.reports.insert(report_name, definition);
+        }
+    }
 }
 
 /// Every `*.yaml`/`*.yml` directly in `dir`, not hidden, sorted by name.
@@ -290,7 +464,14 @@ fn check_name(
     seen: &mut BTreeMap<String, RelatedLocation>,
     diagnostics: &mut Diagnostics,
 ) -> Option<ReportName> {
-    let report_name = match ReportName::parse(&name.value) {
+    let parsed = ReportName::parse(&name.value).and_then(|parsed| match parsed.key() {
+        None => Ok(parsed),
+        Some(_) => Err(InvalidId {
+            value: name.value.clone(),
+            expected: ReportName::EXPECTED,
+        }),
+    });
+    let report_name = match parsed {
         Ok(report_name) => report_name,
         Err(err) => {
             diagnostics.push(source.error_at(code::INVALID_NAME, name.referenced, err.to_string()));
@@ -324,15 +505,43 @@ fn check_name(
     Some(report_name)
 }
 
-/// Renders every string of `report` in place; false when a template failed.
+/// Renders every string of `report` in place, and every list key written as
+/// a template into the list it renders; false when a template failed.
 fn render(
     source: &SourceFile,
     report: &mut RawReport,
     renderer: &mut Renderer,
-    variables: &BTreeMap<String, crate::raw::Scalar>,
+    variables: &BTreeMap<String, Value>,
     diagnostics: &mut Diagnostics,
 ) -> bool {
     let mut ok = true;
+    for (key, template) in std::mem::take(&mut report.list_templates) {
+        let items = renderer
+            .evaluate(&template.value)
+            .map_err(|err| err.message)
+            .and_then(|value| {
+                crate::template::list_of_strings(&value).map_err(|problem| {
+                    format!("`{key}` must be a list, but `{}` {problem}", template.value)
+                })
+            });
+        match items {
+            Ok(items) => {
+                let (referenced, defined) = (template.referenced, template.defined);
+                let items = items
+                    .into_iter()
+                    .map(|item| Spanned::new(item, referenced, defined))
+                    .collect();
+                let list = Spanned::new(items, referenced, defined);
+                if let Some(field) = report.list_mut(key) {
+                    *field = Some(list);
+                }
+            }
+            Err(message) => {
+                ok = false;
+                diagnostics.push(source.error_at(code::TEMPLATE, template.referenced, message));
+            }
+        }
+    }
     for value in report.strings_mut() {
         match renderer.render(&value.value) {
             Ok(output) => value.value = output,

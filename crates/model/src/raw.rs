@@ -7,12 +7,14 @@
 //! into a request. The derived JSON Schemas reject unknown keys.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_saphyr::Spanned;
 
 use crate::budget::RawBudget;
+use crate::lookup::RawLookup;
+use crate::node::Node;
+use crate::value::Value;
 
 /// One definition file (`*.yaml` in the definitions directory).
 #[derive(Debug, Clone, JsonSchema)]
@@ -21,8 +23,12 @@ use crate::budget::RawBudget;
 pub struct RawDefinitionFile {
     /// Variables with their defaults, readable in templates as `var.NAME` and
     /// overridable with `--var`, `--var-file` or env `COSTFORM_VAR_NAME`.
-    #[schemars(default, with = "BTreeMap<String, Scalar>")]
-    pub variables: Entries<Spanned<Scalar>>,
+    #[schemars(default, schema_with = "variables_schema")]
+    pub variables: Entries<RawVariable>,
+    /// Values read from Atlas (Terraform's data sources), readable in
+    /// templates as `lookup.NAME`; names unique across files.
+    #[schemars(default, with = "BTreeMap<String, RawLookup>")]
+    pub lookups: Entries<RawLookup>,
     /// Report fields merged shallowly into every report of this file: a key
     /// the report sets replaces the default's value whole.
     #[schemars(default)]
@@ -33,29 +39,16 @@ pub struct RawDefinitionFile {
     pub reports: Spanned<Entries<RawReport>>,
 }
 
-/// A variable's value: a YAML scalar.
-#[derive(Debug, Clone, PartialEq, JsonSchema)]
-#[schemars(untagged)]
-pub enum Scalar {
-    /// `true` / `false`.
-    Bool(bool),
-    /// A whole number.
-    Integer(i64),
-    /// A decimal number.
-    Float(f64),
-    /// Text.
-    String(String),
-}
-
-impl fmt::Display for Scalar {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Scalar::Bool(value) => write!(f, "{value}"),
-            Scalar::Integer(value) => write!(f, "{value}"),
-            Scalar::Float(value) => write!(f, "{value}"),
-            Scalar::String(value) => f.write_str(value),
-        }
-    }
+/// One entry of `variables:`: a default written plainly (`org: 5f0c...`)
+/// or a declaration (`orgs: {type: list, default: [...]}`).
+#[derive(Debug, Clone)]
+pub struct RawVariable {
+    /// `type:`, as written; checked when the variables are declared.
+    pub declared_type: Option<Spanned<String>>,
+    /// The default value; a variable without one must be given a value.
+    pub default: Option<Spanned<Value>>,
+    /// The line of the variable's name.
+    pub line: u64,
 }
 
 /// One report (or a file's `defaults:`). Every string may be a template.
@@ -90,7 +83,7 @@ pub struct RawReport {
     #[schemars(schema_with = "id_list_schema")]
     pub clusters: Option<Spanned<Vec<Spanned<String>>>>,
     /// Atlas SKU service names to filter on (`Clusters`, `Storage`, ...).
-    #[schemars(with = "Option<Vec<String>>")]
+    #[schemars(schema_with = "service_list_schema")]
     pub services: Option<Spanned<Vec<Spanned<String>>>>,
     /// Whether usage that only partly matches the filters is included (default false).
     #[schemars(with = "Option<bool>")]
@@ -102,6 +95,15 @@ pub struct RawReport {
     /// Spend limits that `costform check` holds the results to.
     #[schemars(with = "Option<RawBudget>")]
     pub budget: Option<Spanned<RawBudget>>,
+    /// One report per element: a list or map, literal or a template such as
+    /// `"{{ var.orgs }}"`; each instance is `report.NAME["KEY"]` and its
+    /// templates read `each.key` and `each.value`.
+    #[schemars(schema_with = "for_each_schema")]
+    pub for_each: Option<Spanned<Node>>,
+    /// List keys written as one template that renders a list
+    /// (`projects: "{{ lookup.prod }}"`), filled in by the loader.
+    #[schemars(skip)]
+    pub list_templates: Vec<(&'static str, Spanned<String>)>,
 }
 
 macro_rules! merge_fields {
@@ -137,9 +139,27 @@ impl RawReport {
             services,
             include_partial_matches,
             refresh,
-            budget
+            budget,
+            for_each
         );
+        for (key, template) in &defaults.list_templates {
+            let written = self.list_templates.iter().any(|(set, _)| set == key);
+            if !written && self.list_mut(key).is_some_and(|list| list.is_none()) {
+                self.list_templates.push((key, template.clone()));
+            }
+        }
         self
+    }
+
+    /// The list field named `key`, for the loader to fill from a template.
+    pub fn list_mut(&mut self, key: &str) -> Option<&mut Option<Spanned<Vec<Spanned<String>>>>> {
+        match key {
+            "organizations" => Some(&mut self.organizations),
+            "projects" => Some(&mut self.projects),
+            "clusters" => Some(&mut self.clusters),
+            "services" => Some(&mut self.services),
+            _ => None,
+        }
     }
 
     /// Every string value, so the loader can render templates in place.
@@ -174,7 +194,7 @@ impl RawReport {
     /// The keys this report sets, with where each value is, so a report kind
     /// can refuse keys it does not take.
     pub fn set_keys(&self) -> Vec<(&'static str, serde_saphyr::Location)> {
-        set_keys!(
+        let mut keys = set_keys!(
             self,
             kind,
             org_id,
@@ -189,7 +209,13 @@ impl RawReport {
             include_partial_matches,
             refresh,
             budget
-        )
+        );
+        keys.extend(
+            self.list_templates
+                .iter()
+                .map(|(key, template)| (*key, template.referenced)),
+        );
+        keys
     }
 }
 
@@ -211,7 +237,10 @@ pub const REPORT_KEYS: &[&str] = &[
 ];
 
 /// The top-level keys of a definition file.
-pub const FILE_KEYS: &[&str] = &["variables", "defaults", "reports"];
+pub const FILE_KEYS: &[&str] = &["variables", "lookups", "defaults", "reports"];
+
+/// The report keys the loader handles itself, whatever the report's kind.
+pub const LOADER_KEYS: &[&str] = &["for_each"];
 
 /// A YAML mapping kept in file order with each key's location, so duplicate
 /// names and bad names can be pointed at.
@@ -241,7 +270,7 @@ fn id_schema(_: &mut SchemaGenerator) -> Schema {
 }
 
 fn id_list_schema(generator: &mut SchemaGenerator) -> Schema {
-    json_schema!({ "type": "array", "items": id_schema(generator) })
+    or_template(&json_schema!({ "type": "array", "items": id_schema(generator) }))
 }
 
 fn date_schema(_: &mut SchemaGenerator) -> Schema {
@@ -258,4 +287,40 @@ fn group_by_schema(_: &mut SchemaGenerator) -> Schema {
 
 fn refresh_schema(_: &mut SchemaGenerator) -> Schema {
     or_template(&json_schema!({ "enum": ["never", "until_closed"] }))
+}
+
+fn variables_schema(generator: &mut SchemaGenerator) -> Schema {
+    let value = generator.subschema_for::<Value>();
+    json_schema!({
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [
+                {
+                    "type": "object",
+                    "description": "A declaration: an optional type, checked, and an optional default.",
+                    "properties": {
+                        "type": { "enum": crate::value::ValueType::NAMES },
+                        "default": value,
+                        "description": { "type": "string" }
+                    },
+                    "additionalProperties": false
+                },
+                value
+            ]
+        }
+    })
+}
+
+fn for_each_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "anyOf": [
+            { "type": "array", "items": { "anyOf": [{ "type": "string" }, { "type": "object" }] } },
+            { "type": "object" },
+            { "type": "string", "pattern": TEMPLATE_PATTERN }
+        ]
+    })
+}
+
+fn service_list_schema(_: &mut SchemaGenerator) -> Schema {
+    or_template(&json_schema!({ "type": "array", "items": { "type": "string" } }))
 }

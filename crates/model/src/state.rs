@@ -11,6 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ReportName, Token};
+use crate::lookup::LookupCache;
 use crate::request::PlannedRequest;
 
 /// The state format this build reads and writes. A newer file is refused
@@ -33,6 +34,10 @@ pub struct State {
     pub costform_version: String,
     /// One entry per report that has a token, by name.
     pub reports: BTreeMap<ReportName, StateEntry>,
+    /// The lookups read from Atlas by `apply`, by lookup name: what an
+    /// offline `plan` renders the definitions with.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lookups: BTreeMap<String, LookupCache>,
 }
 
 impl State {
@@ -44,6 +49,7 @@ impl State {
             serial: 0,
             costform_version: env!("CARGO_PKG_VERSION").to_owned(),
             reports: BTreeMap::new(),
+            lookups: BTreeMap::new(),
         }
     }
 }

@@ -137,6 +137,8 @@ mod tests {
             },
             unchanged: Vec::new(),
             changes,
+            lookups: Vec::new(),
+            waiting: std::collections::BTreeMap::new(),
         }
     }
 

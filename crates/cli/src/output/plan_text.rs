@@ -15,10 +15,53 @@ pub fn header(plan: &Plan) -> String {
         Some(_) => format!("state serial {}", plan.state.serial),
         None => "no state yet".to_owned(),
     };
-    format!(
+    let mut header = format!(
         "costform plan · now {} · {state} · definitions {}",
         plan.now, plan.definitions_dir
-    )
+    );
+    for lookup in &plan.lookups {
+        let _ = if lookup.cached {
+            write!(
+                header,
+                " · lookup.{} cached, read {} (offline: `--refresh` reads it again)",
+                lookup.name, lookup.read_at
+            )
+        } else {
+            write!(header, " · lookup.{} read {}", lookup.name, lookup.read_at)
+        };
+    }
+    let never_read: std::collections::BTreeSet<&String> = plan.waiting.values().flatten().collect();
+    for name in never_read {
+        let _ = write!(header, " · lookup.{name} never read");
+    }
+    header
+}
+
+/// The reports left out because a lookup they read was never read, and
+/// how to read it; empty when none wait.
+fn waiting(plan: &Plan, ui: Ui) -> String {
+    if plan.waiting.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "{} {} {} for lookups never read; `costform plan --refresh` reads them, `costform apply` reads them first:\n",
+        ui.warn("Waiting:"),
+        plan.waiting.len(),
+        if plan.waiting.len() == 1 {
+            "report waits"
+        } else {
+            "reports wait"
+        }
+    );
+    for (name, lookups) in &plan.waiting {
+        let lookups: Vec<String> = lookups
+            .iter()
+            .map(|name| format!("lookup.{name}"))
+            .collect();
+        let _ = writeln!(out, "  report.{name} (reads {})", lookups.join(", "));
+    }
+    out.push('\n');
+    out
 }
 
 /// The legend shown above the changes, only for the symbols the plan uses.
@@ -45,6 +88,7 @@ fn legend(plan: &Plan, ui: Ui) -> String {
 /// The whole plan as text, ending with the summary sentence.
 pub fn format(plan: &Plan, ui: Ui) -> String {
     let mut out = format!("{}\n\n", ui.dim(&header(plan)));
+    out.push_str(&waiting(plan, ui));
     if plan.is_empty() {
         let _ = writeln!(
             out,
