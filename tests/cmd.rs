@@ -59,6 +59,11 @@ fn cli_cases() {
         "fetch/*.trycmd",
         "costs/*.trycmd",
         "errors/*.toml",
+        "variables/*.toml",
+        "for_each/*.toml",
+        "for_each/*.trycmd",
+        "lookups/*.toml",
+        "lookups/*.trycmd",
     ] {
         cases.case(cases_dir.join(glob));
     }

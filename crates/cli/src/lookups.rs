@@ -7,11 +7,13 @@
 
 use std::collections::BTreeMap;
 
-use costform_model::Definitions;
 use costform_model::lookup::LookupCache;
 use costform_model::plan::{LookupUse, Plan};
 use costform_model::state::State;
+use costform_model::{Definitions, LoadOptions};
+use costform_planner::StateStore;
 use jiff::Timestamp;
+use miette::IntoDiagnostic;
 use miette::miette;
 
 use crate::context::{Context, Strictness};
@@ -53,10 +55,7 @@ pub async fn load(
     state: Option<&State>,
     refresh: bool,
 ) -> miette::Result<Loaded> {
-    let mut options = context.load_options();
-    if let Some(state) = state {
-        options.lookups.clone_from(&state.lookups);
-    }
+    let mut options = offline_options(context, state);
     let definitions = costform_model::load(&options).map_err(miette::Report::new)?;
     if !refresh || definitions.lookups.is_empty() {
         let definitions = context.show_warnings(definitions, strictness)?;
@@ -69,6 +68,38 @@ pub async fn load(
     options.lookups.clone_from(&read);
     let definitions = context.load_definitions_from(&options, strictness)?;
     Ok(Loaded { definitions, read })
+}
+
+/// Loads the definitions offline, with the lookups the state caches, for
+/// commands that never call Atlas (`validate`, `render`).
+pub fn load_offline(context: &Context, strictness: Strictness) -> miette::Result<Definitions> {
+    let state = StateStore::read(&context.state_path()).into_diagnostic()?;
+    context.load_definitions_from(&offline_options(context, state.as_ref()), strictness)
+}
+
+/// The load options with the lookups `state` caches.
+fn offline_options(context: &Context, state: Option<&State>) -> LoadOptions {
+    let mut options = context.load_options();
+    if let Some(state) = state {
+        options.lookups.clone_from(&state.lookups);
+    }
+    options
+}
+
+/// Says which reports were left out because a lookup was never read (on
+/// stderr, unless `-q`).
+pub fn note_waiting(context: &Context, definitions: &Definitions) {
+    for (name, lookups) in &definitions.waiting {
+        let lookups: Vec<String> = lookups
+            .iter()
+            .map(|name| format!("lookup.{name}"))
+            .collect();
+        context.ui.status(&format!(
+            "{} report.{name} is left out: it reads {}, never read (`costform plan --refresh` or `costform apply` reads it)",
+            context.ui.warn("Note:"),
+            lookups.join(", ")
+        ));
+    }
 }
 
 /// Reads every lookup of `definitions` from Atlas, one after the other.

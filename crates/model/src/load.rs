@@ -548,8 +548,16 @@ fn render(
             Err(err) => {
                 ok = false;
                 let (offset, len) = template_span(source, value.referenced, err.range.as_ref());
-                let help =
-                    crate::suggest::template(&err.message, variables.keys().map(String::as_str));
+                let help = crate::suggest::template(
+                    &err.message,
+                    variables.keys().map(String::as_str),
+                )
+                .or_else(|| {
+                    err.message.contains("`each").then(|| {
+                        "`each.key` and `each.value` exist only in a report with `for_each:`"
+                            .to_owned()
+                    })
+                });
                 diagnostics.push(
                     source
                         .error(code::TEMPLATE, offset, len, err.message)

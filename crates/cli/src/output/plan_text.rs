@@ -19,20 +19,37 @@ pub fn header(plan: &Plan) -> String {
         "costform plan · now {} · {state} · definitions {}",
         plan.now, plan.definitions_dir
     );
-    for lookup in &plan.lookups {
-        let _ = if lookup.cached {
-            write!(
-                header,
-                " · lookup.{} cached, read {} (offline: `--refresh` reads it again)",
-                lookup.name, lookup.read_at
-            )
-        } else {
-            write!(header, " · lookup.{} read {}", lookup.name, lookup.read_at)
-        };
+    let cached: Vec<String> = plan
+        .lookups
+        .iter()
+        .filter(|lookup| lookup.cached)
+        .map(|lookup| format!("lookup.{} read {}", lookup.name, lookup.read_at))
+        .collect();
+    if !cached.is_empty() {
+        let _ = write!(
+            header,
+            " · offline, with cached lookups (`--refresh` reads them again): {}",
+            cached.join(", ")
+        );
     }
-    let never_read: std::collections::BTreeSet<&String> = plan.waiting.values().flatten().collect();
-    for name in never_read {
-        let _ = write!(header, " · lookup.{name} never read");
+    let fresh: Vec<String> = plan
+        .lookups
+        .iter()
+        .filter(|lookup| !lookup.cached)
+        .map(|lookup| format!("lookup.{}", lookup.name))
+        .collect();
+    if !fresh.is_empty() {
+        let _ = write!(header, " · lookups read from Atlas: {}", fresh.join(", "));
+    }
+    let never_read: std::collections::BTreeSet<String> = plan
+        .waiting
+        .values()
+        .flatten()
+        .map(|name| format!("lookup.{name}"))
+        .collect();
+    if !never_read.is_empty() {
+        let never_read: Vec<String> = never_read.into_iter().collect();
+        let _ = write!(header, " · lookups never read: {}", never_read.join(", "));
     }
     header
 }
@@ -93,7 +110,11 @@ pub fn format(plan: &Plan, ui: Ui) -> String {
         let _ = writeln!(
             out,
             "{} The definitions match the state: {} {} up to date.",
-            ui.success("No changes."),
+            ui.success(if plan.waiting.is_empty() {
+                "No changes."
+            } else {
+                "No other changes."
+            }),
             plan.unchanged.len(),
             if plan.unchanged.len() == 1 {
                 "report is"
