@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use costform_model::ids::ReportName;
 use costform_model::lookup::LookupCache;
 use costform_model::plan::{LookupUse, Plan};
 use costform_model::state::State;
@@ -86,10 +87,12 @@ fn offline_options(context: &Context, state: Option<&State>) -> LoadOptions {
     options
 }
 
-/// Says which reports were left out because a lookup was never read (on
-/// stderr, unless `-q`).
-pub fn note_waiting(context: &Context, definitions: &Definitions) {
-    for (name, lookups) in &definitions.waiting {
+/// Says which of `names` (all when empty) were left out because a lookup
+/// was never read (on stderr, unless `-q`).
+pub fn note_waiting(context: &Context, definitions: &Definitions, names: &[ReportName]) {
+    let asked =
+        |name: &ReportName| names.is_empty() || names.iter().any(|asked| name.covers(asked));
+    for (name, lookups) in definitions.waiting.iter().filter(|(name, _)| asked(name)) {
         let lookups: Vec<String> = lookups
             .iter()
             .map(|name| format!("lookup.{name}"))

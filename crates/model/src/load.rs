@@ -183,12 +183,7 @@ fn lookups(
     for ParsedFile { source, raw } in parsed {
         for (name, lookup) in &raw.lookups.0 {
             if let Some(first) = lookups.get(&name.value) {
-                let message = format!(
-                    "lookup `{}` is already defined in `{}` line {}",
-                    name.value,
-                    first.file.display(),
-                    first.line
-                );
+                let message = already_defined("lookup", &name.value, &first.file, first.line);
                 let help = "lookup names are unique across all definition files: rename one";
                 diagnostics.push(
                     source
@@ -479,12 +474,7 @@ fn check_name(
         }
     };
     if let Some(first) = seen.get(&name.value) {
-        let message = format!(
-            "report `{}` is already defined in `{}` line {}",
-            name.value,
-            first.file.display(),
-            first.line
-        );
+        let message = already_defined("report", &name.value, &first.file, first.line);
         let help =
             "report names are unique across all definition files: rename one of them".to_owned();
         diagnostics.push(
@@ -503,6 +493,14 @@ fn check_name(
     };
     seen.insert(name.value.clone(), first);
     Some(report_name)
+}
+
+/// "report `x` is already defined in `a.yaml` line 3".
+fn already_defined(what: &str, name: &str, file: &Path, line: usize) -> String {
+    format!(
+        "{what} `{name}` is already defined in `{}` line {line}",
+        file.display()
+    )
 }
 
 /// Renders every string of `report` in place, and every list key written as
@@ -548,16 +546,14 @@ fn render(
             Err(err) => {
                 ok = false;
                 let (offset, len) = template_span(source, value.referenced, err.range.as_ref());
-                let help = crate::suggest::template(
-                    &err.message,
-                    variables.keys().map(String::as_str),
-                )
-                .or_else(|| {
-                    err.message.contains("`each").then(|| {
+                let help =
+                    crate::suggest::template(&err.message, variables.keys().map(String::as_str))
+                        .or_else(|| {
+                            err.message.contains("`each").then(|| {
                         "`each.key` and `each.value` exist only in a report with `for_each:`"
                             .to_owned()
                     })
-                });
+                        });
                 diagnostics.push(
                     source
                         .error(code::TEMPLATE, offset, len, err.message)

@@ -12,7 +12,7 @@ use crate::lookups;
 /// Prints `{NAME: {org_id, kind, request}}` for the named reports, or all.
 pub fn run(context: &Context, args: &RenderArgs) -> miette::Result<Exit> {
     let definitions = lookups::load_offline(context, Strictness::Lenient)?;
-    lookups::note_waiting(context, &definitions);
+    lookups::note_waiting(context, &definitions, &args.names);
     let unknown: Vec<&ReportName> = args
         .names
         .iter()
