@@ -48,7 +48,7 @@ pub struct GlobalArgs {
     pub now: Option<String>,
 
     /// Set a variable declared under `variables:`; repeatable; wins over
-    /// --var-file. A list or map variable takes JSON: --var 'orgs=["a","b"]'.
+    /// --var-file. A list or map variable takes JSON: `--var 'orgs=["a","b"]'`.
     #[arg(long = "var", global = true, value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
 
