@@ -105,6 +105,23 @@ pub fn note_waiting(context: &Context, definitions: &Definitions, names: &[Repor
     }
 }
 
+/// Whether two sets of lookup values differ other than in when they were read.
+pub fn values_differ(
+    before: &BTreeMap<String, LookupCache>,
+    after: &BTreeMap<String, LookupCache>,
+) -> bool {
+    before.len() != after.len()
+        || before
+            .iter()
+            .zip(after)
+            .any(|((name, old), (new_name, new))| {
+                name != new_name
+                    || old.org_id != new.org_id
+                    || old.name_matches != new.name_matches
+                    || old.projects != new.projects
+            })
+}
+
 /// Reads every lookup of `definitions` from Atlas, one after the other.
 async fn read_all(
     context: &Context,

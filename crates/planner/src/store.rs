@@ -143,15 +143,12 @@ impl LockedState {
 
     /// Replaces the lookups cached in the state with those `apply` just
     /// read; written by the next [`LockedState::commit`]. Not journaled: a
-    /// lookup lost to a crash is read again by the next run. Returns whether
-    /// the cache changed.
+    /// lookup lost to a crash is read again by the next run.
     pub fn cache_lookups(
         &mut self,
         lookups: std::collections::BTreeMap<String, costform_model::lookup::LookupCache>,
-    ) -> bool {
-        let changed = self.state.lookups != lookups;
+    ) {
         self.state.lookups = lookups;
-        changed
     }
 
     /// Opens the journal now, before anything is sent: a run that cannot

@@ -48,7 +48,11 @@ pub async fn run(context: &Context, args: &ApplyArgs) -> miette::Result<Exit> {
         &args.targets,
         &plan,
     )?;
-    let lookups_changed = locked.cache_lookups(loaded.read);
+    // Written with the tokens; with nothing to apply, only when a lookup's
+    // value changed: a new read time alone does not bump the serial (which
+    // would make every saved plan stale).
+    let lookups_changed = lookups::values_differ(&locked.state().lookups, &loaded.read);
+    locked.cache_lookups(loaded.read);
     if plan.is_empty() {
         if lookups_changed {
             locked.commit().into_diagnostic()?;
