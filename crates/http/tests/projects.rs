@@ -60,12 +60,8 @@ async fn every_page_of_a_large_org_is_read_at_500_a_page() {
 }
 
 #[tokio::test]
-async fn a_small_org_is_one_short_page_and_faults_are_retried() {
+async fn a_small_org_is_one_short_page() {
     let emulator = Emulator::start(Config::demo()).await.unwrap();
-    emulator.set_faults(Faults {
-        server_error_every: Some(2),
-        ..Faults::default()
-    });
     let client = client(&emulator, DEMO_ACCESS_TOKEN);
     let projects = client
         .list_projects(&OrgId::parse(SMALL_ORG).unwrap())
@@ -76,6 +72,36 @@ async fn a_small_org_is_one_short_page_and_faults_are_retried() {
         .map(|project| (project.name, project.id))
         .collect();
     assert_eq!(read, names_and_ids(SMALL_ORG));
+    assert_eq!(emulator.request_log().len(), 1);
+}
+
+#[tokio::test]
+async fn pages_that_fail_are_retried_and_none_is_lost() {
+    let emulator = Emulator::start(Config::demo()).await.unwrap();
+    emulator.set_faults(Faults {
+        server_error_every: Some(3),
+        ..Faults::default()
+    });
+    let client = client(&emulator, DEMO_ACCESS_TOKEN);
+    let org = large_org();
+    let projects = client
+        .list_projects(&OrgId::parse(&org).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(projects.len(), LARGE_ORG_PROJECTS);
+    let statuses: Vec<Option<u16>> = emulator
+        .request_log()
+        .into_iter()
+        .map(|request| request.status)
+        .collect();
+    assert!(statuses.contains(&Some(500)), "{statuses:?}");
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|status| **status == Some(200))
+            .count(),
+        11
+    );
 }
 
 #[tokio::test]
