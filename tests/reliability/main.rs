@@ -22,6 +22,7 @@ mod exhaustion;
 mod faults;
 mod fuzz;
 mod hostile;
+mod large_results;
 mod network;
 mod permissions;
 mod saved_plan;

@@ -309,6 +309,11 @@ pub struct FetchArgs {
     /// Exit 2 when some results are still processing.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// The largest result read (e.g. 512MiB, 2GiB); a larger one fails its
+    /// report and is not written. Results stream to disk, so memory stays
+    /// flat whatever this is.
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
+    pub max_result_size: u64,
 }
 
 /// Result file formats.
@@ -555,10 +560,48 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     std::time::Duration::try_from(signed).map_err(|_| format!("`{text}` must not be negative"))
 }
 
+/// Reads a size as written by people: `1GiB`, `512 MiB`, `10MB`, `4096`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let invalid = || format!("`{text}` is not a size; write e.g. `512MiB`, `2GiB` or `1000000`");
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let number: u64 = number.parse().map_err(|_| invalid())?;
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        _ => return Err(invalid()),
+    };
+    match number.checked_mul(scale) {
+        Some(0) => Err(format!("`{text}` must be more than zero")),
+        Some(bytes) => Ok(bytes),
+        None => Err(format!("`{text}` is too large")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn sizes_read_with_binary_and_decimal_units() {
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("512 MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("10MB"), Ok(10_000_000));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        for bad in ["", "GiB", "1.5GiB", "-1", "1TB", "0"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+        assert!(parse_size("99999999999999GiB").is_err());
+    }
 
     #[test]
     fn the_command_line_is_consistent() {

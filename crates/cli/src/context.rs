@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use costform_model::result_body::DEFAULT_MAX_RESULT_BYTES;
 use costform_model::{Definitions, LoadOptions};
 use jiff::Timestamp;
 use miette::{IntoDiagnostic, WrapErr, miette};
@@ -153,9 +154,19 @@ impl Context {
 
     /// The Atlas client, configured from the environment snapshot.
     pub fn client(&self) -> miette::Result<costform_http::Client> {
+        self.client_reading_up_to(DEFAULT_MAX_RESULT_BYTES)
+    }
+
+    /// [`Context::client`] reading results of up to `max_result_bytes`
+    /// (`fetch --max-result-size`).
+    pub fn client_reading_up_to(
+        &self,
+        max_result_bytes: u64,
+    ) -> miette::Result<costform_http::Client> {
         let mut config =
             costform_http::ClientConfig::from_env(|name| self.env_var(name)).into_diagnostic()?;
         config.allow_insecure_http = self.global.allow_insecure_http;
+        config.max_result_bytes = max_result_bytes;
         if config.allow_insecure_http && config.is_plaintext_remote() {
             self.ui.status(&format!(
                 "{} `{}` is plain http: the credentials cross the network in clear",

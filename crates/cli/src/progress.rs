@@ -270,10 +270,12 @@ impl FetchObserver for FetchProgress {
         }
         let ui = self.reporter.ui;
         let label = status_label(outcome);
+        // A failure says why where it is reported, not only with `-v`.
         let styled = match outcome {
             FetchOutcome::Ready { .. } => ui.success(label),
             FetchOutcome::Processing | FetchOutcome::NotStarted => ui.warn(label),
-            FetchOutcome::Expired | FetchOutcome::Failed(_) => ui.error(label),
+            FetchOutcome::Expired => ui.error(label),
+            FetchOutcome::Failed(error) => format!("{}: {error}", ui.error(label)),
         };
         match &self.spinners {
             Some(spinners) => spinners.get(name).finish_with_message(styled),

@@ -64,6 +64,7 @@ impl Client {
             max_attempts: config.max_attempts,
             retries: AtomicU64::new(0),
             pacing: Pacing::default(),
+            max_result_bytes: config.max_result_bytes,
         };
         let auth = Auth::new(&config.credentials, &config.base_url)?;
         Ok(Self {
@@ -135,6 +136,7 @@ impl Client {
                 url: path.clone(),
                 message: format!("the request body cannot be serialized: {e}"),
             })?,
+            reads_result: false,
         };
         let exchange = self.send(&request).await?;
         if !matches!(exchange.status, StatusCode::OK | StatusCode::ACCEPTED) {
@@ -174,6 +176,7 @@ impl Client {
             accept: media_type(format),
             content_type: None,
             body: Vec::new(),
+            reads_result: true,
         };
         let exchange = self.send(&request).await?;
         read_usage(&request, exchange, format)

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use costform_model::result_body::DEFAULT_MAX_RESULT_BYTES;
+
 use crate::error::Error;
 use crate::secret::Secret;
 
@@ -65,6 +67,9 @@ pub struct ClientConfig {
     /// Accept an `http://` base URL on a host other than loopback, which
     /// sends the credentials in clear; off unless the user asks for it.
     pub allow_insecure_http: bool,
+    /// The largest result read, in bytes (`fetch --max-result-size`); a
+    /// larger one fails its report instead of filling the disk.
+    pub max_result_bytes: u64,
 }
 
 impl ClientConfig {
@@ -79,6 +84,7 @@ impl ClientConfig {
             base_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
             allow_insecure_http: false,
+            max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
         })
     }
 

@@ -11,6 +11,10 @@ use crate::pacing::seconds;
 /// as a hint, not as a wall of text.
 const MAX_RAW_BODY: usize = 2048;
 
+/// The most costform reads of an answer that is not a result (a token, an
+/// error, a list): far above any real one.
+pub(crate) const MAX_ANSWER_BYTES: u64 = 16 << 20;
+
 /// Everything that can go wrong talking to Atlas.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -131,6 +135,27 @@ pub enum Error {
         attempts: u32,
         /// Why the last attempt was not an answer.
         reason: String,
+    },
+    /// An answer longer than costform reads: a result past
+    /// `--max-result-size`, or any other answer past [`MAX_ANSWER_BYTES`]
+    /// (an endless body must not fill memory or disk).
+    #[error("the answer from `{url}` is larger than {limit} bytes; {hint}")]
+    AnswerTooLarge {
+        /// The request URL.
+        url: String,
+        /// The limit that was passed.
+        limit: u64,
+        /// What the user can do about it.
+        hint: &'static str,
+    },
+    /// An answer could not be kept in its temporary file (a full disk).
+    #[error("could not keep the answer from `{url}` in a temporary file")]
+    Spool {
+        /// The request URL.
+        url: String,
+        /// The file system's error.
+        #[source]
+        source: std::io::Error,
     },
     /// The HTTP client could not be built (TLS setup).
     #[error("failed to set up the http client")]

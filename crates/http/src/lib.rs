@@ -10,6 +10,7 @@
 mod auth;
 mod client;
 mod config;
+mod envelope;
 mod error;
 mod pacing;
 mod percent;

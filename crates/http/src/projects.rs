@@ -51,6 +51,7 @@ impl Client {
                 accept: JSON_MEDIA_TYPE,
                 content_type: None,
                 body: Vec::new(),
+                reads_result: false,
             };
             let exchange = self.send(&request).await?;
             if exchange.status != StatusCode::OK {

@@ -89,6 +89,7 @@ mod tests {
             accept: "application/json",
             content_type: None,
             body: Vec::new(),
+            reads_result: false,
         };
         let mut headers = HeaderMap::new();
         headers.insert(LOCATION, HeaderValue::from_str(location).unwrap());
@@ -96,6 +97,7 @@ mod tests {
             status: StatusCode::from_u16(status).unwrap(),
             headers,
             body: Vec::new(),
+            result: None,
         };
         next_request(&request, &exchange)
     }

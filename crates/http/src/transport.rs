@@ -2,13 +2,16 @@
 
 use std::error::Error as _;
 use std::future::Future;
+use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 
-use crate::error::{ApiError, Error};
+use costform_model::result_body::ResultBody;
+
+use crate::error::{ApiError, Error, MAX_ANSWER_BYTES};
 use crate::pacing::Pacing;
 use crate::rate_limit::{Signal, rate_limit_refusal};
 use crate::retry::{Backoff, is_retryable_status, is_retryable_transport};
@@ -22,6 +25,9 @@ pub(crate) struct Outgoing {
     pub(crate) accept: &'static str,
     pub(crate) content_type: Option<&'static str>,
     pub(crate) body: Vec<u8>,
+    /// Whether a 200 answer is a result, read into [`Exchange::result`]
+    /// up to the client's result limit instead of into memory.
+    pub(crate) reads_result: bool,
 }
 
 /// A response read to the end: a connection dropped mid-body is a transport
@@ -30,15 +36,29 @@ pub(crate) struct Outgoing {
 pub(crate) struct Exchange {
     pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
+    /// The answer, when it is not a result: at most [`MAX_ANSWER_BYTES`].
     pub(crate) body: Vec<u8>,
+    /// The answer, when it is a result (a 200 to a request that
+    /// [`Outgoing::reads_result`]): spooled to a temporary file.
+    pub(crate) result: Option<ResultBody>,
 }
 
 /// Why one attempt produced no response.
+#[derive(Debug)]
 pub(crate) enum Failure {
     /// The network failed; maybe retried.
     Transport(reqwest::Error),
     /// Something no retry can fix (credentials, a bad challenge).
     Fatal(Error),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Transport(error) => f.write_str(&error_chain(error)),
+            Failure::Fatal(error) => error.fmt(f),
+        }
+    }
 }
 
 /// The HTTP connection pool plus the retry policy and its counter.
@@ -49,6 +69,8 @@ pub(crate) struct Transport {
     pub(crate) max_attempts: u32,
     pub(crate) retries: AtomicU64,
     pub(crate) pacing: Pacing,
+    /// The largest result read (`fetch --max-result-size`).
+    pub(crate) max_result_bytes: u64,
 }
 
 impl Transport {
@@ -57,7 +79,7 @@ impl Transport {
         &self,
         request: &Outgoing,
         authorization: Option<&HeaderValue>,
-    ) -> Result<Exchange, reqwest::Error> {
+    ) -> Result<Exchange, Failure> {
         let mut builder = self
             .http
             .request(request.method.clone(), request.url.clone())
@@ -76,15 +98,53 @@ impl Transport {
             builder = builder.timeout(remaining.max(Duration::from_millis(1)));
         }
         tracing::debug!(method = %request.method, url = %request.url, "sending atlas request");
-        let response = builder.send().await?;
+        let mut response = builder.send().await.map_err(Failure::Transport)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await?.to_vec();
-        tracing::debug!(method = %request.method, url = %request.url, status = status.as_u16(), "atlas answered");
+        let is_result = request.reads_result && status == StatusCode::OK;
+        let (limit, hint) = if is_result {
+            (self.max_result_bytes, RESULT_LIMIT_HINT)
+        } else {
+            (MAX_ANSWER_BYTES, "costform reads no longer answer")
+        };
+        let too_large = || {
+            Failure::Fatal(Error::AnswerTooLarge {
+                url: request.url.to_string(),
+                limit,
+                hint,
+            })
+        };
+        // Read chunk by chunk against the limit: an endless body ends the
+        // attempt at the limit instead of filling memory.
+        let mut body = ResultBody::new();
+        while let Some(chunk) = response.chunk().await.map_err(Failure::Transport)? {
+            if body.len() + chunk.len() as u64 > limit {
+                return Err(too_large());
+            }
+            body.write_all(&chunk).map_err(|error| {
+                Failure::Fatal(Error::Spool {
+                    url: request.url.to_string(),
+                    source: error,
+                })
+            })?;
+        }
+        tracing::debug!(method = %request.method, url = %request.url, status = status.as_u16(), bytes = body.len(), "atlas answered");
+        let (body, result) = if is_result {
+            (Vec::new(), Some(body))
+        } else {
+            let bytes = body.head(usize::MAX).map_err(|error| {
+                Failure::Fatal(Error::Spool {
+                    url: request.url.to_string(),
+                    source: error,
+                })
+            })?;
+            (bytes, None)
+        };
         Ok(Exchange {
             status,
             headers,
             body,
+            result,
         })
     }
 
@@ -170,6 +230,9 @@ impl Transport {
         }
     }
 }
+
+/// What to do about a result past its limit.
+const RESULT_LIMIT_HINT: &str = "raise the limit with `--max-result-size` if the result is real";
 
 /// How many 429 answers one request may wait out before costform gives up.
 /// Each wait is at least the server's `Retry-After`.

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{CSV, JSON, ORG, USAGE_PATH, body, fast_config, org};
+use common::{CSV, JSON, ORG, Seen, USAGE_PATH, body, fast_config, org, seen};
 use costform_emulator::{
     Config, DEMO_ACCESS_TOKEN, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PRIVATE_API_KEY,
     DEMO_PUBLIC_API_KEY, Emulator, Faults,
@@ -54,7 +54,7 @@ async fn create_and_read(client: &Client, format: ResultFormat) -> Usage {
         .get_cost_explorer_usage(&org(), &token, format)
         .await
         .unwrap();
-    assert_eq!(first, Usage::Processing);
+    assert_eq!(seen(first), Seen::Processing);
     client
         .get_cost_explorer_usage(&org(), &token, format)
         .await
@@ -69,8 +69,8 @@ async fn every_auth_mode_creates_and_reads_a_query() {
 
         let usage = create_and_read(&client, ResultFormat::Json).await;
 
-        let Usage::Ready { content_type, body } = usage else {
-            panic!("{credentials:?}: {usage:?}")
+        let Seen::Ready { content_type, body } = seen(usage) else {
+            panic!("{credentials:?}: still processing")
         };
         assert_eq!(content_type, JSON);
         assert_eq!(
@@ -209,8 +209,8 @@ async fn csv_results_arrive_as_csv() {
 
     let expected = costform_emulator::synthetic_usage_csv(ORG, &serde_json::Value::Object(body()));
     assert_eq!(
-        usage,
-        Usage::Ready {
+        seen(usage),
+        Seen::Ready {
             content_type: CSV.to_owned(),
             body: expected.into_bytes()
         }

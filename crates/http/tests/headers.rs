@@ -2,8 +2,9 @@
 
 mod common;
 
-use common::{CSV, JSON, USAGE_PATH, bearer_client, body, created, org, token, token_path};
-use costform_http::Usage;
+use common::{
+    CSV, JSON, Seen, USAGE_PATH, bearer_client, body, created, org, seen, token, token_path,
+};
 use costform_model::ids::Token;
 use costform_model::state::ResultFormat;
 use wiremock::matchers::{method, path};
@@ -131,8 +132,8 @@ async fn get_asks_for_the_envelope_and_the_requested_format() {
         .unwrap();
 
     assert_eq!(
-        usage,
-        Usage::Ready {
+        seen(usage),
+        Seen::Ready {
             content_type: CSV.to_owned(),
             body: b"a,b\n1,2\n".to_vec()
         }

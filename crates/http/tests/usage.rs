@@ -2,8 +2,7 @@
 
 mod common;
 
-use common::{CSV, JSON, bearer_client, org, token};
-use costform_http::Usage;
+use common::{CSV, JSON, Seen, bearer_client, org, seen, token};
 use costform_model::state::ResultFormat;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -11,8 +10,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 async fn answer(
     response: ResponseTemplate,
     format: ResultFormat,
-) -> Result<Usage, costform_http::Error> {
-    common::read_answered(response, format).await.1
+) -> Result<Seen, costform_http::Error> {
+    common::read_answered(response, format).await.1.map(seen)
 }
 
 fn enveloped(status: u16, content: &serde_json::Value) -> ResponseTemplate {
@@ -38,17 +37,17 @@ async fn an_envelope_reports_processing_then_the_json_result() {
 
     let mut polls = Vec::new();
     for _ in 0..3 {
-        polls.push(
+        polls.push(seen(
             client
                 .get_cost_explorer_usage(&org(), &token(), ResultFormat::Json)
                 .await
                 .unwrap(),
-        );
+        ));
     }
 
-    assert_eq!(polls[0], Usage::Processing);
-    assert_eq!(polls[1], Usage::Processing);
-    let Usage::Ready { content_type, body } = &polls[2] else {
+    assert_eq!(polls[0], Seen::Processing);
+    assert_eq!(polls[1], Seen::Processing);
+    let Seen::Ready { content_type, body } = &polls[2] else {
         panic!("{:?}", polls[2])
     };
     assert_eq!(content_type, JSON);
@@ -64,7 +63,7 @@ async fn bare_202_and_204_mean_processing() {
         let usage = answer(ResponseTemplate::new(status), ResultFormat::Json)
             .await
             .unwrap();
-        assert_eq!(usage, Usage::Processing, "{status}");
+        assert_eq!(usage, Seen::Processing, "{status}");
     }
 }
 
@@ -74,7 +73,7 @@ async fn an_envelope_status_of_102_with_any_http_status_line_is_processing() {
         .set_body_json(serde_json::json!({"status": 102, "content": null}));
     assert_eq!(
         answer(response, ResultFormat::Json).await.unwrap(),
-        Usage::Processing
+        Seen::Processing
     );
 }
 
@@ -85,7 +84,7 @@ async fn a_json_result_without_envelope_is_ready_as_sent() {
     let usage = answer(response, ResultFormat::Json).await.unwrap();
     assert_eq!(
         usage,
-        Usage::Ready {
+        Seen::Ready {
             content_type: JSON.to_owned(),
             body: body.as_bytes().to_vec()
         }
@@ -100,7 +99,7 @@ async fn csv_in_an_envelope_is_unwrapped() {
         .unwrap();
     assert_eq!(
         usage,
-        Usage::Ready {
+        Seen::Ready {
             content_type: CSV.to_owned(),
             body: csv.as_bytes().to_vec()
         }

@@ -19,6 +19,7 @@ pub mod plan;
 pub mod printable;
 pub mod raw;
 pub mod request;
+pub mod result_body;
 pub mod schema;
 mod shape;
 pub mod state;

@@ -31,6 +31,16 @@ pub(crate) fn replace(
     bytes: &[u8],
     before_rename: impl FnOnce() -> Result<(), Error>,
 ) -> Result<(), Error> {
+    replace_with(target, |file| file.write_all(bytes), before_rename)
+}
+
+/// [`replace`] with the new bytes written by `write` into the temporary
+/// file, for a result streamed from its spool rather than held in memory.
+pub(crate) fn replace_with(
+    target: &Path,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+    before_rename: impl FnOnce() -> Result<(), Error>,
+) -> Result<(), Error> {
     let dir = parent_dir(target);
     let prefix = format!(
         ".{}.",
@@ -44,8 +54,7 @@ pub(crate) fn replace(
         .suffix(".tmp")
         .make_in(dir, nofollow::create_new)
         .map_err(Error::io("create a temporary file in", dir))?;
-    temp.as_file_mut()
-        .write_all(bytes)
+    write(temp.as_file_mut())
         .and_then(|()| temp.as_file().sync_all())
         .map_err(Error::io("write", temp.path().to_owned()))?;
     before_rename()?;

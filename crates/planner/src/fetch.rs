@@ -6,19 +6,18 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use costform_model::cost_rows::ResultOrigin;
 use costform_model::ids::ReportName;
 use costform_model::state::{ResultFormat, ResultRecord, State, StateEntry, TokenStatus};
 use jiff::Timestamp;
-use sha2::{Digest as _, Sha256};
 
-use crate::atomic::{parent_dir, replace, sync_dir};
+use crate::atomic::{parent_dir, sync_dir};
 use crate::cancel::Cancel;
 use crate::error::Error;
 use crate::polling::{Poll, poll_all};
 use crate::remote::{ReadOutcome, RemoteError, ResultReader};
+use crate::result_file::Written;
 use crate::store::LockedState;
-use crate::summarize::summarize;
+use crate::summarize::ResultSummary;
 
 /// How to run `fetch`.
 #[derive(Debug, Clone)]
@@ -81,8 +80,8 @@ impl FetchObserver for () {}
 pub enum FetchOutcome {
     /// Written to `path` and recorded in the state.
     Ready {
-        /// Usage rows in the result.
-        rows: u64,
+        /// What the result adds up to, or why its kind could not read it.
+        summary: Result<ResultSummary, String>,
         /// The file written.
         path: PathBuf,
     },
@@ -141,9 +140,9 @@ pub async fn fetch<R: ResultReader>(
             Looked::Processing => FetchOutcome::Processing,
             Looked::Ready(written) => {
                 let written = written?;
-                let (rows, path) = (written.rows, written.path.clone());
+                let (summary, path) = (written.summary.clone(), written.path.clone());
                 record_result(state, &name, entry, written, options.format)?;
-                FetchOutcome::Ready { rows, path }
+                FetchOutcome::Ready { summary, path }
             }
             Looked::Failed(error) if error.is_not_found() => {
                 state.record(
@@ -214,59 +213,6 @@ pub(crate) enum Looked {
     Failed(RemoteError),
 }
 
-/// A result file written and synced, not yet recorded in the state.
-pub(crate) struct Written {
-    path: PathBuf,
-    rows: u64,
-    sha256: String,
-}
-
-/// Writes a ready result atomically on a blocking thread.
-pub(crate) async fn write_result(
-    name: &ReportName,
-    entry: &StateEntry,
-    body: &[u8],
-    options: &FetchOptions,
-) -> Result<Written, Error> {
-    let bytes = match options.format {
-        ResultFormat::Json => pretty_json(body),
-        ResultFormat::Csv => body.to_vec(),
-    };
-    // A result its kind cannot read is still written (it is what Atlas
-    // answered); it records no rows, and the fetch summary says why.
-    let origin = ResultOrigin {
-        report: name.as_str(),
-        org_id: entry.request.org_id.as_str(),
-        file: name.as_str(),
-    };
-    let rows = summarize(&origin, &entry.request, options.format, &bytes)
-        .map_or(0, |summary| summary.rows);
-    let sha256 = hex::encode(Sha256::digest(&bytes));
-    let directory = options.out_dir.clone();
-    let path = directory.join(format!("{name}.{}", options.format.extension()));
-    let target = path.clone();
-    tokio::task::spawn_blocking(move || {
-        create_results_dir(&directory)?;
-        replace(&target, &bytes, || Ok(()))
-    })
-    .await
-    .map_err(|join| Error::io("write", &path)(std::io::Error::other(join)))??;
-    Ok(Written { path, rows, sha256 })
-}
-
-/// Creates the results directory with an explicit mode, not the umask alone:
-/// under `umask 000` it would be created world-writable, and anyone could
-/// then swap result files between fetches.
-fn create_results_dir(directory: &Path) -> Result<(), Error> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o755);
-    builder
-        .create(directory)
-        .map_err(Error::io("create", directory))
-}
-
 /// Records a written result in the journal, with status `ready`.
 fn record_result(
     state: &mut LockedState,
@@ -279,7 +225,7 @@ fn record_result(
         fetched_at: Timestamp::now(),
         path: recorded_path(&written.path, state.path()),
         format,
-        rows: written.rows,
+        rows: written.summary.as_ref().map_or(0, |summary| summary.rows),
         sha256: written.sha256,
         covers_open_month: entry.request.covers_open_month,
     };
@@ -291,20 +237,6 @@ fn record_result(
             ..entry
         },
     )
-}
-
-/// The result pretty-printed, keys in Atlas's order; bytes that are not JSON
-/// are kept as they came, since they are still what Atlas said.
-fn pretty_json(body: &[u8]) -> Vec<u8> {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .and_then(|value| serde_json::to_vec_pretty(&value))
-        .map_or_else(
-            |_| body.to_vec(),
-            |mut pretty| {
-                pretty.push(b'\n');
-                pretty
-            },
-        )
 }
 
 /// The result path as stored: relative to the state file's directory (with

@@ -19,6 +19,7 @@ mod nofollow;
 mod planning;
 mod polling;
 mod remote;
+mod result_file;
 mod results;
 mod stale;
 mod store;

@@ -14,8 +14,9 @@ use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
 use tokio::time::Instant;
 
-use crate::fetch::{FetchObserver, FetchOptions, Looked, write_result};
+use crate::fetch::{FetchObserver, FetchOptions, Looked};
 use crate::remote::{ReadOutcome, ResultReader};
+use crate::result_file::write_result;
 
 /// One report on its way through the polls.
 pub(crate) struct Poll {
@@ -150,7 +151,14 @@ async fn poll_once<R: ResultReader>(
     let looked = match answer {
         Ok(ReadOutcome::Processing) => Looked::Processing,
         Ok(ReadOutcome::Ready(body)) => {
-            Looked::Ready(write_result(&poll.name, &poll.entry, &body, options).await)
+            let written = write_result(
+                &poll.name,
+                &poll.entry.request,
+                body,
+                options.format,
+                &options.out_dir,
+            );
+            Looked::Ready(written.await)
         }
         Err(error) => Looked::Failed(error),
     };

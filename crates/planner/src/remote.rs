@@ -6,6 +6,7 @@ use std::future::Future;
 
 use costform_model::ids::{ReportName, Token};
 use costform_model::request::PlannedRequest;
+use costform_model::result_body::ResultBody;
 use costform_model::state::{ResultFormat, StateEntry};
 
 /// Sends one query and returns Atlas's token (`POST .../costExplorer/usage`).
@@ -30,12 +31,12 @@ pub trait ResultReader: Send + Sync {
 }
 
 /// What one look at a token's results found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum ReadOutcome {
     /// Atlas is still computing (102).
     Processing,
-    /// The results, as returned.
-    Ready(Vec<u8>),
+    /// The results, as returned, spooled to a temporary file when large.
+    Ready(ResultBody),
 }
 
 /// A failed call, as the engines need to know it: 404 means an expired token;

@@ -5,6 +5,7 @@
 //! planner knows nothing of Cost Explorer's fields or CSV columns.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 
 use costform_model::cost_rows::{CostRowsError, Decimal, ResultOrigin};
 use costform_model::kinds;
@@ -25,12 +26,13 @@ pub struct ResultSummary {
     pub currencies: Vec<String>,
 }
 
-/// Adds up the result `body` of `request`, written in `format`.
+/// Adds up the result `body` of `request`, written in `format`, row by row
+/// as it is read: the rows are never all in memory.
 pub fn summarize(
     origin: &ResultOrigin<'_>,
     request: &PlannedRequest,
     format: ResultFormat,
-    body: &[u8],
+    body: &mut dyn Read,
 ) -> Result<ResultSummary, CostRowsError> {
     let kind = kinds::find(&request.kind).ok_or_else(|| CostRowsError::File {
         file: origin.file.to_owned(),
@@ -39,18 +41,15 @@ pub fn summarize(
             request.kind
         ),
     })?;
-    let rows = kind.cost_rows(origin, request, format, &mut &body[..])?;
-    let mut summary = ResultSummary {
-        rows: rows.len() as u64,
-        ..ResultSummary::default()
-    };
-    for row in rows {
+    let mut summary = ResultSummary::default();
+    kind.visit_cost_rows(origin, request, format, body, &mut |row| {
+        summary.rows += 1;
         summary.total += row.amount;
         let label = row.group_name.unwrap_or(row.group_id);
         *summary.by_group.entry(label).or_default() += row.amount;
         if !summary.currencies.contains(&row.currency) {
             summary.currencies.push(row.currency);
         }
-    }
+    })?;
     Ok(summary)
 }

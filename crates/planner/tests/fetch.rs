@@ -6,11 +6,10 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{FakeReader, entry, name, remote_error, request, token};
+use common::{Answer, FakeReader, entry, name, remote_error, request, token};
 use costform_model::state::{ResultFormat, TokenStatus};
 use costform_planner::{
-    Error, FetchOptions, FetchOutcome, LockOptions, LockedState, ReadOutcome, StateStore,
-    check_tokens, fetch,
+    Error, FetchOptions, FetchOutcome, LockOptions, LockedState, StateStore, check_tokens, fetch,
 };
 use sha2::{Digest as _, Sha256};
 
@@ -48,8 +47,8 @@ async fn ready_results_are_written_and_recorded_processing_ones_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let mut locked = locked_with(dir.path(), &["done", "later", "broken"]);
     let reader = FakeReader::default()
-        .answer("done", vec![Ok(ReadOutcome::Ready(READY.to_vec()))])
-        .answer("later", vec![Ok(ReadOutcome::Processing)])
+        .answer("done", vec![Ok(Answer::Ready(READY.to_vec()))])
+        .answer("later", vec![Ok(Answer::Processing)])
         .answer("broken", vec![Err(remote_error(500, "UNEXPECTED_ERROR"))]);
 
     let report = fetch(&mut locked, &reader, &options(dir.path()), &())
@@ -69,16 +68,14 @@ async fn ready_results_are_written_and_recorded_processing_ones_left_alone() {
             &FetchOutcome::Failed(remote_error(500, "UNEXPECTED_ERROR"))
         )
     );
-    assert_eq!(
-        outcomes[1],
-        (
-            "done",
-            &FetchOutcome::Ready {
-                rows: 2,
-                path: written.clone()
-            }
-        )
-    );
+    let ("done", FetchOutcome::Ready { summary, path }) = outcomes[1] else {
+        panic!("{:?}", outcomes[1])
+    };
+    assert_eq!(path, &written);
+    let summary = summary.as_ref().unwrap();
+    assert_eq!(summary.rows, 2);
+    assert_eq!(summary.total.to_string(), "53.19");
+    assert_eq!(summary.currencies, ["USD"]);
     assert_eq!(outcomes[2], ("later", &FetchOutcome::Processing));
     assert!(report.has_processing());
 
@@ -139,9 +136,9 @@ async fn wait_polls_until_ready_and_csv_rows_are_counted() {
     let reader = FakeReader::default().answer(
         "slow",
         vec![
-            Ok(ReadOutcome::Processing),
-            Ok(ReadOutcome::Processing),
-            Ok(ReadOutcome::Ready(csv.clone())),
+            Ok(Answer::Processing),
+            Ok(Answer::Processing),
+            Ok(Answer::Ready(csv.clone())),
         ],
     );
     let options = FetchOptions {
@@ -153,8 +150,8 @@ async fn wait_polls_until_ready_and_csv_rows_are_counted() {
     let report = fetch(&mut locked, &reader, &options, &()).await.unwrap();
 
     assert!(matches!(
-        report.reports[0].outcome,
-        FetchOutcome::Ready { rows: 2, .. }
+        &report.reports[0].outcome,
+        FetchOutcome::Ready { summary: Ok(summary), .. } if summary.rows == 2
     ));
     assert_eq!(reader.calls_for("slow"), 3);
     assert_eq!(
@@ -175,7 +172,7 @@ async fn wait_polls_until_ready_and_csv_rows_are_counted() {
 async fn wait_gives_up_at_the_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let mut locked = locked_with(dir.path(), &["never"]);
-    let reader = FakeReader::default().answer("never", vec![Ok(ReadOutcome::Processing)]);
+    let reader = FakeReader::default().answer("never", vec![Ok(Answer::Processing)]);
     let options = FetchOptions {
         wait: true,
         timeout: Some(Duration::from_millis(30)),
@@ -200,8 +197,8 @@ async fn reports_still_processing_do_not_hold_a_place_while_they_wait() {
     let mut locked = locked_with(dir.path(), &refs);
     let mut reader = FakeReader::default();
     for name in &refs {
-        let mut answers = vec![Ok(ReadOutcome::Processing); 4];
-        answers.push(Ok(ReadOutcome::Ready(READY.to_vec())));
+        let mut answers = vec![Ok(Answer::Processing); 4];
+        answers.push(Ok(Answer::Ready(READY.to_vec())));
         reader = reader.answer(name, answers);
     }
     let options = FetchOptions {
@@ -257,7 +254,7 @@ async fn refresh_marks_unknown_tokens_expired_in_memory_only() {
     let mut state = locked.state().clone();
     let reader = FakeReader::default()
         .answer("gone", vec![Err(remote_error(404, "RESOURCE_NOT_FOUND"))])
-        .answer("live", vec![Ok(ReadOutcome::Processing)])
+        .answer("live", vec![Ok(Answer::Processing)])
         .answer("flaky", vec![Err(remote_error(503, "SERVICE_UNAVAILABLE"))]);
 
     let checked = check_tokens(&mut state, &reader, 2).await;

@@ -206,24 +206,31 @@ fn a_lock_file_is_never_seen_half_written() {
     let path = dir.path().join("costform.state.json");
     let lock = with_suffix(&path, ".lock");
     let done = std::sync::atomic::AtomicBool::new(false);
-    let (seen, torn) = std::thread::scope(|scope| {
+    let seen = std::sync::atomic::AtomicUsize::new(0);
+    let torn = std::thread::scope(|scope| {
+        // At least 60 cycles, and on until the reader has seen a lock: on a
+        // loaded machine it may not run at all during the first 60.
         scope.spawn(|| {
-            for _ in 0..60 {
+            for cycle in 0..100_000 {
                 drop(StateStore::lock(&path, &options()).unwrap());
+                if cycle >= 60 && seen.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+                    break;
+                }
             }
             done.store(true, std::sync::atomic::Ordering::SeqCst);
         });
-        let (mut seen, mut torn) = (0, 0);
+        let mut torn = 0;
         while !done.load(std::sync::atomic::Ordering::SeqCst) {
             if let Ok(text) = fs::read_to_string(&lock) {
-                seen += 1;
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 if serde_json::from_str::<serde_json::Value>(&text).is_err() {
                     torn += 1;
                 }
             }
         }
-        (seen, torn)
+        torn
     });
+    let seen = seen.into_inner();
     assert!(seen > 0, "the reader saw the lock at least once");
     assert_eq!(torn, 0, "{torn} of {seen} reads found a half-written lock");
 }

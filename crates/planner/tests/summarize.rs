@@ -38,7 +38,7 @@ fn json_usage_is_summed_per_group_with_the_id_when_the_name_is_missing() {
         &ORIGIN,
         &request(Some("organizations")),
         ResultFormat::Json,
-        body,
+        &mut &body[..],
     )
     .unwrap();
     assert_eq!(summary.rows, 3);
@@ -59,7 +59,13 @@ fn csv_usage_is_read_by_header_with_quoted_fields() {
         2026-10-01,\"Web, prod\",p1,\"$1,000.25\"\n\
         2026-10-01,,p2,3\n\
         2026-10-01,\"Web, prod\",p1,4.75\n";
-    let summary = summarize(&ORIGIN, &request(Some("projects")), ResultFormat::Csv, body).unwrap();
+    let summary = summarize(
+        &ORIGIN,
+        &request(Some("projects")),
+        ResultFormat::Csv,
+        &mut &body[..],
+    )
+    .unwrap();
     assert_eq!(summary.rows, 3);
     assert_eq!(summary.total, dec("1008.00"));
     assert_eq!(summary.by_group.get("Web, prod"), Some(&dec("1005.00")));
@@ -70,14 +76,14 @@ fn csv_usage_is_read_by_header_with_quoted_fields() {
 fn without_group_by_rows_are_grouped_by_service_and_bad_bodies_are_errors() {
     let body =
         br#"{"usageDetails":[{"service":"Clusters","usageAmount":5,"usageDate":"2026-10-01"}]}"#;
-    let summary = summarize(&ORIGIN, &request(None), ResultFormat::Json, body).unwrap();
+    let summary = summarize(&ORIGIN, &request(None), ResultFormat::Json, &mut &body[..]).unwrap();
     assert_eq!(summary.rows, 1);
     assert_eq!(summary.by_group.get("Clusters"), Some(&dec("5")));
     let error = summarize(
         &ORIGIN,
         &request(Some("services")),
         ResultFormat::Json,
-        b"<html>",
+        &mut &b"<html>"[..],
     )
     .unwrap_err();
     assert!(
@@ -86,5 +92,5 @@ fn without_group_by_rows_are_grouped_by_service_and_bad_bodies_are_errors() {
             .starts_with("`results/r.json`: not a Cost Explorer JSON result"),
         "{error}"
     );
-    assert!(summarize(&ORIGIN, &request(None), ResultFormat::Csv, b"").is_err());
+    assert!(summarize(&ORIGIN, &request(None), ResultFormat::Csv, &mut &b""[..]).is_err());
 }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use costform_emulator::{Config, DEMO_ACCESS_TOKEN, Emulator};
 use costform_model::ids::ReportName;
+use costform_model::result_body::DEFAULT_MAX_RESULT_BYTES;
 use jiff::{ToSpan, tz::TimeZone};
 use miette::{IntoDiagnostic, WrapErr};
 
@@ -132,6 +133,7 @@ async fn cycle(demo: &Context) -> miette::Result<()> {
         out_dir: None,
         parallelism: 4,
         detailed_exitcode: true,
+        max_result_size: DEFAULT_MAX_RESULT_BYTES,
     };
     expect(fetch::run(demo, &fetch_args).await?)?;
     step(

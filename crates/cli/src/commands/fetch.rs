@@ -1,6 +1,5 @@
 //! `costform fetch`: retrieve results by token, write them, summarize them.
 
-use costform_model::cost_rows::ResultOrigin;
 use costform_model::state::{ResultFormat, State};
 use costform_planner::{FetchOptions, FetchOutcome, FetchReport};
 use miette::IntoDiagnostic;
@@ -28,7 +27,7 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
         ));
         return Ok(Exit::Success);
     }
-    let client = context.client()?;
+    let client = context.client_reading_up_to(args.max_result_size)?;
     if let (true, Some(timeout)) = (args.wait, args.timeout) {
         // A rate-limit wait that outlasts `--timeout` fails its report at once.
         client.set_deadline(std::time::Instant::now() + timeout);
@@ -62,7 +61,7 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
     reader.close().await;
     let report = report.into_diagnostic()?;
     progress.finish();
-    let rows = summary_rows(&report, locked.state(), format);
+    let rows = summary_rows(&report, locked.state());
     let text = match args.summary {
         SummaryFormat::Text => fetch_summary::text(&rows, context.ui),
         SummaryFormat::Json => fetch_summary::json(&rows),
@@ -122,7 +121,7 @@ fn exit(report: &FetchReport, detailed: bool) -> Exit {
 
 /// Summaries are computed from the files just written, so what the table says
 /// is what the files hold.
-fn summary_rows(report: &FetchReport, state: &State, format: ResultFormat) -> Vec<SummaryRow> {
+fn summary_rows(report: &FetchReport, state: &State) -> Vec<SummaryRow> {
     report
         .reports
         .iter()
@@ -148,27 +147,18 @@ fn summary_rows(report: &FetchReport, state: &State, format: ResultFormat) -> Ve
                 error: None,
             };
             match (&fetched.outcome, entry) {
-                (FetchOutcome::Ready { rows, path }, Some(entry)) => {
+                (FetchOutcome::Ready { summary, path }, Some(_)) => {
                     row.path = Some(path.display().to_string());
-                    row.rows = Some(*rows);
-                    let file = path.display().to_string();
-                    let origin = ResultOrigin {
-                        report: fetched.name.as_str(),
-                        org_id: entry.request.org_id.as_str(),
-                        file: &file,
-                    };
-                    let summary = std::fs::read(path)
-                        .map_err(|error| format!("failed to read `{file}`: {error}"))
-                        .and_then(|body| {
-                            costform_planner::summarize(&origin, &entry.request, format, &body)
-                                .map_err(|error| error.to_string())
-                        });
                     match summary {
                         Ok(summary) => {
+                            row.rows = Some(summary.rows);
                             row.total_usage = Some(summary.total);
-                            row.by_group = summary.by_group;
+                            row.by_group.clone_from(&summary.by_group);
                         }
-                        Err(problem) => row.error = Some(problem),
+                        Err(problem) => {
+                            row.rows = Some(0);
+                            row.error = Some(problem.clone());
+                        }
                     }
                 }
                 (FetchOutcome::Failed(error), _) => row.error = Some(error.message.clone()),

@@ -59,10 +59,7 @@ impl Digest {
             return Err(Failure::Fatal(failed_earlier()));
         }
         let cached = self.answer_shared(request).map_err(Failure::Fatal)?;
-        let exchange = transport
-            .send_once(request, cached.as_ref())
-            .await
-            .map_err(Failure::Transport)?;
+        let exchange = transport.send_once(request, cached.as_ref()).await?;
         if exchange.status != StatusCode::UNAUTHORIZED {
             return Ok(exchange);
         }
@@ -70,10 +67,7 @@ impl Digest {
             return Ok(exchange);
         };
         let answer = self.answer(&mut fresh, request).map_err(Failure::Fatal)?;
-        let exchange = transport
-            .send_once(request, Some(&answer))
-            .await
-            .map_err(Failure::Transport)?;
+        let exchange = transport.send_once(request, Some(&answer)).await?;
         if exchange.status == StatusCode::UNAUTHORIZED {
             return Err(Failure::Fatal(self.refuse(request, &exchange)));
         }

@@ -58,10 +58,7 @@ impl Auth {
             Auth::Digest(digest) => return digest.send(transport, request).await,
             Auth::Bearer(token) => {
                 let authorization = bearer(token.expose(), &request.url).map_err(Failure::Fatal)?;
-                return transport
-                    .send_once(request, Some(&authorization))
-                    .await
-                    .map_err(Failure::Transport);
+                return transport.send_once(request, Some(&authorization)).await;
             }
             Auth::ServiceAccount(oauth) => oauth,
         };
@@ -69,10 +66,7 @@ impl Auth {
             .authorization(transport)
             .await
             .map_err(Failure::Fatal)?;
-        let exchange = transport
-            .send_once(request, Some(&authorization))
-            .await
-            .map_err(Failure::Transport)?;
+        let exchange = transport.send_once(request, Some(&authorization)).await?;
         if exchange.status != StatusCode::UNAUTHORIZED {
             return Ok(exchange);
         }
@@ -81,10 +75,7 @@ impl Auth {
             .authorization(transport)
             .await
             .map_err(Failure::Fatal)?;
-        transport
-            .send_once(request, Some(&authorization))
-            .await
-            .map_err(Failure::Transport)
+        transport.send_once(request, Some(&authorization)).await
     }
 
     /// Ends the run's use of the credentials: revokes a minted OAuth token.

@@ -13,7 +13,7 @@ use crate::config::{CLIENT_ID, CLIENT_SECRET};
 use crate::error::{Error, server_text};
 use crate::percent::form_encode;
 use crate::secret::Secret;
-use crate::transport::{Failure, Outgoing, Transport};
+use crate::transport::{Outgoing, Transport};
 
 /// Refresh a token this long before it expires, so that no request leaves
 /// with a token that dies in flight.
@@ -136,6 +136,7 @@ impl OAuth {
             accept: "application/json",
             content_type: Some("application/x-www-form-urlencoded"),
             body: format!("token={}", form_encode(token.expose())).into_bytes(),
+            reads_result: false,
         };
         let outcome = match self.basic() {
             Ok(basic) => transport.send_once(&request, Some(&basic)).await,
@@ -172,14 +173,12 @@ impl OAuth {
             accept: "application/json",
             content_type: Some("application/x-www-form-urlencoded"),
             body: b"grant_type=client_credentials".to_vec(),
+            reads_result: false,
         };
         let basic = self.basic()?;
         let exchange = transport
             .with_retries(&request, || async {
-                transport
-                    .send_once(&request, Some(&basic))
-                    .await
-                    .map_err(Failure::Transport)
+                transport.send_once(&request, Some(&basic)).await
             })
             .await?;
         let refused = |detail: String| Error::Auth {

@@ -11,6 +11,26 @@ use costform_model::state::ResultFormat;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+/// A [`Usage`] with its body read, so that tests can compare it whole.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Seen {
+    Processing,
+    Ready { content_type: String, body: Vec<u8> },
+}
+
+pub fn seen(usage: Usage) -> Seen {
+    match usage {
+        Usage::Processing => Seen::Processing,
+        Usage::Ready {
+            content_type,
+            mut body,
+        } => Seen::Ready {
+            content_type,
+            body: body.head(usize::MAX).unwrap(),
+        },
+    }
+}
+
 pub const ORG: &str = "5f0c8a1b2c3d4e5f6a7b8c9d";
 pub const USAGE_PATH: &str =
     "/api/atlas/v2/orgs/5f0c8a1b2c3d4e5f6a7b8c9d/billing/costExplorer/usage";

@@ -66,17 +66,18 @@ impl ReportKind for CostExplorer {
         crate::raw::REPORT_KEYS
     }
 
-    fn cost_rows(
+    fn visit_cost_rows(
         &self,
         origin: &ResultOrigin<'_>,
         request: &PlannedRequest,
         format: ResultFormat,
         body: &mut dyn Read,
-    ) -> Result<Vec<CostRow>, CostRowsError> {
+        sink: &mut dyn FnMut(CostRow),
+    ) -> Result<(), CostRowsError> {
         let group_by = request.request.get("groupBy").and_then(Value::as_str);
         match format {
-            ResultFormat::Json => cost_explorer_rows::rows_from_json(origin, group_by, body),
-            ResultFormat::Csv => cost_explorer_rows::rows_from_csv(origin, group_by, body),
+            ResultFormat::Json => cost_explorer_rows::visit_json(origin, group_by, body, sink),
+            ResultFormat::Csv => cost_explorer_rows::visit_csv(origin, group_by, body, sink),
         }
     }
 

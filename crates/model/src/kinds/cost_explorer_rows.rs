@@ -6,11 +6,13 @@
 //! a row is the query's `groupBy` dimension; a query without one is grouped
 //! by service, as Atlas answers it.
 
+use std::fmt;
 use std::io::Read;
 
 use jiff::ToSpan;
 use jiff::civil::Date;
-use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use crate::cost_rows::{CostRow, CostRowsError, CsvRecords, ResultOrigin, parse_amount, shorten};
@@ -38,13 +40,6 @@ struct UsageDetail {
     cluster_name: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct UsageDetails {
-    #[serde(default)]
-    usage_details: Vec<UsageDetail>,
-}
-
 /// The fields of one row, whichever format it came in.
 struct Fields<'a> {
     date: Option<&'a str>,
@@ -61,31 +56,134 @@ pub fn rows_from_json(
     group_by: Option<&str>,
     body: impl Read,
 ) -> Result<Vec<CostRow>, CostRowsError> {
-    let details: UsageDetails = serde_json::from_reader(body).map_err(|error| {
-        CostRowsError::file(origin, format!("not a Cost Explorer JSON result: {error}"))
-    })?;
-    let mut rows = Vec::with_capacity(details.usage_details.len());
-    for (index, detail) in details.usage_details.iter().enumerate() {
-        let amount = detail.usage_amount.as_deref().map(|raw| {
-            let text = raw.get();
-            text.strip_prefix('"')
-                .and_then(|quoted| quoted.strip_suffix('"'))
-                .unwrap_or(text)
-        });
-        let fields = Fields {
-            date: detail.usage_date.as_deref(),
-            amount,
-            service: detail.service.as_deref(),
-            organization: (
-                detail.organization_id.as_deref(),
-                detail.organization_name.as_deref(),
-            ),
-            project: (detail.project_id.as_deref(), detail.project_name.as_deref()),
-            cluster: (detail.cluster_id.as_deref(), detail.cluster_name.as_deref()),
-        };
-        rows.push(row(origin, group_by, index as u64 + 1, &fields)?);
-    }
+    let mut rows = Vec::new();
+    visit_json(origin, group_by, body, &mut |row| rows.push(row))?;
     Ok(rows)
+}
+
+/// Hands each row of a JSON result to `sink` as it is read: one
+/// `usageDetails` entry in memory at a time, whatever the result's size.
+pub fn visit_json(
+    origin: &ResultOrigin<'_>,
+    group_by: Option<&str>,
+    body: impl Read,
+    sink: &mut dyn FnMut(CostRow),
+) -> Result<(), CostRowsError> {
+    let mut rows = RowsSeed {
+        origin,
+        group_by,
+        sink,
+        failed: None,
+    };
+    let mut reader = serde_json::Deserializer::from_reader(std::io::BufReader::new(body));
+    let parsed = (&mut rows)
+        .deserialize(&mut reader)
+        .and_then(|()| reader.end());
+    if let Some(error) = rows.failed {
+        return Err(error);
+    }
+    parsed.map_err(|error| {
+        CostRowsError::file(origin, format!("not a Cost Explorer JSON result: {error}"))
+    })
+}
+
+/// Reads `{"usageDetails": [...]}` entry by entry. A row's own problem is
+/// kept in `failed` (serde's error would flatten it to text) and ends the
+/// reading.
+struct RowsSeed<'a, 'o> {
+    origin: &'a ResultOrigin<'o>,
+    group_by: Option<&'a str>,
+    sink: &'a mut dyn FnMut(CostRow),
+    failed: Option<CostRowsError>,
+}
+
+impl<'de> DeserializeSeed<'de> for &mut RowsSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for &mut RowsSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object with `usageDetails`")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "usageDetails" {
+                map.next_value_seed(DetailsSeed(&mut *self))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `usageDetails` array of a [`RowsSeed`].
+struct DetailsSeed<'s, 'a, 'o>(&'s mut RowsSeed<'a, 'o>);
+
+impl<'de> DeserializeSeed<'de> for DetailsSeed<'_, '_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DetailsSeed<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a `usageDetails` array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let rows = self.0;
+        let mut number = 0;
+        while let Some(detail) = seq.next_element::<UsageDetail>()? {
+            number += 1;
+            match detail_row(rows.origin, rows.group_by, number, &detail) {
+                Ok(row) => (rows.sink)(row),
+                Err(error) => {
+                    rows.failed = Some(error);
+                    return Err(de::Error::custom("a row could not be read"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The cost row of one `usageDetails` entry, the `number`th.
+fn detail_row(
+    origin: &ResultOrigin<'_>,
+    group_by: Option<&str>,
+    number: u64,
+    detail: &UsageDetail,
+) -> Result<CostRow, CostRowsError> {
+    let amount = detail.usage_amount.as_deref().map(|raw| {
+        let text = raw.get();
+        text.strip_prefix('"')
+            .and_then(|quoted| quoted.strip_suffix('"'))
+            .unwrap_or(text)
+    });
+    let fields = Fields {
+        date: detail.usage_date.as_deref(),
+        amount,
+        service: detail.service.as_deref(),
+        organization: (
+            detail.organization_id.as_deref(),
+            detail.organization_name.as_deref(),
+        ),
+        project: (detail.project_id.as_deref(), detail.project_name.as_deref()),
+        cluster: (detail.cluster_id.as_deref(), detail.cluster_name.as_deref()),
+    };
+    row(origin, group_by, number, &fields)
 }
 
 /// The CSV columns, by the names Atlas's export uses (matched without case;
@@ -106,6 +204,18 @@ pub fn rows_from_csv(
     group_by: Option<&str>,
     body: impl Read,
 ) -> Result<Vec<CostRow>, CostRowsError> {
+    let mut rows = Vec::new();
+    visit_csv(origin, group_by, body, &mut |row| rows.push(row))?;
+    Ok(rows)
+}
+
+/// Hands each row of a CSV result to `sink` as it is read.
+pub fn visit_csv(
+    origin: &ResultOrigin<'_>,
+    group_by: Option<&str>,
+    body: impl Read,
+    sink: &mut dyn FnMut(CostRow),
+) -> Result<(), CostRowsError> {
     let (mut records, header) = CsvRecords::open(origin, body)?;
     let column = |names: &[&str]| {
         header
@@ -127,7 +237,6 @@ pub fn rows_from_csv(
         column(CLUSTER_ID),
         column(CLUSTER_NAME),
     ];
-    let mut rows = Vec::new();
     while let Some((number, record)) = records.next(origin)? {
         let cell = |index: Option<usize>| {
             index
@@ -151,9 +260,9 @@ pub fn rows_from_csv(
             project: (project_id, project_name),
             cluster: (cluster_id, cluster_name),
         };
-        rows.push(row(origin, group_by, number, &fields)?);
+        sink(row(origin, group_by, number, &fields)?);
     }
-    Ok(rows)
+    Ok(())
 }
 
 fn row(

@@ -32,6 +32,18 @@ pub fn rows_from_focus_csv(
     origin: &ResultOrigin<'_>,
     body: impl Read,
 ) -> Result<Vec<CostRow>, CostRowsError> {
+    let mut rows = Vec::new();
+    visit_focus_csv(origin, body, &mut |row| rows.push(row))?;
+    Ok(rows)
+}
+
+/// Hands each cost row of a FOCUS CSV file to `sink` as it is read: FOCUS
+/// files have a row per resource and day, and are large.
+pub fn visit_focus_csv(
+    origin: &ResultOrigin<'_>,
+    body: impl Read,
+    sink: &mut dyn FnMut(CostRow),
+) -> Result<(), CostRowsError> {
     let (mut records, header) = CsvRecords::open(origin, body)?;
     let column = |name: &str| header.iter().position(|title| title == name);
     let mut required = [0; 4];
@@ -46,7 +58,6 @@ pub fn rows_from_focus_csv(
         column("SubAccountName"),
         column("ServiceName"),
     ];
-    let mut rows = Vec::new();
     while let Some((number, record)) = records.next(origin)? {
         let cell = |index: usize| record.get(index).unwrap_or_default();
         let present = |index: Option<usize>| index.map(cell).filter(|text| !text.is_empty());
@@ -63,7 +74,7 @@ pub fn rows_from_focus_csv(
             return Err(problem("no BillingCurrency".to_owned()));
         }
         let [account_id, account_name, service] = optional.map(present);
-        rows.push(CostRow {
+        sink(CostRow {
             report: origin.report.to_owned(),
             kind: KIND.to_owned(),
             org_id: origin.org_id.to_owned(),
@@ -80,7 +91,7 @@ pub fn rows_from_focus_csv(
             currency: currency_code.to_owned(),
         });
     }
-    Ok(rows)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -43,14 +43,30 @@ pub trait ReportKind: Sync {
     fn check_body(&self, body: &RequestBody) -> Vec<String>;
 
     /// Turns a ready result of `request`, as saved in `format`, into cost
-    /// rows: the one shape costs, budgets and the database backend read.
+    /// rows (the one shape costs, budgets and the database backend read),
+    /// handing each to `sink` as it is read: results are large, and the
+    /// fetch summary only adds them up.
+    fn visit_cost_rows(
+        &self,
+        origin: &ResultOrigin<'_>,
+        request: &PlannedRequest,
+        format: ResultFormat,
+        body: &mut dyn Read,
+        sink: &mut dyn FnMut(CostRow),
+    ) -> Result<(), CostRowsError>;
+
+    /// [`ReportKind::visit_cost_rows`], collected.
     fn cost_rows(
         &self,
         origin: &ResultOrigin<'_>,
         request: &PlannedRequest,
         format: ResultFormat,
         body: &mut dyn Read,
-    ) -> Result<Vec<CostRow>, CostRowsError>;
+    ) -> Result<Vec<CostRow>, CostRowsError> {
+        let mut rows = Vec::new();
+        self.visit_cost_rows(origin, request, format, body, &mut |row| rows.push(row))?;
+        Ok(rows)
+    }
 }
 
 /// Where a report is and when it is rendered, for building and diagnostics.

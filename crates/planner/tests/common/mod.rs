@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use costform_model::ids::{OrgId, ReportName, Token};
 use costform_model::request::PlannedRequest;
+use costform_model::result_body::ResultBody;
 use costform_model::state::{ResultFormat, State, StateEntry, TokenStatus};
 use costform_planner::{Cancel, ReadOutcome, RemoteError, ResultReader, Submitter};
 use jiff::Timestamp;
@@ -103,15 +104,22 @@ impl Submitter for FakeSubmitter {
     }
 }
 
+/// A scripted [`ReadOutcome`], which (holding a spool) cannot be cloned.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    Processing,
+    Ready(Vec<u8>),
+}
+
 /// Answers each report from a script; the last answer repeats.
 #[derive(Default)]
 pub struct FakeReader {
-    pub script: Mutex<BTreeMap<ReportName, VecDeque<Result<ReadOutcome, RemoteError>>>>,
+    pub script: Mutex<BTreeMap<ReportName, VecDeque<Result<Answer, RemoteError>>>>,
     pub calls: Mutex<Vec<(ReportName, ResultFormat)>>,
 }
 
 impl FakeReader {
-    pub fn answer(self, report: &str, answers: Vec<Result<ReadOutcome, RemoteError>>) -> Self {
+    pub fn answer(self, report: &str, answers: Vec<Result<Answer, RemoteError>>) -> Self {
         self.script
             .lock()
             .unwrap()
@@ -139,10 +147,14 @@ impl ResultReader for FakeReader {
         self.calls.lock().unwrap().push((name.clone(), format));
         let mut script = self.script.lock().unwrap();
         let answers = script.get_mut(name).expect("a scripted report");
-        if answers.len() > 1 {
+        let answer = if answers.len() > 1 {
             answers.pop_front().unwrap()
         } else {
             answers[0].clone()
-        }
+        };
+        answer.map(|answer| match answer {
+            Answer::Processing => ReadOutcome::Processing,
+            Answer::Ready(bytes) => ReadOutcome::Ready(ResultBody::from_bytes(&bytes)),
+        })
     }
 }
