@@ -17,8 +17,9 @@ use crate::node::Node;
 use crate::template::{Renderer, describe_value};
 use crate::value::Value as VariableValue;
 
-/// One element: its key and what `each.value` is.
+/// One element: its address, its key and what `each.value` is.
 pub(crate) struct Instance {
+    pub(crate) address: ReportName,
     pub(crate) key: String,
     pub(crate) value: Value,
 }
@@ -124,12 +125,19 @@ pub(crate) fn instances(
             diagnostics.push(file.error_at(code::FOR_EACH, at, message).with_help(help));
             continue;
         }
-        if let Err(err) = name.instance(&key) {
-            diagnostics.push(file.error_at(code::FOR_EACH, at, err.to_string()));
-            continue;
-        }
+        let address = match name.instance(&key) {
+            Ok(address) => address,
+            Err(err) => {
+                diagnostics.push(file.error_at(code::FOR_EACH, at, err.to_string()));
+                continue;
+            }
+        };
         seen.insert(key.clone(), at);
-        instances.push(Instance { key, value });
+        instances.push(Instance {
+            address,
+            key,
+            value,
+        });
     }
     (diagnostics.errors().count() == errors).then_some(instances)
 }

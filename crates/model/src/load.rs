@@ -252,9 +252,7 @@ impl Loader<'_> {
         // once, for the first instance it occurs in.
         let mut shown = BTreeSet::new();
         for instance in instances {
-            let Ok(address) = report_name.instance(&instance.key) else {
-                continue;
-            };
+            let address = instance.address;
             self.renderer
                 .set_each(Some((&instance.key, &instance.value)));
             let mut found = Diagnostics::default();

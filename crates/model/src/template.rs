@@ -240,15 +240,28 @@ impl Renderer {
     }
 
     /// Renders a source not seen before, once its bound fits in the budget.
-    fn render_new(&self, source: &str) -> Result<String, TemplateError> {
+    fn render_new(&mut self, source: &str) -> Result<String, TemplateError> {
         let bound = template_limits::bound(source, self.reach)?;
         let left = template_limits::MAX_BUILT - self.built;
         if bound > left {
             return Err(template_limits::over_budget(bound, left));
         }
-        self.environment
-            .render_str(source, self.context.clone())
-            .map_err(|err| self.explain(source, &err))
+        // A source naming `each` is rendered once per instance: compiled
+        // once, kept in the environment under its own text.
+        let kept = source.contains("each")
+            && (self.environment.get_template(source).is_ok()
+                || self
+                    .environment
+                    .add_template_owned(source.to_owned(), source.to_owned())
+                    .is_ok());
+        let rendered = if kept {
+            self.environment
+                .get_template(source)
+                .and_then(|template| template.render(self.context.clone()))
+        } else {
+            self.environment.render_str(source, self.context.clone())
+        };
+        rendered.map_err(|err| self.explain(source, &err))
     }
 }
 

@@ -51,13 +51,25 @@ impl ValueType {
 
     /// The type named `name` in a `type:` key.
     pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "string" => Some(Self::String),
-            "number" => Some(Self::Number),
-            "bool" => Some(Self::Bool),
-            "list" => Some(Self::List),
-            "map" => Some(Self::Map),
-            _ => None,
+        [
+            Self::String,
+            Self::Number,
+            Self::Bool,
+            Self::List,
+            Self::Map,
+        ]
+        .into_iter()
+        .find(|known| known.name() == name)
+    }
+
+    /// The name written in `type:`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::String => "string",
+            Self::Number => "number",
+            Self::Bool => "bool",
+            Self::List => "list",
+            Self::Map => "map",
         }
     }
 
@@ -220,7 +232,7 @@ mod tests {
         assert!(!ValueType::List.admits(&Value::String("[a]".into())));
         assert!(ValueType::Map.admits(&Value::Map(BTreeMap::new())));
         for name in ValueType::NAMES {
-            assert!(ValueType::parse(name).is_some(), "{name}");
+            assert_eq!(ValueType::parse(name).map(ValueType::name), Some(name));
         }
     }
 

@@ -232,10 +232,7 @@ fn declaration(
     {
         let message = format!(
             "variable `{name}` is declared `type: {}`, but its default is {} `{}`",
-            variable
-                .declared_type
-                .as_ref()
-                .map_or("", |written| written.value.as_str()),
+            declared.name(),
             default.value.described(),
             shown(&default.value)
         );
@@ -339,10 +336,9 @@ impl Declaration {
 
     /// How a conflicting declaration is named: its type and default.
     fn summary(&self) -> String {
-        let declared = self
-            .declared
-            .map_or_else(String::new, |declared| format!("`type: {declared:?}` "))
-            .to_lowercase();
+        let declared = self.declared.map_or_else(String::new, |declared| {
+            format!("`type: {}` ", declared.name())
+        });
         match &self.default {
             Some(default) => format!("{declared}with default `{}`", shown(default)),
             None => format!("{declared}without a default"),
