@@ -91,14 +91,10 @@ impl Context {
         }
     }
 
-    /// Loads, renders and validates the definitions; prints warnings to stderr
-    /// and fails with every error at once.
-    pub fn load_definitions(&self) -> miette::Result<Definitions> {
-        self.load_definitions_with(Strictness::Lenient)
-    }
-
-    /// As [`Context::load_definitions`]; with `--strict` a warning fails the
-    /// run too, so a pull-request check cannot pass what main will reject.
+    /// Loads, renders and validates the definitions; prints warnings to
+    /// stderr and fails with every error at once. With `--strict` a warning
+    /// fails the run too, so a pull-request check cannot pass what main will
+    /// reject.
     pub fn load_definitions_with(&self, strictness: Strictness) -> miette::Result<Definitions> {
         self.load_definitions_from(&self.load_options(), strictness)
     }

@@ -9,6 +9,7 @@ use costform_model::state::State;
 use costform_planner::StateStore;
 use miette::IntoDiagnostic;
 
+use crate::addresses;
 use crate::args::StateCommand;
 use crate::context::Context;
 use crate::exit::Exit;
@@ -53,12 +54,7 @@ pub fn run(context: &Context, command: &StateCommand) -> miette::Result<Exit> {
             if !absent.is_empty() {
                 return Err(missing(context, Some(locked.state()), &absent));
             }
-            // `report.NAME` removes every instance `report.NAME["KEY"]` too.
-            let removed: Vec<ReportName> = held
-                .keys()
-                .filter(|held| names.iter().any(|name| name.covers(held)))
-                .cloned()
-                .collect();
+            let removed = addresses::expand(names, held);
             for name in &removed {
                 locked.forget(name).into_diagnostic()?;
             }
