@@ -31,20 +31,23 @@ fn names_and_ids(org: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Lists `org`'s projects with the demo token, as (name, id).
+async fn list(emulator: &Emulator, org: &str) -> Vec<(String, String)> {
+    client(emulator, DEMO_ACCESS_TOKEN)
+        .list_projects(&OrgId::parse(org).unwrap())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|project| (project.name, project.id))
+        .collect()
+}
+
 #[tokio::test]
 async fn every_page_of_a_large_org_is_read_at_500_a_page() {
     let emulator = Emulator::start(Config::demo()).await.unwrap();
-    let client = client(&emulator, DEMO_ACCESS_TOKEN);
     let org = large_org();
-    let projects = client
-        .list_projects(&OrgId::parse(&org).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(projects.len(), LARGE_ORG_PROJECTS);
-    let read: Vec<(String, String)> = projects
-        .into_iter()
-        .map(|project| (project.name, project.id))
-        .collect();
+    let read = list(&emulator, &org).await;
+    assert_eq!(read.len(), LARGE_ORG_PROJECTS);
     assert_eq!(read, names_and_ids(&org));
     let queries: Vec<String> = emulator
         .request_log()
@@ -62,16 +65,7 @@ async fn every_page_of_a_large_org_is_read_at_500_a_page() {
 #[tokio::test]
 async fn a_small_org_is_one_short_page() {
     let emulator = Emulator::start(Config::demo()).await.unwrap();
-    let client = client(&emulator, DEMO_ACCESS_TOKEN);
-    let projects = client
-        .list_projects(&OrgId::parse(SMALL_ORG).unwrap())
-        .await
-        .unwrap();
-    let read: Vec<(String, String)> = projects
-        .into_iter()
-        .map(|project| (project.name, project.id))
-        .collect();
-    assert_eq!(read, names_and_ids(SMALL_ORG));
+    assert_eq!(list(&emulator, SMALL_ORG).await, names_and_ids(SMALL_ORG));
     assert_eq!(emulator.request_log().len(), 1);
 }
 
@@ -82,13 +76,8 @@ async fn pages_that_fail_are_retried_and_none_is_lost() {
         server_error_every: Some(3),
         ..Faults::default()
     });
-    let client = client(&emulator, DEMO_ACCESS_TOKEN);
     let org = large_org();
-    let projects = client
-        .list_projects(&OrgId::parse(&org).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(projects.len(), LARGE_ORG_PROJECTS);
+    assert_eq!(list(&emulator, &org).await, names_and_ids(&org));
     let statuses: Vec<Option<u16>> = emulator
         .request_log()
         .into_iter()
