@@ -48,13 +48,15 @@ pub const PROJECT_NAMES: [&str; 11] = [
     "qa",
 ];
 
-/// The query parameters the route reads; others (`pretty`, `name`) are accepted and ignored.
+/// The query parameters the route reads; others (`pretty`, `envelope`) are accepted and ignored.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PageQuery {
     items_per_page: Option<String>,
     page_num: Option<String>,
     include_count: Option<String>,
+    /// A case-insensitive prefix of the project name, as the spec says.
+    name: Option<String>,
 }
 
 /// The projects of `org_id`, as (id, name), in listing order.
@@ -101,7 +103,11 @@ pub(crate) async fn list(
         validate_org_id(&org_id)?;
         let per_page = parameter("itemsPerPage", query.items_per_page.as_deref(), 100, 500)?;
         let page = parameter("pageNum", query.page_num.as_deref(), 1, usize::MAX)?;
-        let all = projects_of(&org_id);
+        let prefix = query.name.as_deref().unwrap_or_default().to_lowercase();
+        let all: Vec<(String, String)> = projects_of(&org_id)
+            .into_iter()
+            .filter(|(_, name)| name.to_lowercase().starts_with(&prefix))
+            .collect();
         let start = page
             .saturating_sub(1)
             .saturating_mul(per_page)
