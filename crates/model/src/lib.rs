@@ -18,6 +18,7 @@ mod parse;
 pub mod plan;
 pub mod printable;
 pub mod raw;
+mod rendering;
 pub mod request;
 pub mod result_body;
 pub mod schema;
