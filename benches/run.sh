@@ -120,7 +120,7 @@ check_state() {
   python3 - "$1" "$2" <<'EOF'
 import json, sys
 reports = json.load(open(sys.argv[1]))["reports"]
-bad = [name for name, entry in reports.items() if len(entry.get("token") or "") != 64]
+bad = [name for name, entry in reports.items() if len((entry.get("handle") or {}).get("token") or "") != 64]
 if len(reports) != int(sys.argv[2]) or bad:
     sys.exit(f"state {sys.argv[1]}: {len(reports)} reports, expected {sys.argv[2]}; bad tokens: {bad[:5]}")
 print(len(reports))

@@ -59,6 +59,8 @@ fn cli_cases() {
         "fetch/*.trycmd",
         "costs/*.trycmd",
         "errors/*.toml",
+        "focus/*.toml",
+        "focus/*.trycmd",
         "variables/*.toml",
         "for_each/*.toml",
         "for_each/*.trycmd",
@@ -159,7 +161,7 @@ fn apply_records_the_issued_64_character_tokens() {
         .map(|issued| issued.token)
         .collect();
     for (name, entry) in reports {
-        let token = entry["token"].as_str().expect("a token string");
+        let token = entry["handle"]["token"].as_str().expect("a token string");
         assert_eq!(token.len(), 64, "{name}: {token}");
         assert!(
             token.chars().all(|c| c.is_ascii_alphanumeric()),
@@ -278,7 +280,7 @@ fn an_expired_token_is_marked_and_requeried() {
         ..Config::demo()
     });
     let dir = applied_workspace(&emulator);
-    let fy2026 = read_state(dir.path())["reports"]["fy2026"]["token"]
+    let fy2026 = read_state(dir.path())["reports"]["fy2026"]["handle"]["token"]
         .as_str()
         .expect("a token")
         .to_owned();
@@ -567,7 +569,7 @@ fn interrupt_apply_with(signal: &str) {
         recorded.len()
     );
     for entry in recorded.values() {
-        let token = entry["token"].as_str().expect("a token");
+        let token = entry["handle"]["token"].as_str().expect("a token");
         assert!(
             issued.iter().any(|t| t == token),
             "{token} was never issued"
@@ -751,7 +753,7 @@ fn plan_refresh_finds_expired_tokens_without_writing_the_state() {
     });
     let dir = applied_workspace(&emulator);
     let before = std::fs::read(dir.path().join("costform.state.json")).expect("a state");
-    let token = read_state(dir.path())["reports"]["by-project"]["token"]
+    let token = read_state(dir.path())["reports"]["by-project"]["handle"]["token"]
         .as_str()
         .expect("a token")
         .to_owned();

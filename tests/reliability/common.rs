@@ -89,13 +89,20 @@ pub fn read_json(path: &Path) -> Option<Value> {
 
 /// Report name -> token, from a state document.
 pub fn state_tokens(state: &Value) -> Vec<(String, String)> {
+    state_handle_parts(state, "token")
+}
+
+/// Each report's handle part `part` (`token`, `report_id`), by report name.
+pub fn state_handle_parts(state: &Value, part: &str) -> Vec<(String, String)> {
     state["reports"]
         .as_object()
         .expect("the state has a reports object")
         .iter()
         .map(|(name, entry)| {
-            let token = entry["token"].as_str().expect("each entry has a token");
-            (name.clone(), token.to_owned())
+            let value = entry["handle"][part]
+                .as_str()
+                .unwrap_or_else(|| panic!("each entry's handle has a `{part}`: {entry}"));
+            (name.clone(), value.to_owned())
         })
         .collect()
 }

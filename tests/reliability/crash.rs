@@ -1,6 +1,6 @@
-//! Crash safety: `apply` SIGKILLed at random moments loses no token Atlas
-//! delivered, leaves parseable state and backup files, and the next run
-//! recovers.
+//! Crash safety: `apply` SIGKILLed at random moments loses no handle Atlas
+//! delivered (a Cost Explorer token, a FOCUS report id), leaves parseable
+//! state and backup files, and the next run recovers.
 
 use std::collections::BTreeSet;
 use std::process::Stdio;
@@ -50,7 +50,7 @@ fn sigkill_during_apply_loses_no_delivered_token() {
     let mut figures = Figures::default();
     for trial in 0..trials {
         let kill_after = Duration::from_millis(rng.random_range(0..2_000));
-        run_trial(trial, kill_after, &mut figures, seed);
+        run_trial(Kind::CostExplorer, trial, kill_after, &mut figures, seed);
     }
     eprintln!("crash figures (seed {seed}): {figures:?}");
     assert_eq!(figures.trials, trials);
@@ -60,12 +60,94 @@ fn sigkill_during_apply_loses_no_delivered_token() {
     );
 }
 
-fn run_trial(trial: usize, kill_after: Duration, figures: &mut Figures, seed: u64) {
-    let context = format!("trial {trial}, kill after {kill_after:?}, seed {seed}");
+/// The same scenario with FOCUS invoice reports, whose apply makes two
+/// requests per report (the invoice lookup, then the report): every report
+/// id delivered before the kill is in the final state. 3 trials (6 full).
+#[test]
+fn sigkill_during_apply_of_focus_reports_loses_no_report_id() {
+    let seed = common::seed();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let trials = if common::full_run() { 6 } else { 3 };
+    let mut figures = Figures::default();
+    for trial in 0..trials {
+        let kill_after = Duration::from_millis(rng.random_range(0..3_000));
+        run_trial(Kind::Focus, trial, kill_after, &mut figures, seed);
+    }
+    eprintln!("focus crash figures (seed {seed}): {figures:?}");
+    assert_eq!(figures.trials, trials);
+    assert_eq!(
+        figures.lost, 0,
+        "report ids lost (seed {seed}, replay with COSTFORM_SEED={seed}): {figures:?}"
+    );
+}
+
+/// Which report kind a trial applies.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    CostExplorer,
+    Focus,
+}
+
+/// A handle the emulator handed out: its value (token or report id), when,
+/// whether the whole answer reached the socket, and what it was for.
+struct Issued {
+    value: String,
+    at: Timestamp,
+    delivered: bool,
+    what: String,
+}
+
+impl Kind {
+    fn write_reports(self, dir: &std::path::Path) {
+        match self {
+            Kind::CostExplorer => support::write_many_reports(dir, REPORTS, 4),
+            Kind::Focus => support::write_many_focus_reports(dir, REPORTS, 4),
+        }
+    }
+
+    /// The handle part the state records for this kind.
+    fn part(self) -> &'static str {
+        match self {
+            Kind::CostExplorer => "token",
+            Kind::Focus => "report_id",
+        }
+    }
+
+    fn issued(self, emulator: &support::EmulatorThread) -> Vec<Issued> {
+        match self {
+            Kind::CostExplorer => emulator
+                .issued_tokens()
+                .into_iter()
+                .map(|issued| Issued {
+                    value: issued.token,
+                    at: issued.at,
+                    delivered: issued.delivered,
+                    what: issued.body.to_string(),
+                })
+                .collect(),
+            // A report id is marked on its 201 answer in the request log.
+            Kind::Focus => emulator
+                .request_log()
+                .into_iter()
+                .filter_map(|logged| {
+                    Some(Issued {
+                        value: logged.token?,
+                        at: logged.at,
+                        delivered: logged.delivered,
+                        what: logged.path,
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+fn run_trial(kind: Kind, trial: usize, kill_after: Duration, figures: &mut Figures, seed: u64) {
+    let context = format!("{kind:?} trial {trial}, kill after {kill_after:?}, seed {seed}");
     let emulator = common::slow_emulator(Duration::from_millis(30));
     let workspace = tempfile::tempdir().expect("a temporary directory");
     let dir = workspace.path();
-    support::write_many_reports(dir, REPORTS, 4);
+    kind.write_reports(dir);
     let state = common::state_path(dir);
 
     let mut child = common::apply(&emulator, dir, 4)
@@ -118,7 +200,7 @@ fn run_trial(trial: usize, kill_after: Duration, figures: &mut Figures, seed: u6
 
     let final_state = common::read_json(&state).expect("a state after the recovering apply");
     common::read_json(&common::sibling(&state, ".backup"));
-    let tokens = common::state_tokens(&final_state);
+    let tokens = common::state_handle_parts(&final_state, kind.part());
     let names: BTreeSet<String> = tokens.iter().map(|(name, _)| name.clone()).collect();
     let expected: BTreeSet<String> = (0..REPORTS)
         .map(|index| format!("report-{index:05}"))
@@ -135,33 +217,33 @@ fn run_trial(trial: usize, kill_after: Duration, figures: &mut Figures, seed: u6
     // definitions do not change), so a delivered token that is missing was
     // lost — counting it as "superseded" by the recovering run's newer token
     // for the same request would hide exactly the loss this test looks for.
-    for issued in emulator.issued_tokens() {
+    for issued in kind.issued(&emulator) {
         if !issued.delivered {
             continue;
         }
         if issued.at >= before_recovery {
             assert!(
-                recorded.contains(issued.token.as_str()),
-                "{context}: the recovering apply dropped token {} for {}",
-                issued.token,
-                issued.body
+                recorded.contains(issued.value.as_str()),
+                "{context}: the recovering apply dropped {} for {}",
+                issued.value,
+                issued.what
             );
             continue;
         }
         figures.issued_before_kill += 1;
         if issued.at + DELIVERY_MARGIN > killed_at {
             figures.in_flight_at_kill += 1;
-            if recorded.contains(issued.token.as_str()) {
+            if recorded.contains(issued.value.as_str()) {
                 figures.in_flight_recorded += 1;
             }
             continue;
         }
         figures.counted += 1;
-        if !recorded.contains(issued.token.as_str()) {
+        if !recorded.contains(issued.value.as_str()) {
             figures.lost += 1;
             eprintln!(
-                "{context}: LOST token {} (issued {}, killed {killed_at}) for {}",
-                issued.token, issued.at, issued.body
+                "{context}: LOST {} (issued {}, killed {killed_at}) for {}",
+                issued.value, issued.at, issued.what
             );
         }
     }

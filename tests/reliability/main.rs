@@ -20,6 +20,7 @@ mod credentials;
 mod definitions;
 mod exhaustion;
 mod faults;
+mod focus;
 mod fuzz;
 mod hostile;
 mod large_results;

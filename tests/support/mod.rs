@@ -76,6 +76,28 @@ pub fn workspace_with_examples() -> tempfile::TempDir {
     dir
 }
 
+/// Writes `count` FOCUS report definitions into `dir`, spread over `files`
+/// files: eight organizations, a distinct invoice month each from January
+/// 2020 on, so every report is its own invoice.
+pub fn write_many_focus_reports(dir: &Path, count: usize, files: usize) {
+    let per_file = count.div_ceil(files.max(1));
+    for file in 0..files {
+        let mut yaml = String::from("reports:\n");
+        for index in file * per_file..((file + 1) * per_file).min(count) {
+            let org = index % 8 + 1;
+            let months = index / 8;
+            let _ = write!(
+                yaml,
+                "  report-{index:05}:\n    kind: focus_report\n    org_id: \"{org:024x}\"\n    invoice_month: \"{}-{:02}-01\"\n",
+                2020 + months / 12,
+                months % 12 + 1,
+            );
+        }
+        std::fs::write(dir.join(format!("focus-{file:03}.yaml")), yaml)
+            .expect("write a definitions file");
+    }
+}
+
 /// Writes `count` definitions with distinct literal dates into `dir`, spread
 /// over `files` files, for load and crash tests.
 pub fn write_many_reports(dir: &Path, count: usize, files: usize) {

@@ -1,15 +1,14 @@
 //! The planner's `Submitter` and `ResultReader`, implemented with the Atlas
-//! client. This is the only place where report kinds meet endpoints: a new
-//! kind adds an arm here and a method to the client.
+//! client. This is the only place where report kinds meet endpoints: one arm
+//! per kind, calling that kind's adapter in `costform-http`.
 
-use costform_http::{Client, Usage};
-use costform_model::ids::{ReportName, Token};
+use costform_http::{Client, InvoiceReport, Usage};
+use costform_model::handle::Handle;
+use costform_model::ids::ReportName;
+use costform_model::kinds::{cost_explorer, focus_report};
 use costform_model::request::PlannedRequest;
 use costform_model::state::{ResultFormat, StateEntry};
 use costform_planner::{ReadOutcome, RemoteError, ResultReader, Submitter};
-
-/// The report kind every current definition uses.
-const COST_EXPLORER: &str = "cost_explorer";
 
 /// Sends queries with the client. Without a client (a plan that only forgets
 /// needs no credentials) every submission fails, which the planner never asks
@@ -42,19 +41,17 @@ impl Submitter for AtlasSubmitter {
         &self,
         _name: &ReportName,
         request: &PlannedRequest,
-    ) -> Result<Token, RemoteError> {
+    ) -> Result<Handle, RemoteError> {
         let Some(client) = &self.client else {
-            return Err(RemoteError {
-                status: None,
-                error_code: None,
-                message: "no Atlas client configured".to_owned(),
-            });
+            return Err(local("no Atlas client configured".to_owned()));
         };
         match request.kind.as_str() {
-            COST_EXPLORER => client
+            cost_explorer::NAME => client
                 .create_cost_explorer_query(&request.org_id, &request.request)
                 .await
+                .map(|token| cost_explorer::handle(&token))
                 .map_err(|error| remote(&error)),
+            focus_report::NAME => submit_focus_report(client, request).await,
             other => Err(unsupported(other)),
         }
     }
@@ -90,9 +87,13 @@ impl ResultReader for AtlasReader {
         format: ResultFormat,
     ) -> Result<ReadOutcome, RemoteError> {
         match entry.request.kind.as_str() {
-            COST_EXPLORER => match self
+            cost_explorer::NAME => match self
                 .client
-                .get_cost_explorer_usage(&entry.request.org_id, &entry.token, format)
+                .get_cost_explorer_usage(
+                    &entry.request.org_id,
+                    &cost_explorer::token(&entry.handle).map_err(local)?,
+                    format,
+                )
                 .await
             {
                 // No answer before the run's deadline counts as processing:
@@ -104,8 +105,45 @@ impl ResultReader for AtlasReader {
                 Ok(Usage::Ready { body, .. }) => Ok(ReadOutcome::Ready(body)),
                 Err(error) => Err(remote(&error)),
             },
+            focus_report::NAME => read_focus_report(&self.client, entry).await,
             other => Err(unsupported(other)),
         }
+    }
+}
+
+/// Finds the month's invoice, then asks for its FOCUS report. The lookup
+/// only reads, so a failure before the POST loses nothing.
+async fn submit_focus_report(
+    client: &Client,
+    request: &PlannedRequest,
+) -> Result<Handle, RemoteError> {
+    let month = focus_report::invoice_month(request).map_err(local)?;
+    let invoice = client
+        .find_invoice(&request.org_id, month)
+        .await
+        .map_err(|error| remote(&error))?;
+    let body = focus_report::report_request(request);
+    let report = client
+        .create_invoice_report(&request.org_id, &invoice, &body)
+        .await
+        .map_err(|error| remote(&error))?;
+    Ok(focus_report::handle(&invoice, &report))
+}
+
+async fn read_focus_report(
+    client: &Client,
+    entry: &StateEntry,
+) -> Result<ReadOutcome, RemoteError> {
+    let (invoice, report) = focus_report::ids(&entry.handle).map_err(local)?;
+    match client
+        .read_invoice_report(&entry.request.org_id, &invoice, &report)
+        .await
+    {
+        Ok(InvoiceReport::Processing) | Err(costform_http::Error::DeadlinePassed { .. }) => {
+            Ok(ReadOutcome::Processing)
+        }
+        Ok(InvoiceReport::Ready(body)) => Ok(ReadOutcome::Ready(body)),
+        Err(error) => Err(remote(&error)),
     }
 }
 
@@ -124,10 +162,17 @@ fn remote(error: &costform_http::Error) -> RemoteError {
     }
 }
 
-fn unsupported(kind: &str) -> RemoteError {
+/// A failure found before anything was sent.
+fn local(message: String) -> RemoteError {
     RemoteError {
         status: None,
         error_code: None,
-        message: format!("report kind `{kind}` has no Atlas endpoint in this costform"),
+        message,
     }
+}
+
+fn unsupported(kind: &str) -> RemoteError {
+    local(format!(
+        "report kind `{kind}` has no Atlas endpoint in this costform"
+    ))
 }

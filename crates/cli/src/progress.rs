@@ -5,14 +5,15 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use costform_model::ids::{ReportName, Token};
+use costform_model::handle::Handle;
+use costform_model::ids::ReportName;
 use costform_model::plan::Action;
 use costform_planner::{
     ApplyObserver, Cancel, FetchObserver, FetchOutcome, ReadOutcome, RemoteError,
 };
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::output::plan_text::abbreviate;
+use crate::output::plan_text::abbreviate_handle;
 use crate::ui::Ui;
 
 /// Shows either a bar or lines, never both.
@@ -125,18 +126,18 @@ impl ApplyProgress {
 impl ApplyObserver for ApplyProgress {
     fn started(&self, _name: &ReportName, _action: Action) {}
 
-    fn finished(&self, name: &ReportName, action: Action, result: Result<&Token, &RemoteError>) {
+    fn finished(&self, name: &ReportName, action: Action, result: Result<&Handle, &RemoteError>) {
         let ui = self.0.ui;
         let text = match (action, result) {
             (Action::Forget, _) => format!("report.{name}: {}", ui.dim("forgotten")),
-            (_, Ok(token)) => format!(
-                "report.{name}: {} token {}",
+            (_, Ok(handle)) => format!(
+                "report.{name}: {} {}",
                 ui.success(if action == Action::Create {
                     "created,"
                 } else {
                     "re-queried,"
                 }),
-                abbreviate(token.as_str())
+                abbreviate_handle(handle)
             ),
             (_, Err(error)) if crate::credentials::is_refused(error) => {
                 if let Some(cancel) = &self.1 {

@@ -12,6 +12,8 @@ use tokio::task::JoinHandle;
 
 use crate::config::{Config, Faults};
 use crate::connection::accept_loop;
+use crate::download::DownloadRequest;
+use crate::invoices::IssuedReport;
 use crate::log::{IssuedToken, LoggedRequest};
 use crate::rate_limit::TokenBucket;
 use crate::routes::router;
@@ -25,6 +27,7 @@ use crate::state::Shared;
 pub struct Emulator {
     handle: EmulatorHandle,
     server: JoinHandle<()>,
+    downloads: JoinHandle<()>,
 }
 
 impl Emulator {
@@ -32,15 +35,32 @@ impl Emulator {
     pub async fn start(config: Config) -> io::Result<Self> {
         let listener = TcpListener::bind(config.listen).await?;
         let address = listener.local_addr()?;
+        // The download host is another listener on the same interface, as
+        // Atlas's files live on another host than its API.
+        let download_listener = TcpListener::bind((config.listen.ip(), 0)).await?;
+        let download_address = download_listener.local_addr()?;
         let shared = Arc::new(Shared::new(config));
+        shared
+            .reports
+            .set_download_base(format!("http://{download_address}"));
         let server = tokio::spawn(accept_loop(
             listener,
             Arc::clone(&shared),
             router(Arc::clone(&shared)),
         ));
+        let download_router = crate::download::router(Arc::clone(&shared));
+        let downloads = tokio::spawn(async move {
+            // Ends only when aborted with the emulator.
+            let _ = axum::serve(download_listener, download_router).await;
+        });
         Ok(Self {
-            handle: EmulatorHandle { shared, address },
+            handle: EmulatorHandle {
+                shared,
+                address,
+                download_address,
+            },
             server,
+            downloads,
         })
     }
 
@@ -59,8 +79,10 @@ impl Emulator {
     /// Stops accepting, closes every open connection and waits until done.
     pub async fn shutdown(mut self) {
         self.server.abort();
-        // The task was aborted; its `JoinError::Cancelled` is the expected outcome.
+        self.downloads.abort();
+        // The tasks were aborted; their `JoinError::Cancelled` is the expected outcome.
         let _ = (&mut self.server).await;
+        let _ = (&mut self.downloads).await;
     }
 }
 
@@ -75,6 +97,7 @@ impl Deref for Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.server.abort();
+        self.downloads.abort();
     }
 }
 
@@ -83,6 +106,7 @@ impl Drop for Emulator {
 pub struct EmulatorHandle {
     shared: Arc<Shared>,
     address: SocketAddr,
+    download_address: SocketAddr,
 }
 
 impl EmulatorHandle {
@@ -142,5 +166,52 @@ impl EmulatorHandle {
     /// Makes every token issued so far answer 404.
     pub fn expire_all_tokens(&self) {
         self.shared.expire_all_tokens();
+    }
+
+    /// The download host's base URL (the second listener), where every
+    /// `downloadUrl` points.
+    pub fn download_base_url(&self) -> String {
+        format!("http://{}", self.download_address)
+    }
+
+    /// Every request the download host received, with its `Authorization`
+    /// header if one was sent.
+    pub fn download_log(&self) -> Vec<DownloadRequest> {
+        self.shared.downloads.entries()
+    }
+
+    /// Every invoice report created so far, in creation order.
+    pub fn issued_reports(&self) -> Vec<IssuedReport> {
+        self.shared.reports.issued()
+    }
+
+    /// Reports that finish from now on answer `FAILED` with `reason`;
+    /// `None` lets them succeed again.
+    pub fn fail_reports(&self, reason: Option<&str>) {
+        self.shared.reports.fail_with(reason.map(str::to_owned));
+    }
+
+    /// Makes every download URL handed out so far answer 403 (expired); the
+    /// next read of a report hands out a fresh one.
+    pub fn expire_download_urls(&self) {
+        self.shared.reports.expire_download_urls();
+    }
+
+    /// Download URLs handed out from now on expire `lifetime` after (a
+    /// negative one: already past their `expiresAt` when handed out).
+    pub fn set_download_url_lifetime(&self, lifetime: jiff::SignedDuration) {
+        self.shared.reports.set_url_lifetime(lifetime);
+    }
+
+    /// The next `count` downloads are refused as expired (403), as a URL
+    /// that expired between the report's read and the download is.
+    pub fn refuse_next_downloads(&self, count: u32) {
+        self.shared.reports.refuse_next_downloads(count);
+    }
+
+    /// Makes invoice report `report_id` answer 404 from now on; false if it
+    /// was never created.
+    pub fn expire_report(&self, report_id: &str) -> bool {
+        self.shared.reports.expire_report(report_id)
     }
 }

@@ -23,7 +23,10 @@ mod config;
 mod connection;
 mod delivery;
 mod digest;
+mod download;
 mod emulator;
+mod focus;
+mod invoices;
 mod log;
 mod media;
 mod oauth;
@@ -40,7 +43,10 @@ pub use config::{
     AuthConfig, Config, DEMO_ACCESS_TOKEN, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,
     DEMO_PRIVATE_API_KEY, DEMO_PUBLIC_API_KEY, Faults,
 };
+pub use download::DownloadRequest;
 pub use emulator::{Emulator, EmulatorHandle};
+pub use focus::focus_csv;
+pub use invoices::{FIRST_INVOICE_MONTH, IssuedReport, REPORTS_MEDIA_TYPE};
 pub use log::{IssuedToken, LoggedRequest};
 pub use media::{CSV as CSV_MEDIA_TYPE, JSON as JSON_MEDIA_TYPE};
 pub use projects::{LARGE_ORG_PREFIX, LARGE_ORG_PROJECTS, PROJECT_NAMES, projects_of};

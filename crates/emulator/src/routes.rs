@@ -1,4 +1,5 @@
-//! The axum routes: the two Cost Explorer paths and the OAuth token endpoint.
+//! The axum routes: the two Cost Explorer paths, the invoice report paths
+//! (see [`crate::invoices`]) and the OAuth token endpoint.
 //!
 //! Documented choices on `envelope=true`: every answer of the result GET after
 //! authentication (processing, results, 400, 404, 406) is HTTP 200 with
@@ -24,6 +25,7 @@ use serde_json::{Value, json};
 
 use crate::api_error::ApiError;
 use crate::auth::refuse_unauthenticated;
+use crate::invoices;
 use crate::media::{self, Representation};
 use crate::oauth;
 use crate::state::{Poll, Shared};
@@ -40,6 +42,7 @@ pub(crate) struct IssuedTokenMark(pub String);
 pub(crate) struct BareProcessing;
 
 const USAGE: &str = "/api/atlas/v2/orgs/{org_id}/billing/costExplorer/usage";
+const INVOICES: &str = "/api/atlas/v2/orgs/{org_id}/invoices";
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -48,6 +51,15 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(USAGE, post(create_query))
         .route(&format!("{USAGE}/{{token}}"), get(read_usage))
         .route(crate::projects::PATH, get(crate::projects::list))
+        .route(INVOICES, get(invoices::list_invoices))
+        .route(
+            &format!("{INVOICES}/{{invoice_id}}/reports"),
+            post(invoices::create_report),
+        )
+        .route(
+            &format!("{INVOICES}/{{invoice_id}}/reports/{{report_id}}"),
+            get(invoices::read_report),
+        )
         .fallback(|| async { ApiError::not_found("no such resource") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -10,6 +10,8 @@ use rand::Rng;
 use serde_json::Value;
 
 use crate::config::{Config, Fault, Faults};
+use crate::download::DownloadLog;
+use crate::invoices::InvoiceReports;
 use crate::log::{IssuedToken, LoggedRequest};
 use crate::rate_limit::Buckets;
 
@@ -21,6 +23,10 @@ const STALE_NONCE_MEMORY: Duration = Duration::from_secs(600);
 pub(crate) struct Shared {
     pub config: Config,
     pub buckets: Buckets,
+    /// Invoice reports and their download URLs.
+    pub reports: InvoiceReports,
+    /// What the download listener received.
+    pub downloads: DownloadLog,
     inner: Mutex<Inner>,
 }
 
@@ -81,6 +87,8 @@ impl Shared {
             nonces: HashMap::new(),
         };
         Self {
+            reports: InvoiceReports::default(),
+            downloads: DownloadLog::default(),
             buckets: Buckets::new(config.token_bucket),
             config,
             inner: Mutex::new(inner),
@@ -113,6 +121,12 @@ impl Shared {
 
     pub fn set_processing_polls(&self, polls: u32) {
         self.lock().processing_polls = polls;
+    }
+
+    /// How many polls answer "processing" (a Cost Explorer 102, an invoice
+    /// report `PENDING` or `RUNNING`) before results.
+    pub fn processing_polls(&self) -> u32 {
+        self.lock().processing_polls
     }
 
     pub fn log_request(&self, entry: LoggedRequest) -> usize {
@@ -284,6 +298,6 @@ impl Shared {
 }
 
 /// 32 random bytes as 64 lowercase hex digits.
-fn random_hex() -> String {
+pub(crate) fn random_hex() -> String {
     hex::encode(rand::rng().random::<[u8; 32]>())
 }

@@ -53,6 +53,31 @@ pub fn synthetic_usage_csv(org_id: &str, body: &Value) -> String {
     csv
 }
 
+/// The invoice id of `org_id`'s month starting `month`: the `invoiceId` its
+/// Cost Explorer rows carry, and the id its invoice is listed under.
+pub(crate) fn invoice_id(org_id: &str, month: Date) -> String {
+    hex_id(&[org_id, "invoice", &month.to_string()])
+}
+
+/// A synthetic project id of `org_id`, as Cost Explorer rows name them.
+pub(crate) fn project_id(org_id: &str, index: usize) -> String {
+    hex_id(&[org_id, "project", &index.to_string()])
+}
+
+/// What the Cost Explorer answer for `org_id`'s month starting `month`,
+/// grouped by service, charges each service, in cents: what the month's
+/// FOCUS file must add up to.
+pub(crate) fn month_by_service(org_id: &str, month: Date) -> Vec<(String, u32)> {
+    let Ok(end) = month.checked_add(1.month()) else {
+        return Vec::new();
+    };
+    let body = json!({ "startDate": month.to_string(), "endDate": end.to_string(), "groupBy": "services" });
+    rows(org_id, &body)
+        .into_iter()
+        .map(|row| (row.service, row.cents))
+        .collect()
+}
+
 /// What one row is grouped by.
 enum GroupKey {
     Organization(String),
@@ -142,7 +167,7 @@ impl Row {
     fn new(org_id: &str, date: Date, key: &GroupKey, default_service: &str) -> Self {
         let mut row = Self {
             date,
-            invoice_id: hex_id(&[org_id, "invoice", &date.to_string()]),
+            invoice_id: invoice_id(org_id, date),
             organization_id: org_id.to_owned(),
             service: default_service.to_owned(),
             project_id: None,
@@ -214,7 +239,7 @@ impl Row {
 /// A readable synthetic name, e.g. `Emulated Project c9d0e1`. The tail of an
 /// id, not its head: Atlas ids start with a timestamp, so ids created together
 /// share their first characters and would share a name.
-fn name(kind: &str, id: &str) -> String {
+pub(crate) fn name(kind: &str, id: &str) -> String {
     let short: String = id
         .chars()
         .skip(id.chars().count().saturating_sub(6))
@@ -249,7 +274,7 @@ fn hex_id(parts: &[&str]) -> String {
     hex::encode(&hash(parts)[..12])
 }
 
-fn quote(field: &str) -> String {
+pub(crate) fn quote(field: &str) -> String {
     if field.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", field.replace('"', "\"\""))
     } else {

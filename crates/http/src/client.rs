@@ -12,6 +12,7 @@ use costform_model::state::ResultFormat;
 
 use crate::auth::Auth;
 use crate::config::ClientConfig;
+use crate::download::Downloader;
 use crate::error::{ApiError, Error};
 use crate::pacing::Pacing;
 use crate::percent::path_segment;
@@ -35,6 +36,7 @@ struct Inner {
     base_url: String,
     transport: Transport,
     auth: Auth,
+    downloader: Downloader,
 }
 
 #[derive(Deserialize)]
@@ -67,18 +69,15 @@ impl Client {
             max_result_bytes: config.max_result_bytes,
         };
         let auth = Auth::new(&config.credentials, &config.base_url)?;
+        let downloader = Downloader::new(&config)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 base_url: config.base_url,
                 transport,
                 auth,
+                downloader,
             }),
         })
-    }
-
-    /// The Atlas base URL requests go to.
-    pub(crate) fn base_url(&self) -> &str {
-        &self.inner.base_url
     }
 
     /// How many retries this client (and its clones) has performed so far.
@@ -180,6 +179,16 @@ impl Client {
         };
         let exchange = self.send(&request).await?;
         read_usage(&request, exchange, format)
+    }
+
+    /// The base URL, for the kinds' adapters to build their paths on.
+    pub(crate) fn base_url(&self) -> String {
+        self.inner.base_url.clone()
+    }
+
+    /// The credential-free client for pre-signed download URLs.
+    pub(crate) fn downloader(&self) -> &Downloader {
+        &self.inner.downloader
     }
 
     /// Sends `request` with retries, following redirects that stay on its

@@ -67,9 +67,14 @@ pub struct ClientConfig {
     /// Accept an `http://` base URL on a host other than loopback, which
     /// sends the credentials in clear; off unless the user asks for it.
     pub allow_insecure_http: bool,
-    /// The largest result read, in bytes (`fetch --max-result-size`); a
-    /// larger one fails its report instead of filling the disk.
+    /// The largest result read, in bytes (`fetch --max-result-size`): a
+    /// Cost Explorer answer, or a report file downloaded (compressed and
+    /// decompressed). A larger one fails its report instead of filling the
+    /// disk.
     pub max_result_bytes: u64,
+    /// How long downloading one report file may take (a FOCUS file of a
+    /// large organization is tens of megabytes).
+    pub download_timeout: Duration,
 }
 
 impl ClientConfig {
@@ -85,6 +90,7 @@ impl ClientConfig {
             max_backoff: Duration::from_secs(30),
             allow_insecure_http: false,
             max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
+            download_timeout: Duration::from_secs(600),
         })
     }
 
@@ -154,7 +160,7 @@ fn pair(
 }
 
 /// `localhost` or a loopback address: traffic that never leaves the machine.
-fn is_loopback(url: &reqwest::Url) -> bool {
+pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
     let Some(host) = url.host_str() else {
         return false;
     };

@@ -160,6 +160,32 @@ pub enum Error {
     /// The HTTP client could not be built (TLS setup).
     #[error("failed to set up the http client")]
     Setup(#[source] reqwest::Error),
+    /// The organization has no invoice that starts on the month asked for,
+    /// so no invoice report can be made for it.
+    #[error(
+        "organization `{org_id}` has no invoice for the month of {month}: check `invoice_month` (invoices start on the 1st; the current month's is pending until it closes)"
+    )]
+    NoInvoice {
+        /// The organization.
+        org_id: String,
+        /// The month's first day.
+        month: String,
+    },
+    /// Atlas could not make an invoice report (`FAILED`).
+    #[error("atlas could not make the invoice report: {reason}")]
+    ReportFailed {
+        /// Atlas's `failureReason`, escaped and cut.
+        reason: String,
+    },
+    /// A report's file could not be downloaded. The URL is shown without
+    /// its query, which holds the pre-signed URL's signature.
+    #[error("download of `{url}` failed: {message}")]
+    Download {
+        /// The download URL without query or fragment.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 impl Error {

@@ -10,8 +10,10 @@
 mod auth;
 mod client;
 mod config;
+mod download;
 mod envelope;
 mod error;
+mod invoices;
 mod pacing;
 mod percent;
 mod projects;
@@ -28,5 +30,6 @@ pub use config::{
     PRIVATE_API_KEY, PUBLIC_API_KEY,
 };
 pub use error::{ApiError, Error};
+pub use invoices::{InvoiceReport, REPORTS_MEDIA_TYPE};
 pub use secret::Secret;
 pub use usage::{CSV_MEDIA_TYPE, JSON_MEDIA_TYPE, Usage};

@@ -47,7 +47,7 @@ impl Client {
             );
             let request = Outgoing {
                 method: Method::GET,
-                url: endpoint(self.base_url(), &path)?,
+                url: endpoint(&self.base_url(), &path)?,
                 accept: JSON_MEDIA_TYPE,
                 content_type: None,
                 body: Vec::new(),

@@ -1,11 +1,13 @@
-//! The request bodies costform sends conform to Atlas's own OpenAPI schema
-//! for `CostExplorerFilterRequestBody` (the vendored spec excerpt).
+//! The request bodies costform sends conform to Atlas's own OpenAPI schemas
+//! (the vendored spec excerpt): `CostExplorerFilterRequestBody` for Cost
+//! Explorer queries, `InvoiceReportRequest` for FOCUS reports.
 
 mod common;
 
 use std::path::Path;
 
 use common::{USAGE_PATH, bearer_client, created, org};
+use costform_model::kinds;
 use costform_model::request::RequestBody;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -18,12 +20,13 @@ fn spec() -> serde_json::Value {
 }
 
 fn validator() -> jsonschema::Validator {
+    validator_for("CostExplorerFilterRequestBody")
+}
+
+fn validator_for(name: &str) -> jsonschema::Validator {
     let spec = spec();
-    let schema = &spec["components"]["schemas"]["CostExplorerFilterRequestBody"];
-    assert!(
-        schema.is_object(),
-        "the spec has no CostExplorerFilterRequestBody"
-    );
+    let schema = &spec["components"]["schemas"][name];
+    assert!(schema.is_object(), "the spec has no {name}");
     jsonschema::options()
         .should_validate_formats(true)
         .build(schema)
@@ -114,7 +117,9 @@ async fn the_body_on_the_wire_is_the_body_given() {
 /// Atlas's schema.
 #[test]
 fn every_example_body_validates_against_the_spec() {
-    let validator = validator();
+    let spec = spec();
+    let cost_explorer = validator();
+    let focus_report = validator_for("InvoiceReportRequest");
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     let mut checked = 0;
     for now in ["2026-11-26", "2027-01-03"] {
@@ -122,7 +127,27 @@ fn every_example_body_validates_against_the_spec() {
         let definitions = costform_model::load(&costform_model::LoadOptions::new(&examples, now))
             .unwrap_or_else(|diagnostics| panic!("the examples validate: {diagnostics:?}"));
         for (name, report) in &definitions.reports {
-            let sent = serde_json::Value::Object(report.planned.request.clone());
+            let (validator, schema, sent) = match report.planned.kind.as_str() {
+                kinds::cost_explorer::NAME => (
+                    &cost_explorer,
+                    "CostExplorerFilterRequestBody",
+                    report.planned.request.clone(),
+                ),
+                kinds::focus_report::NAME => (
+                    &focus_report,
+                    "InvoiceReportRequest",
+                    kinds::focus_report::report_request(&report.planned),
+                ),
+                other => panic!("{name}: no spec schema for kind `{other}`"),
+            };
+            let properties = &spec["components"]["schemas"][schema]["properties"];
+            for key in sent.keys() {
+                assert!(
+                    properties.get(key).is_some(),
+                    "{name}: `{key}` is not a property of {schema}"
+                );
+            }
+            let sent = serde_json::Value::Object(sent);
             let errors: Vec<String> = validator
                 .iter_errors(&sent)
                 .map(|e| e.to_string())
@@ -147,10 +172,7 @@ fn both_service_lists_are_the_specs_enum() {
         .iter()
         .map(|name| name.as_str().unwrap())
         .collect();
-    assert_eq!(
-        costform_model::kinds::cost_explorer::SERVICES,
-        enumerated.as_slice()
-    );
+    assert_eq!(kinds::cost_explorer::SERVICES, enumerated.as_slice());
     assert_eq!(
         costform_emulator::SERVICES.as_slice(),
         enumerated.as_slice()

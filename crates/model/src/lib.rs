@@ -9,6 +9,7 @@ pub mod cost_rows;
 pub mod dates;
 pub mod diagnostic;
 mod for_each;
+pub mod handle;
 pub mod ids;
 pub mod kinds;
 pub mod load;

@@ -8,12 +8,13 @@ use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ReportName, Token};
+use crate::handle::Handle;
+use crate::ids::ReportName;
 use crate::request::PlannedRequest;
 
 /// The plan format this build reads and writes (`costform plan --format json`
 /// and `plan --out`).
-pub const PLAN_FORMAT_VERSION: u32 = 2;
+pub const PLAN_FORMAT_VERSION: u32 = 3;
 
 /// A plan, in the order its changes will be applied (by report name).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -84,9 +85,10 @@ pub struct Change {
     /// The request in the state (requery and forget).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<PlannedRequest>,
-    /// The token in the state, which a requery supersedes (requery and forget).
+    /// The handle in the state (a token, a report id), which a requery
+    /// supersedes (requery and forget).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub before_token: Option<Token>,
+    pub before_handle: Option<Handle>,
     /// The request that will be sent (create and requery).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<PlannedRequest>,

@@ -52,195 +52,237 @@ pub struct RawVariable {
 }
 
 /// One report (or a file's `defaults:`). Every string may be a template.
-#[derive(Debug, Clone, Default, JsonSchema)]
-#[schemars(default, deny_unknown_fields)]
+///
+/// The keys every kind takes are fields; a kind's own keys (`start_date`,
+/// `group_by`, `invoice_month`, ...) are in [`RawReport::fields`], read by
+/// the shape their kind declares ([`crate::kinds::KeySpec`]), so adding a
+/// kind adds no field here.
+#[derive(Debug, Clone, Default)]
 pub struct RawReport {
     /// The report kind (the plugin that builds the request); default `cost_explorer`.
-    #[schemars(schema_with = "kind_schema")]
     pub kind: Option<Spanned<String>>,
-    /// The Atlas organization the query runs in (24 lowercase hex digits).
-    #[schemars(schema_with = "id_schema")]
+    /// The Atlas organization the report is for (24 lowercase hex digits).
     pub org_id: Option<Spanned<String>>,
-    /// First month of the range, inclusive: the 1st of a month, `YYYY-MM-DD`.
-    #[schemars(schema_with = "date_schema")]
-    pub start_date: Option<Spanned<String>>,
-    /// End of the range, exclusive: the 1st of a month, `YYYY-MM-DD`.
-    #[schemars(schema_with = "date_schema")]
-    pub end_date: Option<Spanned<String>>,
-    /// A named range instead of `start_date`/`end_date`, computed from "now".
-    #[schemars(schema_with = "period_schema")]
-    pub period: Option<Spanned<String>>,
-    /// The dimension the usage is grouped by.
-    #[schemars(schema_with = "group_by_schema")]
-    pub group_by: Option<Spanned<String>>,
-    /// Organization ids to filter on.
-    #[schemars(schema_with = "id_list_schema")]
-    pub organizations: Option<Spanned<Vec<Spanned<String>>>>,
-    /// Project ids to filter on.
-    #[schemars(schema_with = "id_list_schema")]
-    pub projects: Option<Spanned<Vec<Spanned<String>>>>,
-    /// Cluster ids to filter on.
-    #[schemars(schema_with = "id_list_schema")]
-    pub clusters: Option<Spanned<Vec<Spanned<String>>>>,
-    /// Atlas SKU service names to filter on (`Clusters`, `Storage`, ...).
-    #[schemars(schema_with = "service_list_schema")]
-    pub services: Option<Spanned<Vec<Spanned<String>>>>,
-    /// Whether usage that only partly matches the filters is included (default false).
-    #[schemars(with = "Option<bool>")]
-    pub include_partial_matches: Option<Spanned<bool>>,
     /// `never` (default) or `until_closed`: query again after each fetch while
-    /// the range covers a month that has not closed.
-    #[schemars(schema_with = "refresh_schema")]
+    /// the report covers a month that has not closed.
     pub refresh: Option<Spanned<String>>,
     /// Spend limits that `costform check` holds the results to.
-    #[schemars(with = "Option<RawBudget>")]
     pub budget: Option<Spanned<RawBudget>>,
+    /// The kind's own keys, in file order.
+    pub fields: Vec<(&'static str, Field)>,
     /// One report per element: a list or map, literal or a template such as
     /// `"{{ var.orgs }}"`; each instance is `report.NAME["KEY"]` and its
     /// templates read `each.key` and `each.value`.
-    #[schemars(schema_with = "for_each_schema")]
     pub for_each: Option<Spanned<Node>>,
     /// List keys written as one template that renders a list
-    /// (`projects: "{{ lookup.prod }}"`), filled in by the loader.
-    #[schemars(skip)]
+    /// (`projects: "{{ lookup.prod }}"`), turned into lists by the loader.
     pub list_templates: Vec<(&'static str, Spanned<String>)>,
 }
 
-macro_rules! merge_fields {
-    ($report:ident, $defaults:ident, $($field:ident),*) => {
-        $( if $report.$field.is_none() { $report.$field = $defaults.$field.clone(); } )*
-    };
+/// The value of one of a kind's keys, in the shape the kind declared.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field {
+    /// A string (maybe a template).
+    Text(Spanned<String>),
+    /// `true` or `false`.
+    Flag(Spanned<bool>),
+    /// A list of strings (each maybe a template).
+    List(Spanned<Vec<Spanned<String>>>),
 }
 
-macro_rules! set_keys {
-    ($report:ident, $($field:ident),*) => {{
-        let mut keys = Vec::new();
-        $( if let Some(value) = &$report.$field { keys.push((stringify!($field), value.referenced)); } )*
-        keys
-    }};
+impl Field {
+    /// Where the value is, for diagnostics.
+    pub fn location(&self) -> serde_saphyr::Location {
+        match self {
+            Field::Text(value) => value.referenced,
+            Field::Flag(value) => value.referenced,
+            Field::List(value) => value.referenced,
+        }
+    }
 }
+
+/// The keys every report takes, whatever its kind.
+pub const COMMON_KEYS: &[&str] = &["kind", "org_id", "refresh", "budget"];
 
 impl RawReport {
     /// Fills every key this report leaves unset from the file's `defaults:`.
     #[must_use]
     pub fn merged_with(mut self, defaults: &RawReport) -> Self {
-        merge_fields!(
-            self,
-            defaults,
-            kind,
-            org_id,
-            start_date,
-            end_date,
-            period,
-            group_by,
-            organizations,
-            projects,
-            clusters,
-            services,
-            include_partial_matches,
-            refresh,
-            budget,
-            for_each
-        );
+        for (mine, default) in [
+            (&mut self.kind, &defaults.kind),
+            (&mut self.org_id, &defaults.org_id),
+            (&mut self.refresh, &defaults.refresh),
+        ] {
+            if mine.is_none() {
+                mine.clone_from(default);
+            }
+        }
+        if self.budget.is_none() {
+            self.budget.clone_from(&defaults.budget);
+        }
+        if self.for_each.is_none() {
+            self.for_each.clone_from(&defaults.for_each);
+        }
+        for (key, value) in &defaults.fields {
+            if self.field(key).is_none() && !self.has_list_template(key) {
+                self.fields.push((key, value.clone()));
+            }
+        }
         for (key, template) in &defaults.list_templates {
-            let written = self.list_templates.iter().any(|(set, _)| set == key);
-            if !written && self.list_mut(key).is_some_and(|list| list.is_none()) {
+            if self.field(key).is_none() && !self.has_list_template(key) {
                 self.list_templates.push((key, template.clone()));
             }
         }
         self
     }
 
-    /// The list field named `key`, for the loader to fill from a template.
-    pub fn list_mut(&mut self, key: &str) -> Option<&mut Option<Spanned<Vec<Spanned<String>>>>> {
-        match key {
-            "organizations" => Some(&mut self.organizations),
-            "projects" => Some(&mut self.projects),
-            "clusters" => Some(&mut self.clusters),
-            "services" => Some(&mut self.services),
-            _ => None,
-        }
+    fn has_list_template(&self, key: &str) -> bool {
+        self.list_templates.iter().any(|(set, _)| *set == key)
+    }
+
+    /// Sets the list key `key` to the list its template rendered.
+    pub fn set_list(&mut self, key: &'static str, list: Spanned<Vec<Spanned<String>>>) {
+        self.fields.retain(|(name, _)| *name != key);
+        self.fields.push((key, Field::List(list)));
     }
 
     /// Every string value, so the loader can render templates in place.
     pub fn strings_mut(&mut self) -> Vec<&mut Spanned<String>> {
-        let singles = [
-            &mut self.kind,
-            &mut self.org_id,
-            &mut self.start_date,
-            &mut self.end_date,
-            &mut self.period,
-            &mut self.group_by,
-            &mut self.refresh,
-        ];
-        let lists = [
-            &mut self.organizations,
-            &mut self.projects,
-            &mut self.clusters,
-            &mut self.services,
-        ];
-        singles
+        let common = [&mut self.kind, &mut self.org_id, &mut self.refresh];
+        let fields = self.fields.iter_mut().flat_map(|(_, field)| match field {
+            Field::Text(text) => vec![text],
+            Field::List(list) => list.value.iter_mut().collect(),
+            Field::Flag(_) => Vec::new(),
+        });
+        common
             .into_iter()
             .filter_map(Option::as_mut)
+            .chain(fields)
+            .collect()
+    }
+
+    /// The kind's keys this report sets, with where each value is, so a
+    /// report kind can refuse keys it does not take.
+    pub fn set_keys(&self) -> Vec<(&'static str, serde_saphyr::Location)> {
+        self.fields
+            .iter()
+            .map(|(key, field)| (*key, field.location()))
             .chain(
-                lists
-                    .into_iter()
-                    .filter_map(Option::as_mut)
-                    .flat_map(|list| list.value.iter_mut()),
+                self.list_templates
+                    .iter()
+                    .map(|(key, template)| (*key, template.referenced)),
             )
             .collect()
     }
 
-    /// The keys this report sets, with where each value is, so a report kind
-    /// can refuse keys it does not take.
-    pub fn set_keys(&self) -> Vec<(&'static str, serde_saphyr::Location)> {
-        let mut keys = set_keys!(
-            self,
-            kind,
-            org_id,
-            start_date,
-            end_date,
-            period,
-            group_by,
-            organizations,
-            projects,
-            clusters,
-            services,
-            include_partial_matches,
-            refresh,
-            budget
-        );
-        keys.extend(
-            self.list_templates
-                .iter()
-                .map(|(key, template)| (*key, template.referenced)),
-        );
-        keys
+    /// The value of the kind's key `key`, if set.
+    pub fn field(&self, key: &str) -> Option<&Field> {
+        self.fields
+            .iter()
+            .find(|(name, _)| *name == key)
+            .map(|(_, field)| field)
+    }
+
+    /// The string key `key`, if set (and read as a string).
+    pub fn text(&self, key: &str) -> Option<&Spanned<String>> {
+        match self.field(key)? {
+            Field::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The boolean key `key`, if set.
+    pub fn flag(&self, key: &str) -> Option<&Spanned<bool>> {
+        match self.field(key)? {
+            Field::Flag(flag) => Some(flag),
+            _ => None,
+        }
+    }
+
+    /// The list key `key`, if set.
+    pub fn list(&self, key: &str) -> Option<&Spanned<Vec<Spanned<String>>>> {
+        match self.field(key)? {
+            Field::List(list) => Some(list),
+            _ => None,
+        }
     }
 }
 
-/// Every key a report may have, for did-you-mean hints on unknown keys.
-pub const REPORT_KEYS: &[&str] = &[
-    "kind",
-    "org_id",
-    "start_date",
-    "end_date",
-    "period",
-    "group_by",
-    "organizations",
-    "projects",
-    "clusters",
-    "services",
-    "include_partial_matches",
-    "refresh",
-    "budget",
-];
+/// The JSON Schema of a report: the common keys, and every kind's keys as
+/// that kind declares them (a key two kinds share, such as `org_id`, is
+/// described once). Unknown keys are refused.
+impl JsonSchema for RawReport {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RawReport".into()
+    }
 
-/// The top-level keys of a definition file.
-pub const FILE_KEYS: &[&str] = &["variables", "lookups", "defaults", "reports"];
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let mut properties = serde_json::Map::new();
+        let mut add = |name: &str, description: &str, schema: Schema| {
+            let mut schema = schema.to_value();
+            if let Some(object) = schema.as_object_mut() {
+                object.insert("description".to_owned(), description.into());
+            }
+            properties.insert(name.to_owned(), schema);
+        };
+        add(
+            "kind",
+            "The report kind (the plugin that builds the request); default `cost_explorer`.",
+            kind_schema(generator),
+        );
+        add(
+            "org_id",
+            "The Atlas organization the report is for (24 lowercase hex digits).",
+            id_schema(generator),
+        );
+        add(
+            "refresh",
+            "`never` (default) or `until_closed`: query again after each fetch while the report covers a month that has not closed.",
+            refresh_schema(generator),
+        );
+        add(
+            "budget",
+            "Spend limits that `costform check` holds the results to.",
+            generator.subschema_for::<Option<RawBudget>>(),
+        );
+        add(
+            "for_each",
+            "One report per element of a list or a map (literal, or a template such as `\"{{ var.orgs }}\"`), addressed `report.NAME[\"KEY\"]`; templates read `each.key` and `each.value`.",
+            for_each_schema(generator),
+        );
+        for key in crate::kinds::all_keys() {
+            // A list key also takes a template that renders a list.
+            let schema = match key.shape {
+                crate::kinds::Shape::List => or_template(&(key.schema)(generator)),
+                _ => (key.schema)(generator),
+            };
+            add(key.name, key.description, schema);
+        }
+        json_schema!({
+            "type": "object",
+            "description": "One report (or a file's `defaults:`). Every string may be a template.",
+            "properties": properties,
+            "additionalProperties": false,
+        })
+    }
+}
+
+/// Every key a report may have (the common ones and every kind's), for
+/// did-you-mean hints on unknown keys.
+pub fn report_keys() -> Vec<&'static str> {
+    COMMON_KEYS
+        .iter()
+        .chain(LOADER_KEYS)
+        .copied()
+        .chain(crate::kinds::all_keys().map(|key| key.name))
+        .collect()
+}
 
 /// The report keys the loader handles itself, whatever the report's kind.
 pub const LOADER_KEYS: &[&str] = &["for_each"];
+
+/// The top-level keys of a definition file.
+pub const FILE_KEYS: &[&str] = &["variables", "lookups", "defaults", "reports"];
 
 /// A YAML mapping kept in file order with each key's location, so duplicate
 /// names and bad names can be pointed at.
@@ -257,7 +299,7 @@ impl<V> Default for Entries<V> {
 const TEMPLATE_PATTERN: &str = r"\{[{%]";
 
 /// A strict schema, or a template that renders to a value matching it.
-fn or_template(strict: &Schema) -> Schema {
+pub(crate) fn or_template(strict: &Schema) -> Schema {
     json_schema!({ "anyOf": [strict, { "type": "string", "pattern": TEMPLATE_PATTERN }] })
 }
 
@@ -265,24 +307,14 @@ fn kind_schema(_: &mut SchemaGenerator) -> Schema {
     or_template(&json_schema!({ "enum": crate::kinds::names() }))
 }
 
-fn id_schema(_: &mut SchemaGenerator) -> Schema {
+/// An Atlas id, or a template.
+pub(crate) fn id_schema(_: &mut SchemaGenerator) -> Schema {
     or_template(&json_schema!({ "type": "string", "pattern": crate::ids::OrgId::PATTERN }))
 }
 
-fn id_list_schema(generator: &mut SchemaGenerator) -> Schema {
-    or_template(&json_schema!({ "type": "array", "items": id_schema(generator) }))
-}
-
-fn date_schema(_: &mut SchemaGenerator) -> Schema {
+/// A month's first day, `YYYY-MM-01`, or a template.
+pub(crate) fn month_start_schema(_: &mut SchemaGenerator) -> Schema {
     or_template(&json_schema!({ "type": "string", "pattern": r"^\d{4}-\d{2}-01$" }))
-}
-
-fn period_schema(_: &mut SchemaGenerator) -> Schema {
-    or_template(&json_schema!({ "enum": crate::dates::PERIODS }))
-}
-
-fn group_by_schema(_: &mut SchemaGenerator) -> Schema {
-    or_template(&json_schema!({ "enum": crate::kinds::cost_explorer::GROUP_BY }))
 }
 
 fn refresh_schema(_: &mut SchemaGenerator) -> Schema {
@@ -319,8 +351,4 @@ fn for_each_schema(_: &mut SchemaGenerator) -> Schema {
             { "type": "string", "pattern": TEMPLATE_PATTERN }
         ]
     })
-}
-
-fn service_list_schema(_: &mut SchemaGenerator) -> Schema {
-    or_template(&json_schema!({ "type": "array", "items": { "type": "string" } }))
 }

@@ -197,33 +197,6 @@ fn render(
     diagnostics: &mut Diagnostics,
 ) -> bool {
     let mut ok = true;
-    for (key, template) in std::mem::take(&mut report.list_templates) {
-        let items = renderer
-            .evaluate(&template.value)
-            .map_err(|err| err.message)
-            .and_then(|value| {
-                crate::template::list_of_strings(&value).map_err(|problem| {
-                    format!("`{key}` must be a list, but `{}` {problem}", template.value)
-                })
-            });
-        match items {
-            Ok(items) => {
-                let (referenced, defined) = (template.referenced, template.defined);
-                let items = items
-                    .into_iter()
-                    .map(|item| Spanned::new(item, referenced, defined))
-                    .collect();
-                let list = Spanned::new(items, referenced, defined);
-                if let Some(field) = report.list_mut(key) {
-                    *field = Some(list);
-                }
-            }
-            Err(message) => {
-                ok = false;
-                diagnostics.push(source.error_at(code::TEMPLATE, template.referenced, message));
-            }
-        }
-    }
     for value in report.strings_mut() {
         match renderer.render(&value.value) {
             Ok(output) => value.value = output,
@@ -243,6 +216,32 @@ fn render(
                         .error(code::TEMPLATE, offset, len, err.message)
                         .with_optional_help(help),
                 );
+            }
+        }
+    }
+    // After the strings: the items a template renders are values, not
+    // templates to render again.
+    for (key, template) in std::mem::take(&mut report.list_templates) {
+        let items = renderer
+            .evaluate(&template.value)
+            .map_err(|err| err.message)
+            .and_then(|value| {
+                crate::template::list_of_strings(&value).map_err(|problem| {
+                    format!("`{key}` must be a list, but `{}` {problem}", template.value)
+                })
+            });
+        match items {
+            Ok(items) => {
+                let (referenced, defined) = (template.referenced, template.defined);
+                let items = items
+                    .into_iter()
+                    .map(|item| Spanned::new(item, referenced, defined))
+                    .collect();
+                report.set_list(key, Spanned::new(items, referenced, defined));
+            }
+            Err(message) => {
+                ok = false;
+                diagnostics.push(source.error_at(code::TEMPLATE, template.referenced, message));
             }
         }
     }
@@ -302,10 +301,17 @@ fn build(
     };
     let mut accepted = true;
     for (key, at) in report.set_keys() {
-        if !kind.keys().contains(&key) {
+        if !kind.keys().iter().any(|spec| spec.name == key) {
             accepted = false;
             let message = format!("report kind `{}` does not take `{key}`", kind.name());
-            diagnostics.push(context.file.error_at(code::UNKNOWN_KEY, at, message));
+            let own: Vec<&str> = kind.keys().iter().map(|spec| spec.name).collect();
+            let help = format!("its own keys are `{}`", own.join("`, `"));
+            diagnostics.push(
+                context
+                    .file
+                    .error_at(code::UNKNOWN_KEY, at, message)
+                    .with_help(help),
+            );
         }
     }
     let planned = kind.build(report, context, diagnostics);

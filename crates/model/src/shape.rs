@@ -10,9 +10,10 @@ use serde_saphyr::Spanned;
 
 use crate::budget;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, code, did_you_mean};
+use crate::kinds::{self, KeySpec, Shape};
 use crate::node::{Node, scalar_text};
 use crate::raw::{
-    Entries, FILE_KEYS, LOADER_KEYS, REPORT_KEYS, RawDefinitionFile, RawReport, RawVariable,
+    Entries, FILE_KEYS, Field, RawDefinitionFile, RawReport, RawVariable, report_keys,
 };
 use crate::template::is_template;
 use crate::value::Value;
@@ -257,38 +258,34 @@ fn report(
         let read = match name {
             "kind" => string(file, name, &value).map(|v| report.kind = v),
             "org_id" => string(file, name, &value).map(|v| report.org_id = v),
-            "start_date" => string(file, name, &value).map(|v| report.start_date = v),
-            "end_date" => string(file, name, &value).map(|v| report.end_date = v),
-            "period" => string(file, name, &value).map(|v| report.period = v),
-            "group_by" => string(file, name, &value).map(|v| report.group_by = v),
             "refresh" => string(file, name, &value).map(|v| report.refresh = v),
-            "organizations" | "projects" | "clusters" | "services" => {
-                list(file, name, value).map(|read| match read {
-                    ListRead::Items(items) => {
-                        if let Some(field) = report.list_mut(name) {
-                            *field = items;
-                        }
-                    }
-                    ListRead::Template(key, template) => {
-                        report.list_templates.push((key, template));
-                    }
-                })
+            "budget" => {
+                report.budget = budget::read(file, value, diagnostics);
+                Ok(())
             }
             "for_each" => {
                 report.for_each = (value.value != Node::Null).then_some(value);
                 Ok(())
             }
-            "include_partial_matches" => {
-                boolean(file, name, &value).map(|v| report.include_partial_matches = v)
-            }
-            "budget" => {
-                report.budget = budget::read(file, value, diagnostics);
-                Ok(())
-            }
             _ => {
-                let known: Vec<&str> = REPORT_KEYS.iter().chain(LOADER_KEYS).copied().collect();
-                diagnostics.push(unknown_key(file, &key, &known));
-                Ok(())
+                if let Some(spec) = kinds::key(name) {
+                    match (&spec.shape, &value.value) {
+                        // A list key written as one template: the loader
+                        // turns what it renders into the list.
+                        (Shape::List, Node::String(template)) if is_template(template) => {
+                            let template =
+                                Spanned::new(template.clone(), value.referenced, value.defined);
+                            report.list_templates.push((spec.name, template));
+                            Ok(())
+                        }
+                        _ => field(file, spec, value).map(|field| {
+                            report.fields.extend(field.map(|field| (spec.name, field)));
+                        }),
+                    }
+                } else {
+                    diagnostics.push(unknown_key(file, &key, &report_keys()));
+                    Ok(())
+                }
             }
         };
         if let Err(diagnostic) = read {
@@ -296,13 +293,20 @@ fn report(
             well_shaped = false;
         }
     }
-    debug_assert_eq!(REPORT_KEYS.len(), 13, "a new report key needs reading here");
-    debug_assert_eq!(
-        LOADER_KEYS,
-        ["for_each"],
-        "a new loader key needs reading here"
-    );
     (report, well_shaped)
+}
+
+/// A kind's key read in the shape its kind declares; `None` when null.
+fn field(
+    file: &SourceFile,
+    spec: &KeySpec,
+    node: Spanned<Node>,
+) -> Result<Option<Field>, Box<Diagnostic>> {
+    Ok(match spec.shape {
+        Shape::Text => string(file, spec.name, &node)?.map(Field::Text),
+        Shape::Flag => boolean(file, spec.name, &node)?.map(Field::Flag),
+        Shape::List => list(file, spec.name, node)?.map(Field::List),
+    })
 }
 
 pub(crate) fn string(
@@ -322,25 +326,14 @@ pub(crate) fn string(
 /// A list field as [`RawReport`] holds it.
 type SpannedList = Spanned<Vec<Spanned<String>>>;
 
-/// A list key as written: the items, or one template that renders a list.
-enum ListRead {
-    Items(Option<SpannedList>),
-    Template(&'static str, Spanned<String>),
-}
-
-fn list(file: &SourceFile, key: &str, node: Spanned<Node>) -> Result<ListRead, Box<Diagnostic>> {
+fn list(
+    file: &SourceFile,
+    key: &str,
+    node: Spanned<Node>,
+) -> Result<Option<SpannedList>, Box<Diagnostic>> {
     let items = match node.value {
-        Node::Null => return Ok(ListRead::Items(None)),
+        Node::Null => return Ok(None),
         Node::Sequence(items) => items,
-        Node::String(template) if is_template(&template) => {
-            let key = REPORT_KEYS
-                .iter()
-                .copied()
-                .find(|known| *known == key)
-                .unwrap_or("projects");
-            let template = Spanned::new(template, node.referenced, node.defined);
-            return Ok(ListRead::Template(key, template));
-        }
         _ => {
             let help = format!(
                 "write a list, e.g. `{key}: [...]`, or a template that renders one, e.g. `{key}: \"{{{{ var.{key} }}}}\"`"
@@ -356,11 +349,7 @@ fn list(file: &SourceFile, key: &str, node: Spanned<Node>) -> Result<ListRead, B
             None => return Err(wrong_shape(file, key, "a list of strings", &item)),
         }
     }
-    Ok(ListRead::Items(Some(Spanned::new(
-        strings,
-        node.referenced,
-        node.defined,
-    ))))
+    Ok(Some(Spanned::new(strings, node.referenced, node.defined)))
 }
 
 fn boolean(

@@ -44,6 +44,7 @@ fn examples_validate_without_errors_or_warnings() {
         [
             "fy2026-by-service",
             "last-month-by-service",
+            "last-month-focus",
             "last-year-by-org",
             "payments-clusters",
             "payments-clusters-this-month",
@@ -57,6 +58,10 @@ fn examples_validate_without_errors_or_warnings() {
         body(&definitions, "last-month-by-service"),
         json!({"startDate": "2026-10-01", "endDate": "2026-11-01", "groupBy": "services",
                "services": ["Clusters", "Storage", "Backup", "Data Transfer"]})
+    );
+    assert_eq!(
+        body(&definitions, "last-month-focus"),
+        json!({"invoiceMonth": "2026-10-01", "reportType": "FOCUS", "reportFormat": "CSV"})
     );
     assert_eq!(
         body(&definitions, "trailing-quarter-by-project"),

@@ -1,7 +1,8 @@
 //! `apply`: sends a plan's queries with bounded parallelism and journals each
 //! token the moment it arrives.
 
-use costform_model::ids::{ReportName, Token};
+use costform_model::handle::Handle;
+use costform_model::ids::ReportName;
 use costform_model::plan::{Action, Plan};
 use costform_model::request::PlannedRequest;
 use costform_model::state::{StateEntry, TokenStatus};
@@ -34,7 +35,7 @@ pub trait ApplyObserver: Sync {
     }
 
     /// A query was answered; on success the token is already journaled.
-    fn finished(&self, name: &ReportName, action: Action, result: Result<&Token, &RemoteError>) {
+    fn finished(&self, name: &ReportName, action: Action, result: Result<&Handle, &RemoteError>) {
         let _ = (name, action, result);
     }
 }
@@ -46,7 +47,7 @@ impl ApplyObserver for () {}
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApplyReport {
     /// Reports created or re-queried, with their new tokens.
-    pub applied: Vec<(ReportName, Token)>,
+    pub applied: Vec<(ReportName, Handle)>,
     /// Reports Atlas refused, with its answer; their old entries are kept.
     pub failed: Vec<(ReportName, RemoteError)>,
     /// Reports dropped from the state.
@@ -109,8 +110,8 @@ pub async fn apply<S: Submitter>(
     while let Some((change, request, answer)) = answers.next().await {
         match answer {
             None => report.not_started.push(change.name.clone()),
-            Some(Ok(token)) => {
-                let entry = new_entry(plan, request, &token);
+            Some(Ok(handle)) => {
+                let entry = new_entry(plan, request, &handle);
                 if failure.is_some() {
                     kept.push((change.name.clone(), entry));
                 } else if let Err(error) = state.record(&change.name, entry.clone()) {
@@ -118,8 +119,8 @@ pub async fn apply<S: Submitter>(
                     failure = Some(error);
                     kept.push((change.name.clone(), entry));
                 }
-                observer.finished(&change.name, change.action, Ok(&token));
-                report.applied.push((change.name.clone(), token));
+                observer.finished(&change.name, change.action, Ok(&handle));
+                report.applied.push((change.name.clone(), handle));
             }
             Some(Err(error)) => {
                 observer.finished(&change.name, change.action, Err(&error));
@@ -140,11 +141,11 @@ pub async fn apply<S: Submitter>(
     Ok(report)
 }
 
-/// The entry for a freshly issued token.
-fn new_entry(plan: &Plan, request: &PlannedRequest, token: &Token) -> StateEntry {
+/// The entry for a freshly issued handle.
+fn new_entry(plan: &Plan, request: &PlannedRequest, handle: &Handle) -> StateEntry {
     StateEntry {
         request: request.clone(),
-        token: token.clone(),
+        handle: handle.clone(),
         applied_at: Timestamp::now(),
         now: plan.now,
         status: TokenStatus::Submitted,

@@ -60,7 +60,7 @@ pub(crate) fn read(path: &Path) -> Result<Option<Vec<Record>>, Error> {
         .collect();
     let mut records = Vec::with_capacity(lines.len());
     for (position, (index, line)) in lines.iter().enumerate() {
-        match serde_json::from_str(line) {
+        match parse_record(line) {
             Ok(record) => records.push(record),
             Err(source) if position + 1 == lines.len() => {
                 tracing::warn!(path = %path.display(), line = index + 1, %source, "ignoring a torn last journal line");
@@ -75,6 +75,16 @@ pub(crate) fn read(path: &Path) -> Result<Option<Vec<Record>>, Error> {
         }
     }
     Ok(Some(records))
+}
+
+/// One journal line; an entry journaled by a costform of state format 1 (a
+/// bare `token`) is upgraded, so a crash before an upgrade loses nothing.
+fn parse_record(line: &str) -> serde_json::Result<Record> {
+    let mut value: serde_json::Value = serde_json::from_str(line)?;
+    if let Some(entry) = value.get_mut("entry") {
+        costform_model::state::upgrade_entry(entry);
+    }
+    serde_json::from_value(value)
 }
 
 /// The lineage `records` continue, when it is not `lineage`: such a
@@ -153,10 +163,19 @@ impl Journal {
 
     /// Appends one record as a line and syncs it to disk before returning.
     pub(crate) fn append(&mut self, record: &Record) -> Result<(), Error> {
-        let mut line = serde_json::to_string(record).map_err(Error::Encode)?;
-        line.push('\n');
+        self.append_all(std::slice::from_ref(record))
+    }
+
+    /// Appends `records` with one write and one sync: a group commit, for
+    /// fetch, where a sync per result serialized the run on the disk.
+    pub(crate) fn append_all(&mut self, records: &[Record]) -> Result<(), Error> {
+        let mut lines = String::new();
+        for record in records {
+            lines.push_str(&serde_json::to_string(record).map_err(Error::Encode)?);
+            lines.push('\n');
+        }
         self.file
-            .write_all(line.as_bytes())
+            .write_all(lines.as_bytes())
             .and_then(|()| self.file.sync_data())
             .map_err(Error::io("append to", &self.path))
     }

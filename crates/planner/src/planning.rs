@@ -173,7 +173,7 @@ fn create(name: &ReportName, after: &PlannedRequest) -> Change {
         action: Action::Create,
         reasons: vec![Reason::New],
         before: None,
-        before_token: None,
+        before_handle: None,
         after: Some(after.clone()),
         diff: Vec::new(),
     }
@@ -190,7 +190,7 @@ fn requery(
         action: Action::Requery,
         reasons,
         before: Some(entry.request.clone()),
-        before_token: Some(entry.token.clone()),
+        before_handle: Some(entry.handle.clone()),
         after: Some(after.clone()),
         diff: field_diff(&entry.request, after),
     }
@@ -202,7 +202,7 @@ fn forget(name: &ReportName, entry: &StateEntry) -> Change {
         action: Action::Forget,
         reasons: vec![Reason::NoLongerDefined],
         before: Some(entry.request.clone()),
-        before_token: Some(entry.token.clone()),
+        before_handle: Some(entry.handle.clone()),
         after: None,
         diff: Vec::new(),
     }

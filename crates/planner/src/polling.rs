@@ -14,7 +14,7 @@ use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
 use tokio::time::Instant;
 
-use crate::fetch::{FetchObserver, FetchOptions, Looked};
+use crate::fetch::{FetchObserver, FetchOptions, Looked, result_format};
 use crate::remote::{ReadOutcome, ResultReader};
 use crate::result_file::write_result;
 
@@ -138,7 +138,7 @@ async fn sleep_until(due: Option<Instant>) {
     }
 }
 
-/// One look at a report's token; a ready result is written at once.
+/// One look at a report's handle; a ready result is written at once.
 async fn poll_once<R: ResultReader>(
     mut poll: Poll,
     reader: &R,
@@ -146,7 +146,8 @@ async fn poll_once<R: ResultReader>(
     observer: &dyn FetchObserver,
 ) -> (Poll, Looked) {
     poll.attempt = poll.attempt.saturating_add(1);
-    let answer = reader.read(&poll.name, &poll.entry, options.format).await;
+    let format = result_format(&poll.entry, options.format);
+    let answer = reader.read(&poll.name, &poll.entry, format).await;
     observer.polled(&poll.name, poll.attempt, answer.as_ref());
     let looked = match answer {
         Ok(ReadOutcome::Processing) => Looked::Processing,
@@ -155,7 +156,7 @@ async fn poll_once<R: ResultReader>(
                 &poll.name,
                 &poll.entry.request,
                 body,
-                options.format,
+                format,
                 &options.out_dir,
             );
             Looked::Ready(written.await)

@@ -4,24 +4,27 @@
 use std::fmt;
 use std::future::Future;
 
-use costform_model::ids::{ReportName, Token};
+use costform_model::handle::Handle;
+use costform_model::ids::ReportName;
 use costform_model::request::PlannedRequest;
 use costform_model::result_body::ResultBody;
 use costform_model::state::{ResultFormat, StateEntry};
 
-/// Sends one query and returns Atlas's token (`POST .../costExplorer/usage`).
+/// Sends one report's request and returns what Atlas answered with, as the
+/// kind's handle (a Cost Explorer token; an invoice and report id). The
+/// engines keep the handle without looking inside it.
 pub trait Submitter: Send + Sync {
     /// Submits `request` for report `name`.
     fn submit(
         &self,
         name: &ReportName,
         request: &PlannedRequest,
-    ) -> impl Future<Output = Result<Token, RemoteError>> + Send;
+    ) -> impl Future<Output = Result<Handle, RemoteError>> + Send;
 }
 
-/// Reads one token's results (`GET .../costExplorer/usage/{token}`).
+/// Reads the results of one handle, however its kind gets them.
 pub trait ResultReader: Send + Sync {
-    /// Looks once at the results of `entry`'s token, in `format`.
+    /// Looks once at the results of `entry`'s handle, in `format`.
     fn read(
         &self,
         name: &ReportName,
@@ -30,16 +33,16 @@ pub trait ResultReader: Send + Sync {
     ) -> impl Future<Output = Result<ReadOutcome, RemoteError>> + Send;
 }
 
-/// What one look at a token's results found.
+/// What one look at a handle's results found.
 #[derive(Debug)]
 pub enum ReadOutcome {
-    /// Atlas is still computing (102).
+    /// Atlas is still computing (a 102, a `PENDING` or `RUNNING` report).
     Processing,
     /// The results, as returned, spooled to a temporary file when large.
     Ready(ResultBody),
 }
 
-/// A failed call, as the engines need to know it: 404 means an expired token;
+/// A failed call, as the engines need to know it: 404 means an expired handle;
 /// the rest is shown to the user with Atlas's `errorCode`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteError {
@@ -52,9 +55,9 @@ pub struct RemoteError {
 }
 
 impl RemoteError {
-    /// Whether Atlas does not know the token (any more): a 404 with Atlas's
+    /// Whether Atlas does not know the handle (any more): a 404 with Atlas's
     /// `errorCode`. A bare 404 (a wrong base URL, a proxy) is an error, so
-    /// that it cannot mark every token expired.
+    /// that it cannot mark every handle expired.
     pub fn is_not_found(&self) -> bool {
         self.status == Some(404) && self.error_code.is_some()
     }

@@ -1,9 +1,16 @@
 //! Writing one ready result to `results/`: streamed from its spool to a
 //! temporary file beside the target (JSON pretty-printed on the way), hashed
-//! as it is written, added up by its kind, then renamed into place.
+//! as it is written, added up by its kind, then renamed into place and kept
+//! in the history.
 //!
 //! Nothing here holds a whole result in memory, nor a tree parsed from it:
 //! memory stays flat however large the result.
+//!
+//! The history (`results/history/`) keeps every result fetched, named by
+//! report, fetch time and request hash. `results/NAME.EXT` is the latest
+//! one, a hard link to the same bytes (so the history costs no space until
+//! a later fetch replaces the latest); a file system without hard links gets
+//! a copy.
 
 use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Seek as _, SeekFrom, Write};
@@ -14,15 +21,23 @@ use costform_model::ids::ReportName;
 use costform_model::request::PlannedRequest;
 use costform_model::result_body::ResultBody;
 use costform_model::state::ResultFormat;
+use jiff::Timestamp;
 use sha2::{Digest as _, Sha256};
 
-use crate::atomic::replace_with;
+use crate::atomic::replace_unsynced;
 use crate::error::Error;
 use crate::summarize::{ResultSummary, summarize};
+
+/// The history's directory, inside the results directory.
+pub(crate) const HISTORY_DIR: &str = "history";
 
 /// A result file written and synced, not yet recorded in the state.
 pub(crate) struct Written {
     pub(crate) path: PathBuf,
+    /// The same result in the history.
+    pub(crate) history: PathBuf,
+    /// When it was fetched, as its history name says.
+    pub(crate) fetched_at: Timestamp,
     pub(crate) sha256: String,
     /// What the result adds up to, or why its kind could not read it (it is
     /// still written: it is what Atlas answered).
@@ -39,6 +54,10 @@ pub(crate) async fn write_result(
     directory: &Path,
 ) -> Result<Written, Error> {
     let path = directory.join(format!("{name}.{}", format.extension()));
+    let fetched_at = Timestamp::now();
+    let history = directory
+        .join(HISTORY_DIR)
+        .join(history_name(name, request, fetched_at, format));
     let (name, request, directory, target) = (
         name.clone(),
         request.clone(),
@@ -58,24 +77,56 @@ pub(crate) async fn write_result(
             .and_then(|reader| {
                 summarize(&origin, &request, format, reader).map_err(|error| error.to_string())
             });
-        create_results_dir(&directory)?;
+        create_results_dir(&directory.join(HISTORY_DIR))?;
         let mut sha256 = String::new();
-        replace_with(
-            &target,
-            |file| {
-                sha256 = copy_result(&mut body, format, file)?;
-                Ok(())
-            },
-            || Ok(()),
-        )?;
+        replace_unsynced(&target, |file| {
+            sha256 = copy_result(&mut body, format, file)?;
+            Ok(())
+        })?;
+        keep(&target, &history)?;
         Ok(Written {
             path: target,
+            history,
+            fetched_at,
             sha256,
             summary,
         })
     })
     .await
     .map_err(|join| Error::io("write", &path)(io::Error::other(join)))?
+}
+
+/// `NAME.20261202T013000.123Z.1a2b3c4d5e6f.EXT`: the report, the fetch time
+/// (UTC, to the millisecond) and the first 12 hex digits of the request's
+/// hash, so that names sort by report, then time.
+fn history_name(
+    name: &ReportName,
+    request: &PlannedRequest,
+    fetched_at: Timestamp,
+    format: ResultFormat,
+) -> String {
+    let hash: String = request.request_sha256.chars().take(12).collect();
+    format!(
+        "{name}.{}.{hash}.{}",
+        fetched_at.strftime("%Y%m%dT%H%M%S%.3fZ"),
+        format.extension()
+    )
+}
+
+/// Links `latest` into the history as `kept` (a copy where links are not
+/// supported). A name already taken is replaced: the same report fetched
+/// twice in one millisecond.
+fn keep(latest: &Path, kept: &Path) -> Result<(), Error> {
+    match fs::hard_link(latest, kept) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+            fs::remove_file(kept).map_err(Error::io("replace", kept))?;
+            keep(latest, kept)
+        }
+        Err(_) => fs::copy(latest, kept)
+            .map(drop)
+            .map_err(Error::io("keep a copy of", latest)),
+    }
 }
 
 /// Copies `body` into `file`, JSON pretty-printed (keys in Atlas's order),

@@ -136,6 +136,19 @@ impl LockedState {
         })
     }
 
+    /// Records several reports' new entries with one journal sync: durable
+    /// together when this returns (fetch's group commit).
+    pub fn record_all(&mut self, entries: Vec<(ReportName, StateEntry)>) -> Result<(), Error> {
+        let records = entries
+            .into_iter()
+            .map(|(name, entry)| Record::Put {
+                name,
+                entry: Box::new(entry),
+            })
+            .collect();
+        self.append_all(records)
+    }
+
     /// Drops a report from the state, journaled like [`LockedState::record`].
     pub fn forget(&mut self, name: &ReportName) -> Result<(), Error> {
         self.append(Record::Forget { name: name.clone() })
@@ -162,11 +175,15 @@ impl LockedState {
     }
 
     fn append(&mut self, record: Record) -> Result<(), Error> {
+        self.append_all(vec![record])
+    }
+
+    fn append_all(&mut self, records: Vec<Record>) -> Result<(), Error> {
         self.open_journal()?;
         if let Some(journal) = &mut self.journal {
-            journal.append(&record)?;
+            journal.append_all(&records)?;
         }
-        journal::fold(&mut self.state, vec![record], false);
+        journal::fold(&mut self.state, records, false);
         Ok(())
     }
 
@@ -217,6 +234,13 @@ impl LockedState {
         if let Err(error) = self.write() {
             self.state.serial = previous;
             return Err(error);
+        }
+        if let Some(format) = self.state.upgraded_from.take() {
+            tracing::warn!(
+                path = %self.file.display(),
+                "upgraded the state file from format {format} to {STATE_FORMAT_VERSION} (an older costform cannot read it; `{}` keeps the previous file)",
+                backup_path(&self.file).display()
+            );
         }
         self.journal = None;
         let journal = journal_path(&self.file);
@@ -320,5 +344,9 @@ fn read_state_file(path: &Path) -> Result<Option<State>, Error> {
             supported: STATE_FORMAT_VERSION,
         });
     }
-    serde_json::from_str(&text).map(Some).map_err(corrupt)
+    let mut document: serde_json::Value = serde_json::from_str(&text).map_err(corrupt)?;
+    let upgraded_from = costform_model::state::upgrade(&mut document);
+    let mut state: State = serde_json::from_value(document).map_err(corrupt)?;
+    state.upgraded_from = upgraded_from;
+    Ok(Some(state))
 }

@@ -22,6 +22,9 @@ pub struct ResultSummary {
     /// The sum per group of the request's dimension, by the group's name, or
     /// its id when the name is missing.
     pub by_group: BTreeMap<String, Decimal>,
+    /// What the groups are (`services`, `projects`, ...), as the kind's rows
+    /// say; `None` for a result without rows.
+    pub dimension: Option<String>,
     /// The currencies of the rows (one, unless the result mixes them).
     pub currencies: Vec<String>,
 }
@@ -47,6 +50,9 @@ pub fn summarize(
         summary.total += row.amount;
         let label = row.group_name.unwrap_or(row.group_id);
         *summary.by_group.entry(label).or_default() += row.amount;
+        if summary.dimension.is_none() {
+            summary.dimension = Some(row.dimension);
+        }
         if !summary.currencies.contains(&row.currency) {
             summary.currencies.push(row.currency);
         }

@@ -7,7 +7,8 @@ use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 
 use common::{FakeSubmitter, entry, name, now, request, token};
-use costform_model::ids::{ReportName, Token};
+use costform_model::handle::Handle;
+use costform_model::ids::ReportName;
 use costform_model::plan::{Action, Plan};
 use costform_model::request::PlannedRequest;
 use costform_model::state::TokenStatus;
@@ -57,7 +58,7 @@ impl ApplyObserver for Recorder {
             .push(format!("start {name} {}", action.verb()));
     }
 
-    fn finished(&self, name: &ReportName, _action: Action, result: Result<&Token, &RemoteError>) {
+    fn finished(&self, name: &ReportName, _action: Action, result: Result<&Handle, &RemoteError>) {
         self.0
             .lock()
             .unwrap()
@@ -86,7 +87,7 @@ async fn every_query_is_sent_with_at_most_parallelism_in_flight_and_committed() 
     for (report_name, issued) in &report.applied {
         let stored = &on_disk.reports[report_name];
         assert_eq!(
-            (&stored.token, stored.status, stored.now),
+            (&stored.handle, stored.status, stored.now),
             (issued, TokenStatus::Submitted, now())
         );
         assert_eq!(stored.request, request("2026-10-01"));
@@ -207,6 +208,6 @@ async fn forget_and_requery_update_the_state_without_calls_for_forgets() {
     assert_eq!(*submitter.calls.lock().unwrap(), [name("old")]);
     let on_disk = StateStore::read(locked.path()).unwrap().unwrap();
     assert_eq!(on_disk.reports.keys().collect::<Vec<_>>(), [&name("old")]);
-    assert_eq!(on_disk.reports[&name("old")].token, token(1));
+    assert_eq!(on_disk.reports[&name("old")].handle, token(1));
     assert_eq!(on_disk.reports[&name("old")].request, request("2026-10-01"));
 }

@@ -104,6 +104,63 @@ async fn ready_results_are_written_and_recorded_processing_ones_left_alone() {
     );
 }
 
+/// `results/NAME.json` is the latest result; each fetch's result stays in
+/// `results/history/` under the report, fetch time and request hash, and the
+/// state names the run (the lock id) and the history file.
+#[tokio::test]
+async fn every_fetched_result_is_kept_in_the_history_with_its_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut locked = locked_with(dir.path(), &["done"]);
+    let second =
+        br#"{"usageDetails":[{"service":"Clusters","usageAmount":1,"usageDate":"2026-10-01"}]}"#;
+    let reader = FakeReader::default().answer(
+        "done",
+        vec![
+            Ok(Answer::Ready(READY.to_vec())),
+            Ok(Answer::Ready(second.to_vec())),
+        ],
+    );
+
+    let mut kept = Vec::new();
+    for _ in 0..2 {
+        fetch(&mut locked, &reader, &options(dir.path()), &())
+            .await
+            .unwrap();
+        let state = StateStore::read(locked.path()).unwrap().unwrap();
+        let result = state.reports[&name("done")].result.clone().unwrap();
+        assert_eq!(result.run.as_deref(), Some(locked.lock_id()));
+        kept.push(result);
+    }
+
+    let histories: Vec<&str> = kept
+        .iter()
+        .map(|result| result.history.as_deref().unwrap())
+        .collect();
+    assert_ne!(histories[0], histories[1]);
+    let hash: String = request("2026-11-01")
+        .request_sha256
+        .chars()
+        .take(12)
+        .collect();
+    for (history, result) in histories.iter().zip(&kept) {
+        let stamp = result.fetched_at.strftime("%Y%m%dT%H%M%S%.3fZ").to_string();
+        assert_eq!(
+            *history,
+            format!("results/history/done.{stamp}.{hash}.json")
+        );
+    }
+    let read = |path: &str| fs::read(dir.path().join(path)).unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&read(histories[0])).unwrap(),
+        serde_json::from_slice::<serde_json::Value>(READY).unwrap()
+    );
+    assert_eq!(read(histories[1]), read("results/done.json"));
+    assert_eq!(
+        hex::encode(Sha256::digest(read(histories[0]))),
+        kept[0].sha256
+    );
+}
+
 #[tokio::test]
 async fn an_unknown_token_is_marked_expired_and_skipped_next_time() {
     let dir = tempfile::tempdir().unwrap();

@@ -92,8 +92,8 @@ fn each_action_and_reason_is_found_and_changes_are_sorted() {
     assert_eq!(plan.unchanged, [name("same")]);
     let requery = &plan.changes[0];
     assert_eq!(requery.before, Some(request("2026-09-01")));
-    assert_eq!(requery.before_token, Some(token(3)));
-    assert_eq!(plan.changes[2].before_token, Some(token(4)));
+    assert_eq!(requery.before_handle, Some(token(3)));
+    assert_eq!(plan.changes[2].before_handle, Some(token(4)));
     assert_eq!(plan.changes[2].after, None);
     assert_eq!(plan.state.serial, 3);
     assert_eq!(
@@ -149,6 +149,8 @@ fn open_month_results_are_refreshed_once_a_day_for_until_closed_reports() {
             rows: 1,
             sha256: String::new(),
             covers_open_month: true,
+            run: None,
+            history: None,
         });
         fetched
     };

@@ -41,7 +41,7 @@ fn a_missing_state_reads_as_none_and_the_first_commit_creates_it() {
     locked.commit().unwrap();
     let first = on_disk(&path);
     assert_eq!(first.serial, 1);
-    assert_eq!(first.reports[&name("a")].token, token(1));
+    assert_eq!(first.reports[&name("a")].handle, token(1));
     assert!(fs::read_to_string(&path).unwrap().ends_with("}\n"));
     assert!(!with_suffix(&path, ".journal").exists());
 
@@ -241,6 +241,32 @@ fn recorded_but_uncommitted_tokens_survive_and_are_folded_by_the_next_lock() {
     assert!(!with_suffix(&path, ".journal").exists());
 }
 
+/// A group recorded together (fetch's group commit) is one journal write:
+/// all of it survives a crash and is folded by the next lock.
+#[test]
+fn entries_recorded_as_a_group_survive_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = state_path(&dir);
+    let mut locked = StateStore::lock(&path, &options()).unwrap();
+    let group: Vec<_> = (0..3)
+        .map(|i| {
+            (
+                name(&format!("r{i}")),
+                entry(request("2026-10-01"), token(i)),
+            )
+        })
+        .collect();
+    locked.record_all(group.clone()).unwrap();
+    drop(locked); // a crash: no commit
+
+    let journal = fs::read_to_string(with_suffix(&path, ".journal")).unwrap();
+    assert_eq!(journal.lines().count(), 4, "a begin line and the group");
+    let locked = StateStore::lock(&path, &options()).unwrap();
+    for (name, entry) in &group {
+        assert_eq!(locked.state().reports.get(name), Some(entry));
+    }
+}
+
 #[test]
 fn a_journal_without_a_state_file_keeps_its_lineage_through_the_fold() {
     let dir = tempfile::tempdir().unwrap();
@@ -295,15 +321,70 @@ fn an_unparseable_state_is_refused_and_left_alone() {
 fn a_state_from_a_newer_costform_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = state_path(&dir);
-    fs::write(&path, r#"{"format_version": 2, "something_new": true}"#).unwrap();
+    fs::write(&path, r#"{"format_version": 3, "something_new": true}"#).unwrap();
     let error = StateStore::read(&path).unwrap_err();
     assert!(matches!(
         error,
         Error::FutureState {
-            found: 2,
-            supported: 1,
+            found: 3,
+            supported: 2,
             ..
         }
     ));
     assert!(error.to_string().ends_with("upgrade costform"), "{error}");
+}
+
+/// A format 1 entry as costform 0.1 wrote it: a bare `token`.
+fn format_1_entry(token: &str) -> String {
+    let mut entry = serde_json::to_value(entry(request("2026-10-01"), common::token(0))).unwrap();
+    let object = entry.as_object_mut().unwrap();
+    object.remove("handle");
+    object.insert("token".to_owned(), serde_json::Value::from(token));
+    entry.to_string()
+}
+
+#[test]
+fn a_format_1_state_is_read_and_written_back_as_format_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = state_path(&dir);
+    let old = format!(
+        r#"{{"format_version": 1, "lineage": "l", "serial": 4, "costform_version": "0.1.0", "reports": {{"a": {}}}}}"#,
+        format_1_entry("t-1")
+    );
+    fs::write(&path, &old).unwrap();
+    let read = StateStore::read(&path).unwrap().unwrap();
+    assert_eq!(read.reports[&name("a")].handle.get("token"), Some("t-1"));
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        old,
+        "a read never writes"
+    );
+
+    let mut locked = StateStore::lock(&path, &options()).unwrap();
+    locked.commit().unwrap();
+    let written: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(written["format_version"], 2);
+    assert_eq!(
+        written["reports"]["a"]["handle"],
+        serde_json::json!({"token": "t-1"})
+    );
+    assert!(written["reports"]["a"].get("token").is_none());
+}
+
+#[test]
+fn a_journal_left_by_a_format_1_costform_keeps_its_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = state_path(&dir);
+    let journal = dir.path().join("costform.state.json.journal");
+    let line = format!(
+        r#"{{"op":"put","name":"a","entry":{}}}"#,
+        format_1_entry("t-2")
+    );
+    fs::write(&journal, format!("{line}\n")).unwrap();
+    let locked = StateStore::lock(&path, &options()).unwrap();
+    assert_eq!(
+        locked.state().reports[&name("a")].handle.get("token"),
+        Some("t-2")
+    );
 }

@@ -9,7 +9,7 @@ use crate::args::{FetchArgs, ResultFormatArg, SummaryFormat};
 use crate::atlas::AtlasReader;
 use crate::context::Context;
 use crate::exit::Exit;
-use crate::output::fetch_summary::{self, SummaryRow};
+use crate::output::fetch_summary::{self, RunInfo, SummaryRow};
 use crate::progress::{FetchProgress, status_label};
 use crate::{credentials, interrupt, state_lock};
 
@@ -64,10 +64,13 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
     let report = report.into_diagnostic()?;
     progress.finish();
     let rows = summary_rows(&report, locked.state());
+    let run = RunInfo {
+        run: locked.lock_id().to_owned(),
+    };
     let text = match args.summary {
-        SummaryFormat::Text => fetch_summary::text(&rows, context.ui),
-        SummaryFormat::Json => fetch_summary::json(&rows),
-        SummaryFormat::Markdown => fetch_summary::markdown(&rows),
+        SummaryFormat::Text => fetch_summary::text(&rows, &run, context.ui),
+        SummaryFormat::Json => fetch_summary::json(&rows, &run),
+        SummaryFormat::Markdown => fetch_summary::markdown(&rows, &run),
     };
     context.ui.printer().stdout().print(text);
     let failed = report
@@ -129,33 +132,30 @@ fn summary_rows(report: &FetchReport, state: &State) -> Vec<SummaryRow> {
         .iter()
         .map(|fetched| {
             let entry = state.reports.get(&fetched.name);
-            let group_by = entry.map(|entry| {
-                entry
-                    .request
-                    .request
-                    .get("groupBy")
-                    .and_then(|value| value.as_str())
-                    .unwrap_or("services")
-                    .to_owned()
-            });
             let mut row = SummaryRow {
                 name: fetched.name.to_string(),
                 status: status_label(&fetched.outcome),
                 path: None,
                 rows: None,
                 total_usage: None,
-                group_by,
+                group_by: None,
                 by_group: std::collections::BTreeMap::new(),
                 error: None,
+                history: None,
             };
             match (&fetched.outcome, entry) {
-                (FetchOutcome::Ready { summary, path }, Some(_)) => {
+                (FetchOutcome::Ready { summary, path }, Some(entry)) => {
                     row.path = Some(path.display().to_string());
+                    row.history = entry
+                        .result
+                        .as_ref()
+                        .and_then(|result| result.history.clone());
                     match summary {
                         Ok(summary) => {
                             row.rows = Some(summary.rows);
                             row.total_usage = Some(summary.total);
                             row.by_group.clone_from(&summary.by_group);
+                            row.group_by.clone_from(&summary.dimension);
                         }
                         Err(problem) => {
                             row.rows = Some(0);

@@ -10,7 +10,7 @@ use crate::args::{PlanFormat, ShowArgs};
 use crate::commands::plan;
 use crate::context::Context;
 use crate::exit::Exit;
-use crate::output::plan_text::abbreviate;
+use crate::output::plan_text::abbreviate_handle;
 use crate::plan_file;
 
 /// Shows a saved plan as `plan` would, or the state as a table.
@@ -67,13 +67,9 @@ fn table(state: &State, context: &Context) -> String {
         .max()
         .unwrap_or(0);
     for (name, entry) in &state.reports {
-        let body = &entry.request.request;
-        let range = format!(
-            "{} .. {}",
-            body.get("startDate")
-                .and_then(|v| v.as_str())
-                .unwrap_or("?"),
-            body.get("endDate").and_then(|v| v.as_str()).unwrap_or("?")
+        let covers = costform_model::kinds::find(&entry.request.kind).map_or_else(
+            || format!("kind `{}`", entry.request.kind),
+            |kind| kind.describe(&entry.request),
         );
         let status = serde_json::to_value(entry.status)
             .ok()
@@ -81,15 +77,36 @@ fn table(state: &State, context: &Context) -> String {
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "{:width$}  {:<9}  {range}  token {}  applied {}",
+            "{:width$}  {:<9}  {covers}  {}  applied {}",
             name.as_str(),
             status,
-            abbreviate(entry.token.as_str()),
+            abbreviate_handle(&entry.handle),
             entry
                 .applied_at
                 .round(jiff::Unit::Second)
                 .unwrap_or(entry.applied_at),
         );
+        if let Some(result) = &entry.result {
+            let run = result
+                .run
+                .as_deref()
+                .map(|run| format!(" by run {}", run.chars().take(8).collect::<String>()))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{:width$}  {}",
+                "",
+                ui.dim(&format!(
+                    "{} ({} rows) fetched {}{run}",
+                    result.path,
+                    result.rows,
+                    result
+                        .fetched_at
+                        .round(jiff::Unit::Second)
+                        .unwrap_or(result.fetched_at),
+                ))
+            );
+        }
     }
     out
 }

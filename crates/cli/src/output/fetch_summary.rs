@@ -37,6 +37,17 @@ pub struct SummaryRow {
     /// Why it failed, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// This run's copy of the result in the history, when ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<String>,
+}
+
+/// What the summary says of the run as a whole.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunInfo {
+    /// The run's id: the id of the lock it held, recorded with each result
+    /// it wrote (`costform show`).
+    pub run: String,
 }
 
 fn counts(rows: &[SummaryRow]) -> BTreeMap<&'static str, usize> {
@@ -47,7 +58,7 @@ fn counts(rows: &[SummaryRow]) -> BTreeMap<&'static str, usize> {
     counts
 }
 
-fn counts_sentence(rows: &[SummaryRow]) -> String {
+fn counts_sentence(rows: &[SummaryRow], run: &RunInfo) -> String {
     let parts: Vec<String> = counts(rows)
         .iter()
         .map(|(status, n)| format!("{n} {status}"))
@@ -55,12 +66,12 @@ fn counts_sentence(rows: &[SummaryRow]) -> String {
     if parts.is_empty() {
         "No reports with a token to fetch.".to_owned()
     } else {
-        format!("{}.", parts.join(", "))
+        format!("{} (run {}).", parts.join(", "), run.run)
     }
 }
 
 /// A plain-text table for terminals and CI logs.
-pub fn text(rows: &[SummaryRow], ui: Ui) -> String {
+pub fn text(rows: &[SummaryRow], run: &RunInfo, ui: Ui) -> String {
     let width = rows
         .iter()
         .map(|row| row.name.len())
@@ -101,12 +112,12 @@ pub fn text(rows: &[SummaryRow], ui: Ui) -> String {
             let _ = writeln!(out, "  {key:key_width$}  {:>14}", money(*amount));
         }
     }
-    let _ = writeln!(out, "\n{}", counts_sentence(rows));
+    let _ = writeln!(out, "\n{}", counts_sentence(rows, run));
     out
 }
 
 /// Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
-pub fn markdown(rows: &[SummaryRow]) -> String {
+pub fn markdown(rows: &[SummaryRow], run: &RunInfo) -> String {
     let mut out = String::from(
         "### costform fetch\n\n| report | status | rows | total usage |\n|---|---|--:|--:|\n",
     );
@@ -133,13 +144,17 @@ pub fn markdown(rows: &[SummaryRow]) -> String {
         }
         out.push_str("\n</details>\n");
     }
-    let _ = writeln!(out, "\n{}", counts_sentence(rows));
+    let _ = writeln!(out, "\n{}", counts_sentence(rows, run));
     out
 }
 
 /// One JSON document.
-pub fn json(rows: &[SummaryRow]) -> String {
-    let document =
-        serde_json::json!({ "format_version": 2, "counts": counts(rows), "reports": rows });
+pub fn json(rows: &[SummaryRow], run: &RunInfo) -> String {
+    let document = serde_json::json!({
+        "format_version": 2,
+        "run": run.run,
+        "counts": counts(rows),
+        "reports": rows,
+    });
     serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
 }

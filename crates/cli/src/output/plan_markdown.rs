@@ -131,7 +131,7 @@ mod tests {
                     action: Action::Create,
                     reasons: vec![Reason::New],
                     before: None,
-                    before_token: None,
+                    before_handle: None,
                     after: Some(PlannedRequest::new("cost_explorer", org.clone(), body)),
                     diff: Vec::new(),
                 }

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use costform_model::handle::Handle;
 use costform_model::plan::{Action, Change, Plan};
 use serde_json::Value;
 
@@ -187,25 +188,22 @@ fn write_change(out: &mut String, change: &Change, ui: Ui) {
                     show(diff.after.as_ref())
                 );
             }
-            if let Some(token) = &change.before_token {
+            if let Some(handle) = &change.before_handle {
                 let _ = writeln!(
                     out,
                     "        {}",
-                    ui.dim(&format!(
-                        "token {} is superseded",
-                        abbreviate(token.as_str())
-                    ))
+                    ui.dim(&format!("{} is superseded", abbreviate_handle(handle)))
                 );
             }
         }
         Action::Forget => {
-            if let Some(token) = &change.before_token {
+            if let Some(handle) = &change.before_handle {
                 let _ = writeln!(
                     out,
                     "        {}",
                     ui.dim(&format!(
-                        "token {} is dropped from the state",
-                        abbreviate(token.as_str())
+                        "{} is dropped from the state",
+                        abbreviate_handle(handle)
                     ))
                 );
             }
@@ -215,6 +213,16 @@ fn write_change(out: &mut String, change: &Change, ui: Ui) {
 
 fn show(value: Option<&Value>) -> String {
     value.map_or_else(|| "(unset)".to_owned(), Value::to_string)
+}
+
+/// A handle's parts, each abbreviated: `token d9ab638a…7d71`, `invoice_id
+/// 65f0a1b2…c3d4 report_id …`.
+pub fn abbreviate_handle(handle: &Handle) -> String {
+    handle
+        .parts()
+        .map(|(name, value)| format!("{name} {}", abbreviate(value)))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The first and last characters of a token: enough to recognise it in logs.

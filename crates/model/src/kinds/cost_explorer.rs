@@ -8,20 +8,101 @@
 use std::io::Read;
 
 use jiff::civil::Date;
+use schemars::{Schema, SchemaGenerator, json_schema};
 use serde_json::Value;
-use serde_saphyr::{Location, Spanned};
+use serde_saphyr::Spanned;
 
-use super::{BuildContext, ReportKind, cost_explorer_rows};
+use super::checker::Checker;
+use super::{BuildContext, KeySpec, ReportKind, Shape, cost_explorer_rows};
 use crate::cost_rows::{CostRow, CostRowsError, ResultOrigin};
 use crate::dates;
 use crate::diagnostic::{Diagnostics, Severity, code, did_you_mean};
-use crate::ids::{AtlasId, OrgId};
-use crate::raw::RawReport;
-use crate::request::{PlannedRequest, Refresh, RequestBody};
+use crate::handle::Handle;
+use crate::ids::{AtlasId, Token};
+use crate::raw::{RawReport, id_schema, month_start_schema, or_template};
+use crate::request::{PlannedRequest, RequestBody};
 use crate::state::ResultFormat;
 
 /// The kind's name in `kind:`.
 pub const NAME: &str = "cost_explorer";
+
+/// The report keys a Cost Explorer query takes besides the common ones.
+const KEYS: &[KeySpec] = &[
+    KeySpec {
+        name: "start_date",
+        shape: Shape::Text,
+        schema: month_start_schema,
+        description: "First month of the range, inclusive: the 1st of a month, `YYYY-MM-DD`.",
+    },
+    KeySpec {
+        name: "end_date",
+        shape: Shape::Text,
+        schema: month_start_schema,
+        description: "End of the range, exclusive: the 1st of a month, `YYYY-MM-DD`.",
+    },
+    KeySpec {
+        name: "period",
+        shape: Shape::Text,
+        schema: period_schema,
+        description: "A named range instead of `start_date`/`end_date`, computed from \"now\".",
+    },
+    KeySpec {
+        name: "group_by",
+        shape: Shape::Text,
+        schema: group_by_schema,
+        description: "The dimension the usage is grouped by.",
+    },
+    KeySpec {
+        name: "organizations",
+        shape: Shape::List,
+        schema: id_list_schema,
+        description: "Organization ids to filter on.",
+    },
+    KeySpec {
+        name: "projects",
+        shape: Shape::List,
+        schema: id_list_schema,
+        description: "Project ids to filter on.",
+    },
+    KeySpec {
+        name: "clusters",
+        shape: Shape::List,
+        schema: id_list_schema,
+        description: "Cluster ids to filter on.",
+    },
+    KeySpec {
+        name: "services",
+        shape: Shape::List,
+        schema: services_schema,
+        description: "Atlas SKU service names to filter on (`Clusters`, `Storage`, ...).",
+    },
+    KeySpec {
+        name: "include_partial_matches",
+        shape: Shape::Flag,
+        schema: flag_schema,
+        description: "Whether usage that only partly matches the filters is included (default false).",
+    },
+];
+
+fn period_schema(_: &mut SchemaGenerator) -> Schema {
+    or_template(&json_schema!({ "enum": dates::PERIODS }))
+}
+
+fn group_by_schema(_: &mut SchemaGenerator) -> Schema {
+    or_template(&json_schema!({ "enum": GROUP_BY }))
+}
+
+fn id_list_schema(generator: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "array", "items": id_schema(generator) })
+}
+
+fn services_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": ["array", "null"], "items": { "type": "string" } })
+}
+
+fn flag_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": ["boolean", "null"] })
+}
 
 /// The `groupBy` values Atlas accepts.
 pub const GROUP_BY: &[&str] = &["organizations", "projects", "clusters", "services"];
@@ -54,6 +135,19 @@ pub const SERVICES: &[&str] = &[
     "Credits",
 ];
 
+/// The handle's one part: the token Atlas returned for the query.
+const TOKEN: &str = "token";
+
+/// The handle of a created query: `{"token": ...}`.
+pub fn handle(token: &Token) -> Handle {
+    Handle::of(&[(TOKEN, token)])
+}
+
+/// The token a handle holds, for `GET .../usage/{token}`.
+pub fn token(handle: &Handle) -> Result<Token, String> {
+    Token::parse(handle.part(TOKEN)?).map_err(|error| error.to_string())
+}
+
 /// The Cost Explorer usage query.
 pub struct CostExplorer;
 
@@ -62,8 +156,8 @@ impl ReportKind for CostExplorer {
         NAME
     }
 
-    fn keys(&self) -> &'static [&'static str] {
-        crate::raw::REPORT_KEYS
+    fn keys(&self) -> &'static [KeySpec] {
+        KEYS
     }
 
     fn visit_cost_rows(
@@ -98,11 +192,11 @@ impl ReportKind for CostExplorer {
         let refresh = check.refresh(report);
         let mut filters = Vec::new();
         for (key, list) in [
-            ("organizations", &report.organizations),
-            ("projects", &report.projects),
-            ("clusters", &report.clusters),
+            ("organizations", report.list("organizations")),
+            ("projects", report.list("projects")),
+            ("clusters", report.list("clusters")),
         ] {
-            filters.push((key, check.ids(list.as_ref())));
+            filters.push((key, check.ids(list)));
         }
         let services = check.services(report);
         if let Some(group_by) = group_by {
@@ -119,7 +213,7 @@ impl ReportKind for CostExplorer {
         if let Some(group_by) = group_by {
             body.insert("groupBy".to_owned(), Value::from(group_by));
         }
-        if let Some(partial) = &report.include_partial_matches {
+        if let Some(partial) = report.flag("include_partial_matches") {
             body.insert(
                 "includePartialMatches".to_owned(),
                 Value::from(partial.value),
@@ -136,54 +230,23 @@ impl ReportKind for CostExplorer {
         Some(planned)
     }
 
+    fn describe(&self, request: &PlannedRequest) -> String {
+        let date = |key| {
+            request
+                .request
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+        };
+        format!("{} .. {}", date("startDate"), date("endDate"))
+    }
+
     fn check_body(&self, body: &RequestBody) -> Vec<String> {
         super::cost_explorer_body::check(body)
     }
 }
 
-/// Checks one report's fields, pushing diagnostics as it goes.
-struct Checker<'a, 'b> {
-    context: &'a BuildContext<'b>,
-    diagnostics: &'a mut Diagnostics,
-}
-
 impl Checker<'_, '_> {
-    fn report(
-        &mut self,
-        severity: Severity,
-        code: &'static str,
-        at: Location,
-        message: String,
-        help: Option<String>,
-    ) {
-        let diagnostic = self
-            .context
-            .file
-            .at(severity, code, at, message)
-            .with_optional_help(help);
-        self.diagnostics.push(diagnostic);
-    }
-
-    fn error(&mut self, code: &'static str, at: Location, message: String, help: Option<String>) {
-        self.report(Severity::Error, code, at, message, help);
-    }
-
-    fn org_id(&mut self, report: &RawReport) -> Option<OrgId> {
-        let Some(org_id) = &report.org_id else {
-            let help = "set `org_id:` on the report or under `defaults:`".to_owned();
-            self.error(
-                code::MISSING_FIELD,
-                self.context.name_at,
-                "missing `org_id`".to_owned(),
-                Some(help),
-            );
-            return None;
-        };
-        OrgId::parse(&org_id.value)
-            .map_err(|err| self.error(code::INVALID_ID, org_id.referenced, err.to_string(), None))
-            .ok()
-    }
-
     fn ids(&mut self, list: Option<&Spanned<Vec<Spanned<String>>>>) -> Vec<String> {
         let items = list.into_iter().flat_map(|list| &list.value);
         let mut ids = Vec::new();
@@ -197,7 +260,10 @@ impl Checker<'_, '_> {
     }
 
     fn services(&mut self, report: &RawReport) -> Vec<String> {
-        let items = report.services.iter().flat_map(|list| &list.value);
+        let items = report
+            .list("services")
+            .into_iter()
+            .flat_map(|list| &list.value);
         let mut services = Vec::new();
         for item in items {
             if !SERVICES.contains(&item.value.as_str()) {
@@ -217,7 +283,7 @@ impl Checker<'_, '_> {
     }
 
     fn group_by(&mut self, report: &RawReport) -> Option<&'static str> {
-        let group_by = report.group_by.as_ref()?;
+        let group_by = report.text("group_by")?;
         let found = GROUP_BY
             .iter()
             .copied()
@@ -233,13 +299,11 @@ impl Checker<'_, '_> {
 
     fn group_by_has_filter(&mut self, report: &RawReport, group_by: &str) {
         let filter = match group_by {
-            "organizations" => &report.organizations,
-            "projects" => &report.projects,
-            "clusters" => &report.clusters,
-            _ => &report.services,
+            "organizations" | "projects" | "clusters" => report.list(group_by),
+            _ => report.list("services"),
         };
-        if filter.as_ref().is_none_or(|list| list.value.is_empty())
-            && let Some(at) = &report.group_by
+        if filter.is_none_or(|list| list.value.is_empty())
+            && let Some(at) = report.text("group_by")
         {
             let message = format!("`group_by: {group_by}` with no `{group_by}` filter values");
             let help = format!(
@@ -255,27 +319,9 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn refresh(&mut self, report: &RawReport) -> Refresh {
-        match report
-            .refresh
-            .as_ref()
-            .map(|refresh| (refresh.value.as_str(), refresh.referenced))
-        {
-            None | Some(("never", _)) => Refresh::Never,
-            Some(("until_closed", _)) => Refresh::UntilClosed,
-            Some((other, at)) => {
-                let message = format!("`{other}` is not a `refresh` policy");
-                let help = did_you_mean(other, ["never", "until_closed"])
-                    .or_else(|| Some("use `never` or `until_closed`".to_owned()));
-                self.error(code::INVALID_VALUE, at, message, help);
-                Refresh::Never
-            }
-        }
-    }
-
     fn date_range(&mut self, report: &RawReport) -> Option<(Date, Date)> {
-        if let Some(period) = &report.period {
-            if let Some(date) = report.start_date.as_ref().or(report.end_date.as_ref()) {
+        if let Some(period) = report.text("period") {
+            if let Some(date) = report.text("start_date").or(report.text("end_date")) {
                 let message = "`period` cannot be combined with `start_date`/`end_date`".to_owned();
                 let help = "keep either `period` or the two dates".to_owned();
                 self.error(code::INVALID_PERIOD, date.referenced, message, Some(help));
@@ -290,13 +336,12 @@ impl Checker<'_, '_> {
             }
             return range;
         }
-        let start = self.month_start(report.start_date.as_ref(), "start_date");
-        let end = self.month_start(report.end_date.as_ref(), "end_date");
+        let start = self.month_start(report.text("start_date"), "start_date");
+        let end = self.month_start(report.text("end_date"), "end_date");
         let (start, end) = (start?, end?);
         if end <= start {
             let at = report
-                .end_date
-                .as_ref()
+                .text("end_date")
                 .map_or(self.context.name_at, |end| end.referenced);
             let message = format!("`end_date` `{end}` is not after `start_date` `{start}`");
             let help = format!(
@@ -310,39 +355,11 @@ impl Checker<'_, '_> {
     }
 
     fn month_start(&mut self, value: Option<&Spanned<String>>, key: &str) -> Option<Date> {
-        let Some(value) = value else {
-            let message = format!("missing `{key}`");
-            let help =
-                "set `start_date` and `end_date`, or a `period` such as `last_month`".to_owned();
-            self.error(
-                code::MISSING_FIELD,
-                self.context.name_at,
-                message,
-                Some(help),
-            );
-            return None;
-        };
-        let date = match dates::parse_date(&value.value) {
-            Ok(date) => date,
-            Err(message) => {
-                self.error(
-                    code::INVALID_DATE,
-                    value.referenced,
-                    format!("`{key}`: {message}"),
-                    None,
-                );
-                return None;
-            }
-        };
-        if date.day() != 1 {
-            let message = format!("`{key}` `{date}` is not the first day of a month");
-            let help = format!(
-                "Cost Explorer ranges are whole months: use `{}`",
-                dates::nearest_month_start(date)
-            );
-            self.error(code::INVALID_DATE, value.referenced, message, Some(help));
-            return None;
-        }
-        Some(date)
+        self.month_start_of(
+            value,
+            key,
+            "set `start_date` and `end_date`, or a `period` such as `last_month`",
+            "Cost Explorer ranges are whole months",
+        )
     }
 }

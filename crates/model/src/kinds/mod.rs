@@ -1,17 +1,24 @@
 //! Report kinds: the plugins that turn a rendered report into a request.
 //!
-//! Each kind lives in its own module and is listed once in `KINDS`; the
-//! loader and the planner only see the [`PlannedRequest`] a kind builds, so
-//! adding a kind (say, invoice CSVs) touches nothing else.
+//! Each kind lives in its own module and is listed once in `KINDS`. A kind
+//! declares its keys ([`KeySpec`]: name, shape, JSON Schema), which the
+//! definitions reader, the loader and the schema take from here; the planner
+//! only sees the [`PlannedRequest`] a kind builds and the [`Handle`] its
+//! adapter returns. Adding a kind touches nothing else in this crate.
+//!
+//! [`Handle`]: crate::handle::Handle
 
+mod checker;
 pub mod cost_explorer;
 mod cost_explorer_body;
 pub mod cost_explorer_rows;
+pub mod focus_report;
 pub mod focus_rows;
 
 use std::io::Read;
 
 use jiff::Timestamp;
+use schemars::{Schema, SchemaGenerator};
 use serde_saphyr::Location;
 
 use crate::cost_rows::{CostRow, CostRowsError, ResultOrigin};
@@ -25,9 +32,10 @@ pub trait ReportKind: Sync {
     /// The value of `kind:` that selects this kind.
     fn name(&self) -> &'static str;
 
-    /// The report keys this kind takes; any other key set on a report of this
+    /// The report keys this kind takes besides the common ones
+    /// ([`crate::raw::COMMON_KEYS`]); any other key set on a report of this
     /// kind is an error.
-    fn keys(&self) -> &'static [&'static str];
+    fn keys(&self) -> &'static [KeySpec];
 
     /// Validates a rendered report and builds its request, pushing every
     /// problem found to `diagnostics`; `None` when there was an error.
@@ -37,6 +45,17 @@ pub trait ReportKind: Sync {
         context: &BuildContext<'_>,
         diagnostics: &mut Diagnostics,
     ) -> Option<PlannedRequest>;
+
+    /// What a request covers, in a few words, for `show` and summaries: a
+    /// Cost Explorer range, a FOCUS report's invoice month.
+    fn describe(&self, request: &PlannedRequest) -> String;
+
+    /// The format a ready result of this kind is in, when `asked` is what
+    /// the user asked `fetch` for: a kind whose results come in one format
+    /// only answers that one.
+    fn result_format(&self, asked: ResultFormat) -> ResultFormat {
+        asked
+    }
 
     /// Every way `body` differs from what [`ReportKind::build`] writes, for
     /// requests read back from a saved plan that anyone could have edited.
@@ -69,6 +88,48 @@ pub trait ReportKind: Sync {
     }
 }
 
+/// One of a kind's report keys.
+pub struct KeySpec {
+    /// The key as written in YAML.
+    pub name: &'static str,
+    /// The YAML shape its value must have.
+    pub shape: Shape,
+    /// Its JSON Schema (templates allowed where strings are).
+    pub schema: fn(&mut SchemaGenerator) -> Schema,
+    /// What it means, for the schema's description.
+    pub description: &'static str,
+}
+
+/// The shape of a key's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A string (maybe a template).
+    Text,
+    /// `true` or `false`.
+    Flag,
+    /// A list of strings.
+    List,
+}
+
+/// Every registered kind's keys, in registry order (a key several kinds
+/// take appears once, with the first kind's spec).
+pub fn all_keys() -> impl Iterator<Item = &'static KeySpec> {
+    let mut seen = Vec::new();
+    KINDS
+        .iter()
+        .flat_map(|kind| kind.keys())
+        .filter(move |key| {
+            let new = !seen.contains(&key.name);
+            seen.push(key.name);
+            new
+        })
+}
+
+/// The spec of a kind's key, whichever kind declares it.
+pub fn key(name: &str) -> Option<&'static KeySpec> {
+    all_keys().find(|key| key.name == name)
+}
+
 /// Where a report is and when it is rendered, for building and diagnostics.
 pub struct BuildContext<'a> {
     /// The file the report is in.
@@ -80,7 +141,7 @@ pub struct BuildContext<'a> {
 }
 
 /// The registry: one line per kind.
-static KINDS: &[&dyn ReportKind] = &[&cost_explorer::CostExplorer];
+static KINDS: &[&dyn ReportKind] = &[&cost_explorer::CostExplorer, &focus_report::FocusReport];
 
 /// The kind used when a report does not say.
 pub const DEFAULT_KIND: &str = cost_explorer::NAME;

@@ -237,7 +237,7 @@ mod tests {
             serde_json::json!({
                 "kind": "cost_explorer", "org_id": "5f0c8a1b2c3d4e5f6a7b8c9d",
                 "request": {"startDate": "2026-10-01", "endDate": "2026-11-01"},
-                "request_sha256": "0", "token": "a".repeat(64),
+                "request_sha256": "0", "handle": {"token": "a".repeat(64)},
                 "applied_at": "2026-11-26T00:00:00Z", "now": "2026-11-26T00:00:00Z",
                 "status": "ready", "result": result,
             })

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use costform_model::ids::{OrgId, ReportName, Token};
+use costform_model::handle::Handle;
+use costform_model::ids::{OrgId, ReportName};
 use costform_model::request::PlannedRequest;
 use costform_model::result_body::ResultBody;
 use costform_model::state::{ResultFormat, State, StateEntry, TokenStatus};
@@ -32,15 +33,15 @@ pub fn request(start: &str) -> PlannedRequest {
     PlannedRequest::new("cost_explorer", OrgId::parse(ORG).unwrap(), body)
 }
 
-/// A distinct, valid token per number.
-pub fn token(number: u32) -> Token {
-    Token::parse(&format!("{number:064}")).unwrap()
+/// A distinct, valid Cost Explorer handle per number.
+pub fn token(number: u32) -> Handle {
+    Handle::new([("token", format!("{number:064}"))]).unwrap()
 }
 
-pub fn entry(request: PlannedRequest, token: Token) -> StateEntry {
+pub fn entry(request: PlannedRequest, handle: Handle) -> StateEntry {
     StateEntry {
         request,
-        token,
+        handle,
         applied_at: now(),
         now: now(),
         status: TokenStatus::Submitted,
@@ -79,7 +80,7 @@ impl Submitter for FakeSubmitter {
         &self,
         name: &ReportName,
         _request: &PlannedRequest,
-    ) -> Result<Token, RemoteError> {
+    ) -> Result<Handle, RemoteError> {
         let number = {
             let mut calls = self.calls.lock().unwrap();
             calls.push(name.clone());
