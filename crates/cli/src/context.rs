@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use costform_model::result_body::DEFAULT_MAX_RESULT_BYTES;
 use costform_model::{Definitions, LoadOptions};
@@ -35,6 +35,10 @@ pub struct Context {
     pub ui: Ui,
     /// Where the state lives, built once from `--state` and `--workspace`.
     backend: Arc<dyn StateBackend>,
+    /// The run's Atlas client, built on first use and shared by all the
+    /// command does (reading lookups, then sending queries): a service
+    /// account mints one token per run, and a warning is said once.
+    client: Arc<OnceLock<costform_http::Client>>,
 }
 
 impl Context {
@@ -71,6 +75,7 @@ impl Context {
             now,
             ui,
             backend,
+            client: Arc::default(),
         })
     }
 
@@ -122,17 +127,30 @@ impl Context {
         }
     }
 
-    /// Loads, renders and validates the definitions; prints warnings to stderr
-    /// and fails with every error at once.
-    pub fn load_definitions(&self) -> miette::Result<Definitions> {
-        self.load_definitions_with(Strictness::Lenient)
+    /// Loads, renders and validates the definitions; prints warnings to
+    /// stderr and fails with every error at once. With `--strict` a warning
+    /// fails the run too, so a pull-request check cannot pass what main will
+    /// reject.
+    pub fn load_definitions_with(&self, strictness: Strictness) -> miette::Result<Definitions> {
+        self.load_definitions_from(&self.load_options(), strictness)
     }
 
-    /// As [`Context::load_definitions`]; with `--strict` a warning fails the
-    /// run too, so a pull-request check cannot pass what main will reject.
-    pub fn load_definitions_with(&self, strictness: Strictness) -> miette::Result<Definitions> {
-        let definitions =
-            costform_model::load(&self.load_options()).map_err(miette::Report::new)?;
+    /// As [`Context::load_definitions_with`], with `options` (lookups known).
+    pub fn load_definitions_from(
+        &self,
+        options: &LoadOptions,
+        strictness: Strictness,
+    ) -> miette::Result<Definitions> {
+        let definitions = costform_model::load(options).map_err(miette::Report::new)?;
+        self.show_warnings(definitions, strictness)
+    }
+
+    /// Prints the warnings of loaded definitions, or fails with `--strict`.
+    pub fn show_warnings(
+        &self,
+        definitions: Definitions,
+        strictness: Strictness,
+    ) -> miette::Result<Definitions> {
         let count = definitions.warnings.len();
         if count > 0 && strictness == Strictness::Strict {
             ui::print_report(&miette::Report::new(definitions.warnings));
@@ -157,6 +175,7 @@ impl Context {
             var_files: self.global.var_files.clone(),
             env: self.env.clone(),
             allow_env: self.global.allow_env.clone(),
+            lookups: BTreeMap::new(),
         }
     }
 
@@ -165,9 +184,23 @@ impl Context {
         self.env.get(name).cloned()
     }
 
-    /// The Atlas client, configured from the environment snapshot.
+    /// The run's Atlas client, configured from the environment snapshot
+    /// on first use; later calls share it (clones share the connection pool
+    /// and the service account's token).
     pub fn client(&self) -> miette::Result<costform_http::Client> {
-        self.client_reading_up_to(DEFAULT_MAX_RESULT_BYTES)
+        if let Some(client) = self.client.get() {
+            return Ok(client.clone());
+        }
+        let client = self.client_reading_up_to(DEFAULT_MAX_RESULT_BYTES)?;
+        Ok(self.client.get_or_init(|| client).clone())
+    }
+
+    /// Ends the run's use of the shared client, if one was built (revokes a
+    /// service account's token). For the end of a command.
+    pub async fn close_client(&self) {
+        if let Some(client) = self.client.get() {
+            client.close().await;
+        }
     }
 
     /// [`Context::client`] reading results of up to `max_result_bytes`

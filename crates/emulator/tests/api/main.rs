@@ -6,6 +6,7 @@ mod faults;
 mod invoices;
 mod lifecycle;
 mod log;
+mod projects;
 mod rate_limit;
 mod results;
 mod support;
