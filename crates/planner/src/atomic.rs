@@ -41,6 +41,25 @@ pub(crate) fn replace_with(
     write: impl FnOnce(&mut File) -> std::io::Result<()>,
     before_rename: impl FnOnce() -> Result<(), Error>,
 ) -> Result<(), Error> {
+    replace_syncing(target, write, before_rename, true)
+}
+
+/// [`replace_with`] whose new bytes are synced later, by [`sync_written`]
+/// (fetch's group commit) on Linux; without that sync a crash may leave the
+/// new name holding an empty file.
+pub(crate) fn replace_unsynced(
+    target: &Path,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    replace_syncing(target, write, || Ok(()), !cfg!(target_os = "linux"))
+}
+
+fn replace_syncing(
+    target: &Path,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+    before_rename: impl FnOnce() -> Result<(), Error>,
+    sync: bool,
+) -> Result<(), Error> {
     let dir = parent_dir(target);
     let prefix = format!(
         ".{}.",
@@ -55,7 +74,13 @@ pub(crate) fn replace_with(
         .make_in(dir, nofollow::create_new)
         .map_err(Error::io("create a temporary file in", dir))?;
     write(temp.as_file_mut())
-        .and_then(|()| temp.as_file().sync_all())
+        .and_then(|()| {
+            if sync {
+                temp.as_file().sync_all()
+            } else {
+                Ok(())
+            }
+        })
         .map_err(Error::io("write", temp.path().to_owned()))?;
     before_rename()?;
     temp.persist(target)
@@ -80,6 +105,20 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
             .map_err(Error::io("sync", dir))?;
     }
     Ok(())
+}
+
+/// Makes everything written under `dirs` durable: on Linux one `syncfs` of
+/// their file system (data, renames and directories, however many files);
+/// elsewhere each directory, the files having been synced as written
+/// ([`replace_unsynced`] syncs them there).
+pub(crate) fn sync_written(dirs: &[&Path]) -> Result<(), Error> {
+    #[cfg(target_os = "linux")]
+    if let Some(dir) = dirs.first() {
+        return File::open(dir)
+            .and_then(|handle| rustix::fs::syncfs(&handle).map_err(std::io::Error::from))
+            .map_err(Error::io("sync", dir));
+    }
+    dirs.iter().try_for_each(|dir| sync_dir(dir))
 }
 
 /// Replaces `target` with `bytes` atomically, for files other than the state

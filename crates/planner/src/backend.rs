@@ -56,6 +56,13 @@ pub trait StateSession: Send + std::fmt::Debug {
     /// crash from that moment.
     fn append(&mut self, record: &Record) -> Result<(), Error>;
 
+    /// Keeps `records` durably before returning, as one group: a backend
+    /// that can (one sync, one transaction) makes it cheaper than a record
+    /// at a time.
+    fn append_all(&mut self, records: &[Record]) -> Result<(), Error> {
+        records.iter().try_for_each(|record| self.append(record))
+    }
+
     /// Stores `state` (its serial already advanced) as the current version,
     /// atomically, keeping the previous one; the journal is then redundant
     /// and cleared.

@@ -4,12 +4,12 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use costform_model::ids::ReportName;
 use costform_model::state::{ResultFormat, ResultRecord, State, StateEntry, TokenStatus};
 
-use crate::atomic::sync_dir;
+use crate::atomic::sync_written;
 use crate::cancel::Cancel;
 use crate::error::Error;
 use crate::locked::LockedState;
@@ -124,6 +124,13 @@ impl FetchReport {
 /// Fetches results for the reports in `options.names` (or all live ones),
 /// at most `options.parallelism` requests at a time, and commits the state
 /// once at the end.
+///
+/// Ready results are recorded in groups ([`Group`]): before a group's
+/// records reach the journal, everything written for it (files, renames,
+/// history links) is made durable at once (`syncfs` on Linux), then the
+/// records are appended with one sync. A report is reported finished once
+/// its record is durable. A crash before that loses no handle: the next
+/// fetch writes those results again.
 pub async fn fetch<R: ResultReader>(
     state: &mut LockedState,
     reader: &R,
@@ -132,7 +139,8 @@ pub async fn fetch<R: ResultReader>(
 ) -> Result<FetchReport, Error> {
     let selected = select(state.state(), &options.names)?;
     let mut report = FetchReport::default();
-    poll_all(selected, reader, options, observer, |poll, looked| {
+    let mut group = Group::default();
+    let polled = poll_all(selected, reader, options, observer, |poll, looked| {
         let Poll { name, entry, .. } = poll;
         let outcome = match looked {
             Looked::NotStarted => FetchOutcome::NotStarted,
@@ -141,8 +149,12 @@ pub async fn fetch<R: ResultReader>(
                 let written = written?;
                 let (summary, path) = (written.summary.clone(), written.path.clone());
                 let format = result_format(&entry, options.format);
-                record_result(state, &name, entry, written, format)?;
-                FetchOutcome::Ready { summary, path }
+                let ready = ready_entry(state, entry, written, format);
+                group.add(name, ready, FetchOutcome::Ready { summary, path });
+                if group.is_due() {
+                    group.commit(state, options, observer, &mut report)?;
+                }
+                return Ok(());
             }
             Looked::Failed(error) if error.is_not_found() => {
                 state.record(
@@ -160,24 +172,68 @@ pub async fn fetch<R: ResultReader>(
         report.reports.push(ReportFetch { name, outcome });
         Ok(())
     })
-    .await?;
+    .await;
+    // Results already written are recorded even when the run failed later.
+    group.commit(state, options, observer, &mut report)?;
+    polled?;
 
     report.reports.sort_by(|a, b| a.name.cmp(&b.name));
     report.cancelled = options.cancel.is_cancelled();
-    // One directory sync makes every result's rename durable before the
-    // state is committed. (A power cut before it can leave a journaled
-    // `ready` whose file is the previous one; the token is kept, so the next
-    // fetch writes it again.)
-    if report
-        .reports
-        .iter()
-        .any(|fetched| matches!(fetched.outcome, FetchOutcome::Ready { .. }))
-    {
-        sync_dir(&options.out_dir)?;
-        sync_dir(&options.out_dir.join(HISTORY_DIR))?;
-    }
     state.commit()?;
     Ok(report)
+}
+
+/// The most ready results recorded with one journal sync.
+const GROUP_SIZE: usize = 64;
+
+/// How long a ready result may wait for others before its group is
+/// recorded anyway, counted when the next result arrives (the rest are
+/// recorded when the run ends).
+const GROUP_AGE: Duration = Duration::from_millis(250);
+
+/// Ready results written and synced, waiting to be recorded together.
+#[derive(Default)]
+struct Group {
+    entries: Vec<(ReportName, StateEntry)>,
+    outcomes: Vec<FetchOutcome>,
+    since: Option<Instant>,
+}
+
+impl Group {
+    fn add(&mut self, name: ReportName, entry: StateEntry, outcome: FetchOutcome) {
+        self.since.get_or_insert_with(Instant::now);
+        self.entries.push((name, entry));
+        self.outcomes.push(outcome);
+    }
+
+    fn is_due(&self) -> bool {
+        self.entries.len() >= GROUP_SIZE
+            || self.since.is_some_and(|since| since.elapsed() >= GROUP_AGE)
+    }
+
+    /// Makes the group's files durable, then its records (one journal
+    /// sync), then reports it finished.
+    fn commit(
+        &mut self,
+        state: &mut LockedState,
+        options: &FetchOptions,
+        observer: &dyn FetchObserver,
+        report: &mut FetchReport,
+    ) -> Result<(), Error> {
+        if self.entries.is_empty() {
+            return Ok(());
+        }
+        sync_written(&[&options.out_dir, &options.out_dir.join(HISTORY_DIR)])?;
+        let entries = std::mem::take(&mut self.entries);
+        let names: Vec<ReportName> = entries.iter().map(|(name, _)| name.clone()).collect();
+        state.record_all(entries)?;
+        for (name, outcome) in names.into_iter().zip(self.outcomes.drain(..)) {
+            observer.finished(&name, &outcome);
+            report.reports.push(ReportFetch { name, outcome });
+        }
+        self.since = None;
+        Ok(())
+    }
 }
 
 /// The reports to fetch with their entries; names not in the state are an
@@ -220,14 +276,13 @@ pub(crate) fn result_format(entry: &StateEntry, asked: ResultFormat) -> ResultFo
     costform_model::kinds::find(&entry.request.kind).map_or(asked, |kind| kind.result_format(asked))
 }
 
-/// Records a written result in the journal, with status `ready`.
-fn record_result(
-    state: &mut LockedState,
-    name: &ReportName,
+/// `entry` with its written result, status `ready`.
+fn ready_entry(
+    state: &LockedState,
     entry: StateEntry,
     written: Written,
     format: ResultFormat,
-) -> Result<(), Error> {
+) -> StateEntry {
     let result = ResultRecord {
         fetched_at: written.fetched_at,
         path: recorded_path(&written.path, state.results_base()),
@@ -238,14 +293,11 @@ fn record_result(
         run: Some(state.lock_id().to_owned()),
         history: Some(recorded_path(&written.history, state.results_base())),
     };
-    state.record(
-        name,
-        StateEntry {
-            status: TokenStatus::Ready,
-            result: Some(result),
-            ..entry
-        },
-    )
+    StateEntry {
+        status: TokenStatus::Ready,
+        result: Some(result),
+        ..entry
+    }
 }
 
 /// The result path as stored: relative to `base` (the state file's

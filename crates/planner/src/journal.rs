@@ -166,10 +166,19 @@ impl Journal {
 
     /// Appends one record as a line and syncs it to disk before returning.
     pub fn append(&mut self, record: &Record) -> Result<(), Error> {
-        let mut line = serde_json::to_string(record).map_err(Error::Encode)?;
-        line.push('\n');
+        self.append_all(std::slice::from_ref(record))
+    }
+
+    /// Appends `records` with one write and one sync: a group commit, for
+    /// fetch, where a sync per result serialized the run on the disk.
+    pub fn append_all(&mut self, records: &[Record]) -> Result<(), Error> {
+        let mut lines = String::new();
+        for record in records {
+            lines.push_str(&serde_json::to_string(record).map_err(Error::Encode)?);
+            lines.push('\n');
+        }
         self.file
-            .write_all(line.as_bytes())
+            .write_all(lines.as_bytes())
             .and_then(|()| self.file.sync_data())
             .map_err(Error::io("append to", &self.path))
     }

@@ -96,6 +96,22 @@ impl LockedState {
         })
     }
 
+    /// Records several reports' new entries at once: durable together when
+    /// this returns, with one sync (fetch's group commit).
+    pub fn record_all(&mut self, entries: Vec<(ReportName, StateEntry)>) -> Result<(), Error> {
+        let records: Vec<Record> = entries
+            .into_iter()
+            .map(|(name, entry)| Record::Put {
+                name,
+                entry: Box::new(entry),
+            })
+            .collect();
+        self.open_journal()?;
+        self.session.append_all(&records)?;
+        journal::fold(&mut self.state, records, false);
+        Ok(())
+    }
+
     /// Drops a report from the state, recorded like [`LockedState::record`].
     pub fn forget(&mut self, name: &ReportName) -> Result<(), Error> {
         self.append(Record::Forget { name: name.clone() })

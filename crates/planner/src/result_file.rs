@@ -24,7 +24,7 @@ use costform_model::state::ResultFormat;
 use jiff::Timestamp;
 use sha2::{Digest as _, Sha256};
 
-use crate::atomic::replace_with;
+use crate::atomic::replace_unsynced;
 use crate::error::Error;
 use crate::summarize::{ResultSummary, summarize};
 
@@ -79,14 +79,10 @@ pub(crate) async fn write_result(
             });
         create_results_dir(&directory.join(HISTORY_DIR))?;
         let mut sha256 = String::new();
-        replace_with(
-            &target,
-            |file| {
-                sha256 = copy_result(&mut body, format, file)?;
-                Ok(())
-            },
-            || Ok(()),
-        )?;
+        replace_unsynced(&target, |file| {
+            sha256 = copy_result(&mut body, format, file)?;
+            Ok(())
+        })?;
         keep(&target, &history)?;
         Ok(Written {
             path: target,

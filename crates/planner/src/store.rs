@@ -136,8 +136,12 @@ impl StateSession for LocalSession {
     }
 
     fn append(&mut self, record: &Record) -> Result<(), Error> {
+        self.append_all(std::slice::from_ref(record))
+    }
+
+    fn append_all(&mut self, records: &[Record]) -> Result<(), Error> {
         match &mut self.journal {
-            Some(journal) => journal.append(record),
+            Some(journal) => journal.append_all(records),
             None => Err(Error::io("append to", journal_path(&self.file))(
                 std::io::Error::other("the journal is not open"),
             )),

@@ -241,6 +241,32 @@ fn recorded_but_uncommitted_tokens_survive_and_are_folded_by_the_next_lock() {
     assert!(!with_suffix(&path, ".journal").exists());
 }
 
+/// A group recorded together (fetch's group commit) is one journal write:
+/// all of it survives a crash and is folded by the next lock.
+#[test]
+fn entries_recorded_as_a_group_survive_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = state_path(&dir);
+    let mut locked = StateStore::lock(&path, &options()).unwrap();
+    let group: Vec<_> = (0..3)
+        .map(|i| {
+            (
+                name(&format!("r{i}")),
+                entry(request("2026-10-01"), token(i)),
+            )
+        })
+        .collect();
+    locked.record_all(group.clone()).unwrap();
+    drop(locked); // a crash: no commit
+
+    let journal = fs::read_to_string(with_suffix(&path, ".journal")).unwrap();
+    assert_eq!(journal.lines().count(), 4, "a begin line and the group");
+    let locked = StateStore::lock(&path, &options()).unwrap();
+    for (name, entry) in &group {
+        assert_eq!(locked.state().reports.get(name), Some(entry));
+    }
+}
+
 #[test]
 fn a_journal_without_a_state_file_keeps_its_lineage_through_the_fold() {
     let dir = tempfile::tempdir().unwrap();
