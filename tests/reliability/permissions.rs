@@ -60,10 +60,16 @@ fn state_backup_plan_and_results_are_0600_and_no_directory_is_world_writable() {
     let state = common::state_path(dir);
     let mut checked = vec![state.clone(), common::sibling(&state, ".backup"), plan_file];
     let results = dir.join("results");
-    for entry in std::fs::read_dir(&results).expect("fetch wrote a results directory") {
-        checked.push(entry.expect("a directory entry").path());
+    let history = results.join("history");
+    for folder in [&results, &history] {
+        for entry in std::fs::read_dir(folder).expect("fetch wrote a results directory") {
+            let path = entry.expect("a directory entry").path();
+            if path != history {
+                checked.push(path);
+            }
+        }
     }
-    assert!(checked.len() > 3, "at least one result file");
+    assert!(checked.len() > 4, "at least one result file and its history");
     for file in &checked {
         assert_eq!(
             mode(file),
@@ -73,7 +79,7 @@ fn state_backup_plan_and_results_are_0600_and_no_directory_is_world_writable() {
             mode(file)
         );
     }
-    for directory in [dir, results.as_path()] {
+    for directory in [dir, results.as_path(), history.as_path()] {
         assert_eq!(
             mode(directory) & 0o002,
             0,
