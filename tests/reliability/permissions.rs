@@ -69,7 +69,10 @@ fn state_backup_plan_and_results_are_0600_and_no_directory_is_world_writable() {
             }
         }
     }
-    assert!(checked.len() > 4, "at least one result file and its history");
+    assert!(
+        checked.len() > 4,
+        "at least one result file and its history"
+    );
     for file in &checked {
         assert_eq!(
             mode(file),
