@@ -4,7 +4,7 @@
 #   bash benches/run.sh                 # everything, 5 runs each
 #   RUNS=3 bash benches/run.sh          # fewer runs
 #   RL_RUNS=1 bash benches/run.sh       # runs of each rate-limit row (default 3, 20 s each)
-#   ONLY=plan bash benches/run.sh       # one group: validate | plan | apply | fetch | costs | ratelimit | postgres
+#   ONLY=plan bash benches/run.sh       # one group: validate | plan | apply | fetch | costs | ratelimit | postgres | foreach | lookup
 #   NO_BUILD=1 bash benches/run.sh      # reuse target/release/costform
 #   NO_BUILD=1 COSTFORM_BIN=/tmp/old/costform bash benches/run.sh   # another build
 #
@@ -409,6 +409,64 @@ if [[ $ONLY == all || $ONLY == postgres ]]; then
   measure pg-plan-local : -- "$BIN" plan --dir "$DEFS10K" --state "$PG_COPY" --now "$NOW"
   row "\`plan\`, no changes, the same state as a local file (baseline)" "10,000 reports, 10,000-entry state, same run" "$MEDIAN_MS" "$PEAK_MB" "—" "PostgreSQL $(awk -v p="$PG_PLAN_MS" -v l="$MEDIAN_MS" 'BEGIN { printf "%.2f", p / l }')× the file"
   NOTES+=("- PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $3 }') on loopback, fsync on: $(pg_sql "SELECT count(*) FROM costform.states") state versions kept, $(pg_sql "SELECT pg_size_pretty(pg_database_size('postgres'))") in the database after the runs.")
+fi
+
+# ---------------------------------------------------------------------------
+# 8. for_each: one report expanded into 10,000 instances by a map variable
+# ---------------------------------------------------------------------------
+if [[ $ONLY == all || $ONLY == foreach ]]; then
+  DEFS_FE=$WORK/defs-foreach
+  mkdir -p "$DEFS_FE"
+  python3 - "$DEFS_FE/teams.yaml" <<'PY'
+import hashlib, sys
+with open(sys.argv[1], "w") as out:
+    out.write("variables:\n  teams:\n    type: map\n    default:\n")
+    for n in range(10000):
+        out.write(f"      team-{n:05}: \"{hashlib.sha256(str(n).encode()).hexdigest()[:24]}\"\n")
+    out.write("reports:\n  per-team:\n    for_each: \"{{ var.teams }}\"\n"
+              "    org_id: 5f0c8a1b2c3d4e5f6a7b8c9d\n    period: last_month\n"
+              "    group_by: projects\n    projects: [\"{{ each.value }}\"]\n")
+PY
+  log "for_each (one report, 10,000 instances)"
+  # cpu_ms COMMAND...: user + system CPU of one run, which load on the
+  # machine inflates less than the wall time.
+  cpu_ms() { /usr/bin/time -f "%U %S" -o "$WORK/cpu.time" "$@" >/dev/null 2>&1; awk '{ printf "%d", ($1 + $2) * 1000 }' "$WORK/cpu.time"; }
+  measure foreach-validate : -- "$BIN" validate --dir "$DEFS_FE" --now "$NOW"
+  cpu=$(cpu_ms "$BIN" validate --dir "$DEFS_FE" --now "$NOW")
+  row "\`validate\`, \`for_each\` over 10,000 elements" "one report, a 10,000-entry map variable" "$MEDIAN_MS" "$PEAK_MB" "≤ 400 ms, ≤ 150 MB" "$(verdict "$MEDIAN_MS" "$PEAK_MB" 400.001 150.001); CPU $cpu ms"
+  measure foreach-plan : -- "$BIN" plan --dir "$DEFS_FE" --state "$WORK/state-foreach.json" --now "$NOW"
+  instances=$(grep -c '^  + report.per-team\["team-' "$WORK/foreach-plan.out")
+  [[ $instances == 10000 ]] || { log "benches: plan shows $instances instances, expected 10000"; exit 1; }
+  cpu=$(cpu_ms "$BIN" plan --dir "$DEFS_FE" --state "$WORK/state-foreach.json" --now "$NOW")
+  row "\`plan\`, \`for_each\` over 10,000 elements" "same, no state: $instances creates" "$MEDIAN_MS" "$PEAK_MB" "≤ 400 ms, ≤ 150 MB" "$(verdict "$MEDIAN_MS" "$PEAK_MB" 400.001 150.001); CPU $cpu ms"
+fi
+
+# ---------------------------------------------------------------------------
+# 9. lookup: 5,000 projects over 10 pages of 500, 20 ms latency per request
+# ---------------------------------------------------------------------------
+if [[ $ONLY == all || $ONLY == lookup ]]; then
+  start_emulator 20ms
+  export MONGODB_ATLAS_BASE_URL=$EMULATOR_URL MONGODB_ATLAS_ACCESS_TOKEN=$TOKEN
+  DEFS_LU=$WORK/defs-lookup
+  mkdir -p "$DEFS_LU"
+  # An org id starting 0b16 has 5,000 projects in the emulator.
+  cat >"$DEFS_LU/big.yaml" <<'YAML'
+lookups:
+  big:
+    kind: projects
+    org_id: 0b16a1b2c3d4e5f6a7b8c9d0
+reports:
+  all-projects:
+    org_id: 0b16a1b2c3d4e5f6a7b8c9d0
+    period: last_month
+    group_by: projects
+    projects: "{{ lookup.big }}"
+YAML
+  log "lookup (5,000 projects, 20 ms latency)"
+  measure lookup-refresh : -- "$BIN" plan --dir "$DEFS_LU" --state "$WORK/state-lookup.json" --now "$NOW" --refresh
+  read_line=$(grep -o 'lookup.big: [0-9]* projects' "$WORK/lookup-refresh.err")
+  [[ $read_line == "lookup.big: 5000 projects" ]] || { log "benches: expected 5000 projects, got: $read_line"; exit 1; }
+  row "\`plan --refresh\` reading a lookup" "5,000 projects, 10 full pages (+1 empty), 20 ms latency" "$MEDIAN_MS" "$PEAK_MB" "≤ 500 ms" "$(verdict "$MEDIAN_MS" "$PEAK_MB" 500.001 1000)"
 fi
 
 # ---------------------------------------------------------------------------

@@ -61,6 +61,11 @@ fn cli_cases() {
         "errors/*.toml",
         "focus/*.toml",
         "focus/*.trycmd",
+        "variables/*.toml",
+        "for_each/*.toml",
+        "for_each/*.trycmd",
+        "lookups/*.toml",
+        "lookups/*.trycmd",
     ] {
         cases.case(cases_dir.join(glob));
     }

@@ -11,7 +11,6 @@
 //! by default), `COSTFORM_SEED` replays a run. Inputs worth keeping live in
 //! `corpus/` and are replayed by `corpus_replays_cleanly`.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -117,14 +116,7 @@ fn document(rng: &mut StdRng) -> String {
 fn check(yaml: &str, dir: &Path) -> Result<(), String> {
     let file = dir.join("fuzz.yaml");
     std::fs::write(&file, yaml).map_err(|error| error.to_string())?;
-    let options = LoadOptions {
-        dir: dir.to_owned(),
-        now: parse_now(NOW).expect("a valid --now"),
-        vars: Vec::new(),
-        var_files: Vec::new(),
-        env: BTreeMap::new(),
-        allow_env: Vec::new(),
-    };
+    let options = LoadOptions::new(dir, parse_now(NOW).expect("a valid --now"));
     let answer =
         std::panic::catch_unwind(|| load(&options)).map_err(|_| "load panicked".to_owned())?;
     if let Err(diagnostics) = answer {

@@ -53,7 +53,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "WHEN")]
     pub now: Option<String>,
 
-    /// Set a variable declared under `variables:`; repeatable; wins over --var-file.
+    /// Set a variable declared under `variables:`; repeatable; wins over
+    /// --var-file. A list or map variable takes JSON: `--var 'orgs=["a","b"]'`.
     #[arg(long = "var", global = true, value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
 
@@ -551,8 +552,15 @@ pub struct CompletionsArgs {
 /// A report as users type it: `NAME`, or `report.NAME` as `plan` and
 /// `state list` print it, so an address can be pasted back.
 fn parse_address(text: &str) -> Result<ReportName, String> {
-    ReportName::parse(text.strip_prefix("report.").unwrap_or(text))
-        .map_err(|error| error.to_string())
+    ReportName::parse(text.strip_prefix("report.").unwrap_or(text)).map_err(|error| {
+        if text.contains('[') {
+            format!(
+                "`{text}` is not a report address: an instance is written `report.NAME[\"KEY\"]`, quoted for the shell: 'report.NAME[\"KEY\"]'"
+            )
+        } else {
+            error.to_string()
+        }
+    })
 }
 
 fn parse_var(text: &str) -> Result<(String, String), String> {
@@ -640,6 +648,13 @@ mod tests {
         assert_eq!(parse_address("report.fy2026"), parse_address("fy2026"));
         assert_eq!(parse_address("fy2026").unwrap().as_str(), "fy2026");
         assert!(parse_address("report.").is_err());
+        let instance = parse_address(r#"report.per-org["emea"]"#).unwrap();
+        assert_eq!((instance.base(), instance.key()), ("per-org", Some("emea")));
+        assert!(
+            parse_address("report.per-org[emea]")
+                .unwrap_err()
+                .contains(r#"report.NAME["KEY"]"#)
+        );
     }
 
     #[test]

@@ -122,17 +122,30 @@ impl Context {
         }
     }
 
-    /// Loads, renders and validates the definitions; prints warnings to stderr
-    /// and fails with every error at once.
-    pub fn load_definitions(&self) -> miette::Result<Definitions> {
-        self.load_definitions_with(Strictness::Lenient)
+    /// Loads, renders and validates the definitions; prints warnings to
+    /// stderr and fails with every error at once. With `--strict` a warning
+    /// fails the run too, so a pull-request check cannot pass what main will
+    /// reject.
+    pub fn load_definitions_with(&self, strictness: Strictness) -> miette::Result<Definitions> {
+        self.load_definitions_from(&self.load_options(), strictness)
     }
 
-    /// As [`Context::load_definitions`]; with `--strict` a warning fails the
-    /// run too, so a pull-request check cannot pass what main will reject.
-    pub fn load_definitions_with(&self, strictness: Strictness) -> miette::Result<Definitions> {
-        let definitions =
-            costform_model::load(&self.load_options()).map_err(miette::Report::new)?;
+    /// As [`Context::load_definitions_with`], with `options` (lookups known).
+    pub fn load_definitions_from(
+        &self,
+        options: &LoadOptions,
+        strictness: Strictness,
+    ) -> miette::Result<Definitions> {
+        let definitions = costform_model::load(options).map_err(miette::Report::new)?;
+        self.show_warnings(definitions, strictness)
+    }
+
+    /// Prints the warnings of loaded definitions, or fails with `--strict`.
+    pub fn show_warnings(
+        &self,
+        definitions: Definitions,
+        strictness: Strictness,
+    ) -> miette::Result<Definitions> {
         let count = definitions.warnings.len();
         if count > 0 && strictness == Strictness::Strict {
             ui::print_report(&miette::Report::new(definitions.warnings));
@@ -157,6 +170,7 @@ impl Context {
             var_files: self.global.var_files.clone(),
             env: self.env.clone(),
             allow_env: self.global.allow_env.clone(),
+            lookups: BTreeMap::new(),
         }
     }
 

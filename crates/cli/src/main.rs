@@ -2,6 +2,7 @@
 //! queries. This crate wires the model, planner, client and emulator together
 //! and is the only one that prints.
 
+mod addresses;
 mod args;
 mod atlas;
 mod commands;
@@ -10,6 +11,7 @@ mod costs;
 mod credentials;
 mod exit;
 mod interrupt;
+mod lookups;
 mod output;
 mod plan_file;
 mod printer;

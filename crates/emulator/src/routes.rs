@@ -50,6 +50,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/oauth/revoke", post(oauth::revoke))
         .route(USAGE, post(create_query))
         .route(&format!("{USAGE}/{{token}}"), get(read_usage))
+        .route(crate::projects::PATH, get(crate::projects::list))
         .route(INVOICES, get(invoices::list_invoices))
         .route(
             &format!("{INVOICES}/{{invoice_id}}/reports"),

@@ -16,6 +16,7 @@ mod error;
 mod invoices;
 mod pacing;
 mod percent;
+mod projects;
 mod rate_limit;
 mod redirect;
 mod retry;

@@ -304,6 +304,10 @@ pub mod code {
     pub const GROUP_BY_WITHOUT_FILTER: &str = "costform::group_by_without_filter";
     /// A variable problem: undeclared override, conflicting defaults.
     pub const VARIABLE: &str = "costform::variable";
+    /// A `for_each` problem: not a list or map, duplicate or unusable keys.
+    pub const FOR_EACH: &str = "costform::for_each";
+    /// A `lookups:` problem: unknown kind, missing org, bad regex.
+    pub const LOOKUP: &str = "costform::lookup";
 }
 
 /// 1-based line and column (in characters) of a byte offset.

@@ -101,21 +101,72 @@ macro_rules! id_newtype {
 }
 
 id_newtype!(
-    /// A report's name: the key under `reports:` and the `NAME` in `report.NAME`.
-    /// Kept short and URL- and file-name-safe because it names result files.
+    /// A report's address: the key under `reports:` (`NAME`), or one
+    /// instance of a `for_each` report (`NAME["KEY"]`, as Terraform writes
+    /// instance addresses). Kept short and free of `/`, quotes and control
+    /// characters because it names result files.
     ReportName,
-    "^[a-z0-9][a-z0-9_-]{0,62}$",
+    "^[a-z0-9][a-z0-9_-]{0,62}(\\[\"[\\p{L}\\p{N}\\-_.(),:&@+']{1,64}\"\\])?$",
     "a valid report name (lowercase letters, digits, `-` and `_`, starting with a letter or digit, at most 63 characters)",
-    |s| {
-        let bytes = s.as_bytes();
-        !bytes.is_empty()
-            && bytes.len() <= 63
-            && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
-            && bytes
-                .iter()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-' || *b == b'_')
+    |s| match s.split_once("[\"") {
+        None => is_report_name(s),
+        Some((base, rest)) => {
+            is_report_name(base) && rest.strip_suffix("\"]").is_some_and(is_instance_key)
+        }
     }
 );
+
+impl ReportName {
+    /// The instance `KEY` of this report, `NAME["KEY"]`. A key follows
+    /// Atlas's rule for project names, so a lookup's project names are keys
+    /// as they are, and every key is safe in an address, on a command line
+    /// and in a file name.
+    pub fn instance(&self, key: &str) -> Result<ReportName, InvalidId> {
+        if is_instance_key(key) {
+            Ok(Self(format!("{}[\"{key}\"]", self.base())))
+        } else {
+            Err(InvalidId {
+                value: key.to_owned(),
+                expected: "a valid instance key (1 to 64 letters, digits or `-_.(),:&@+'`, as Atlas project names)",
+            })
+        }
+    }
+
+    /// The report's name without its instance key.
+    pub fn base(&self) -> &str {
+        self.0.split_once("[\"").map_or(&self.0, |(base, _)| base)
+    }
+
+    /// The instance key, for an instance of a `for_each` report.
+    pub fn key(&self) -> Option<&str> {
+        self.0
+            .split_once("[\"")
+            .and_then(|(_, rest)| rest.strip_suffix("\"]"))
+    }
+
+    /// Whether this address names `other`: itself, or, without a key, every
+    /// instance of the report (`--target report.per-org`).
+    pub fn covers(&self, other: &ReportName) -> bool {
+        self == other || (self.key().is_none() && other.base() == self.0)
+    }
+}
+
+fn is_report_name(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-' || *b == b'_')
+}
+
+fn is_instance_key(key: &str) -> bool {
+    (1..=64).contains(&key.chars().count())
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-_.(),:&@+'".contains(c))
+}
 
 id_newtype!(
     /// An Atlas organization id, the `{orgId}` path parameter.
@@ -168,6 +219,34 @@ mod tests {
             assert!(ReportName::parse(ok).is_ok(), "{ok}");
         }
         for bad in ["", "-a", "_a", "Upper", "a b", "a.b", &"a".repeat(64)] {
+            assert!(ReportName::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn instance_addresses_are_names_with_a_key() {
+        let base = ReportName::parse("per-org").unwrap();
+        let instance = base.instance("prod-web").unwrap();
+        assert_eq!(instance.as_str(), r#"per-org["prod-web"]"#);
+        assert_eq!(
+            ReportName::parse(r#"per-org["prod-web"]"#),
+            Ok(instance.clone())
+        );
+        assert_eq!(
+            (instance.base(), instance.key()),
+            ("per-org", Some("prod-web"))
+        );
+        assert!(base.covers(&instance) && base.covers(&base) && !instance.covers(&base));
+        assert!(!ReportName::parse("per").unwrap().covers(&instance));
+        for bad in ["a/b", "", "a\"b", "..\u{0}", &"k".repeat(65)] {
+            assert!(base.instance(bad).is_err(), "{bad:?}");
+        }
+        for bad in [
+            r#"per-org["a"#,
+            r#"per-org[""]"#,
+            r#"Per["a"]"#,
+            r#"per-org["a"]x"#,
+        ] {
             assert!(ReportName::parse(bad).is_err(), "{bad}");
         }
     }

@@ -6,17 +6,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
-use serde_saphyr::{Location, Spanned};
+use serde_saphyr::Spanned;
 
-use crate::budget::{self, Budget};
-use crate::diagnostic::{
-    Diagnostic, Diagnostics, RelatedLocation, Severity, SourceFile, code, did_you_mean,
-};
-use crate::ids::ReportName;
-use crate::kinds::{self, BuildContext};
+use crate::budget::Budget;
+use crate::diagnostic::{Diagnostic, Diagnostics, RelatedLocation, Severity, SourceFile, code};
+use crate::ids::{InvalidId, ReportName};
+use crate::lookup::{LookupCache, LookupDefinition};
 use crate::node::Node;
 use crate::parse::MAX_FILE_BYTES;
-use crate::raw::{RawDefinitionFile, RawReport};
+use crate::raw::RawDefinitionFile;
+use crate::rendering::Loader;
 use crate::request::PlannedRequest;
 use crate::template::Renderer;
 use crate::variables::Declarations;
@@ -37,6 +36,10 @@ pub struct LoadOptions {
     pub env: BTreeMap<String, String>,
     /// `--allow-env NAME`: extra names templates may read with `env()`.
     pub allow_env: Vec<String>,
+    /// The lookups' values known so far (the state's cache, or just read
+    /// from Atlas), by lookup name; a lookup without one keeps the reports
+    /// that read it waiting.
+    pub lookups: BTreeMap<String, LookupCache>,
 }
 
 impl LoadOptions {
@@ -49,6 +52,7 @@ impl LoadOptions {
             var_files: Vec::new(),
             env: BTreeMap::new(),
             allow_env: Vec::new(),
+            lookups: BTreeMap::new(),
         }
     }
 }
@@ -60,8 +64,13 @@ pub struct Definitions {
     pub dir: PathBuf,
     /// The "now" the templates were rendered with.
     pub now: Timestamp,
-    /// The reports by name.
+    /// The reports by name; a `for_each` report by instance address.
     pub reports: BTreeMap<ReportName, ReportDefinition>,
+    /// The lookups, by name, with the values the reports were rendered with.
+    pub lookups: BTreeMap<String, LookupDefinition>,
+    /// Reports not rendered because a lookup they read was never read from
+    /// Atlas, with those lookups' names.
+    pub waiting: BTreeMap<ReportName, Vec<String>>,
     /// Problems worth showing that do not stop the run.
     pub warnings: Diagnostics,
 }
@@ -117,12 +126,14 @@ pub fn load_counting(options: &LoadOptions) -> (Result<Definitions, Diagnostics>
         &mut diagnostics,
     );
     let mut renderer = Renderer::new(options.now, &variables, &options.env, &options.allow_env);
+    let lookups = lookups(&parsed, &mut renderer, &options.lookups, &mut diagnostics);
+    renderer.set_lookups(&lookups);
     let read = parsed
         .iter()
         .map(|file| file.raw.reports.value.0.len())
         .sum();
 
-    let mut reports: BTreeMap<ReportName, ReportDefinition> = BTreeMap::new();
+    let mut loader = Loader::new(renderer, &variables, &lookups, options.now);
     let mut seen: BTreeMap<String, RelatedLocation> = BTreeMap::new();
     for ParsedFile { source, raw } in parsed {
         let defaults = raw.defaults.unwrap_or_default();
@@ -130,37 +141,8 @@ pub fn load_counting(options: &LoadOptions) -> (Result<Definitions, Diagnostics>
             // A bad or duplicate name does not stop the report's body from
             // being checked: every problem is reported in one run.
             let report_name = check_name(&source, &name, &mut seen, &mut diagnostics);
-            let mut report = report.merged_with(&defaults);
-            if !render(
-                &source,
-                &mut report,
-                &mut renderer,
-                &variables,
-                &mut diagnostics,
-            ) {
-                continue;
-            }
-            let context = BuildContext {
-                file: &source,
-                name_at: name.referenced,
-                now: options.now,
-            };
-            let planned = build(&report, &context, &mut diagnostics);
-            let budget = report
-                .budget
-                .as_ref()
-                .map(|raw| budget::validate(&source, &raw.value, &mut diagnostics));
-            if let (Some(report_name), Some(planned)) = (report_name, planned) {
-                let line = usize::try_from(name.referenced.line()).unwrap_or(0);
-                let definition = ReportDefinition {
-                    name: report_name.clone(),
-                    file: source.path.clone(),
-                    line,
-                    planned,
-                    budget: budget.flatten(),
-                };
-                reports.insert(report_name, definition);
-            }
+            let report = report.merged_with(&defaults);
+            loader.report(&source, &name, report_name, report, &mut diagnostics);
         }
     }
 
@@ -168,13 +150,47 @@ pub fn load_counting(options: &LoadOptions) -> (Result<Definitions, Diagnostics>
     if diagnostics.has_errors() {
         return (Err(diagnostics), read);
     }
+    let (reports, waiting) = loader.finish();
     let definitions = Definitions {
         dir: options.dir.clone(),
         now: options.now,
         reports,
+        lookups,
+        waiting,
         warnings: diagnostics,
     };
     (Ok(definitions), read)
+}
+
+/// Renders and checks every file's `lookups:`, names unique across files.
+fn lookups(
+    parsed: &[ParsedFile],
+    renderer: &mut Renderer,
+    known: &BTreeMap<String, LookupCache>,
+    diagnostics: &mut Diagnostics,
+) -> BTreeMap<String, LookupDefinition> {
+    let mut lookups: BTreeMap<String, LookupDefinition> = BTreeMap::new();
+    for ParsedFile { source, raw } in parsed {
+        for (name, lookup) in &raw.lookups.0 {
+            if let Some(first) = lookups.get(&name.value) {
+                let message = already_defined("lookup", &name.value, &first.file, first.line);
+                let help = "lookup names are unique across all definition files: rename one";
+                diagnostics.push(
+                    source
+                        .error_at(code::LOOKUP, name.referenced, message)
+                        .with_help(help),
+                );
+                continue;
+            }
+            let cached = known.get(&name.value);
+            if let Some(definition) =
+                crate::lookup::validate(source, name, lookup, renderer, cached, diagnostics)
+            {
+                lookups.insert(name.value.clone(), definition);
+            }
+        }
+    }
+    lookups
 }
 
 /// Every `*.yaml`/`*.yml` directly in `dir`, not hidden, sorted by name.
@@ -290,7 +306,14 @@ fn check_name(
     seen: &mut BTreeMap<String, RelatedLocation>,
     diagnostics: &mut Diagnostics,
 ) -> Option<ReportName> {
-    let report_name = match ReportName::parse(&name.value) {
+    let parsed = ReportName::parse(&name.value).and_then(|parsed| match parsed.key() {
+        None => Ok(parsed),
+        Some(_) => Err(InvalidId {
+            value: name.value.clone(),
+            expected: ReportName::EXPECTED,
+        }),
+    });
+    let report_name = match parsed {
         Ok(report_name) => report_name,
         Err(err) => {
             diagnostics.push(source.error_at(code::INVALID_NAME, name.referenced, err.to_string()));
@@ -298,12 +321,7 @@ fn check_name(
         }
     };
     if let Some(first) = seen.get(&name.value) {
-        let message = format!(
-            "report `{}` is already defined in `{}` line {}",
-            name.value,
-            first.file.display(),
-            first.line
-        );
+        let message = already_defined("report", &name.value, &first.file, first.line);
         let help =
             "report names are unique across all definition files: rename one of them".to_owned();
         diagnostics.push(
@@ -324,100 +342,10 @@ fn check_name(
     Some(report_name)
 }
 
-/// Renders every string of `report` in place; false when a template failed.
-fn render(
-    source: &SourceFile,
-    report: &mut RawReport,
-    renderer: &mut Renderer,
-    variables: &BTreeMap<String, crate::raw::Scalar>,
-    diagnostics: &mut Diagnostics,
-) -> bool {
-    let mut ok = true;
-    for value in report.strings_mut() {
-        match renderer.render(&value.value) {
-            Ok(output) => value.value = output,
-            Err(err) => {
-                ok = false;
-                let (offset, len) = template_span(source, value.referenced, err.range.as_ref());
-                let help =
-                    crate::suggest::template(&err.message, variables.keys().map(String::as_str));
-                diagnostics.push(
-                    source
-                        .error(code::TEMPLATE, offset, len, err.message)
-                        .with_optional_help(help),
-                );
-            }
-        }
-    }
-    ok
-}
-
-/// Where in the file a template error is: inside the value when the engine
-/// gave a range and the scalar is written plainly or quoted without escapes,
-/// else the whole value.
-fn template_span(
-    source: &SourceFile,
-    at: Location,
-    range: Option<&std::ops::Range<usize>>,
-) -> (usize, usize) {
-    let (offset, len) = crate::diagnostic::byte_range(at);
-    let Some(range) = range else {
-        return (offset, len);
-    };
-    let written = source.text.get(offset..offset + len).unwrap_or_default();
-    let quote = usize::from(written.starts_with('"') || written.starts_with('\''));
-    let inner_len = len.saturating_sub(2 * quote);
-    if range.end <= inner_len {
-        (offset + quote + range.start, range.end - range.start)
-    } else {
-        (offset, len)
-    }
-}
-
-/// Finds the report's kind and lets it validate and build the request.
-fn build(
-    report: &RawReport,
-    context: &BuildContext<'_>,
-    diagnostics: &mut Diagnostics,
-) -> Option<PlannedRequest> {
-    let kind_name = report
-        .kind
-        .as_ref()
-        .map_or(kinds::DEFAULT_KIND, |kind| kind.value.as_str());
-    let Some(kind) = kinds::find(kind_name) else {
-        let at = report
-            .kind
-            .as_ref()
-            .map_or(context.name_at, |kind| kind.referenced);
-        let help = did_you_mean(kind_name, kinds::names())
-            .or_else(|| Some(format!("known kinds: `{}`", kinds::names().join("`, `"))));
-        diagnostics.push(
-            context
-                .file
-                .error_at(
-                    code::UNKNOWN_KIND,
-                    at,
-                    format!("unknown report kind `{kind_name}`"),
-                )
-                .with_optional_help(help),
-        );
-        return None;
-    };
-    let mut accepted = true;
-    for (key, at) in report.set_keys() {
-        if !kind.keys().iter().any(|spec| spec.name == key) {
-            accepted = false;
-            let message = format!("report kind `{}` does not take `{key}`", kind.name());
-            let own: Vec<&str> = kind.keys().iter().map(|spec| spec.name).collect();
-            let help = format!("its own keys are `{}`", own.join("`, `"));
-            diagnostics.push(
-                context
-                    .file
-                    .error_at(code::UNKNOWN_KEY, at, message)
-                    .with_help(help),
-            );
-        }
-    }
-    let planned = kind.build(report, context, diagnostics);
-    if accepted { planned } else { None }
+/// "report `x` is already defined in `a.yaml` line 3".
+fn already_defined(what: &str, name: &str, file: &Path, line: usize) -> String {
+    format!(
+        "{what} `{name}` is already defined in `{}` line {line}",
+        file.display()
+    )
 }

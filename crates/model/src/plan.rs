@@ -39,6 +39,27 @@ pub struct Plan {
     pub unchanged: Vec<ReportName>,
     /// The changes, sorted by report name.
     pub changes: Vec<Change>,
+    /// The lookups the definitions were rendered with, and where each
+    /// value came from (an offline plan uses the state's cache).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lookups: Vec<LookupUse>,
+    /// Reports left out of this plan because they read a lookup never read
+    /// yet, with those lookups; `apply` reads them first.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub waiting: std::collections::BTreeMap<ReportName, Vec<String>>,
+}
+
+/// One lookup's value as a plan used it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LookupUse {
+    /// The lookup's name (`lookup.NAME`).
+    pub name: String,
+    /// When its value was read from Atlas.
+    #[schemars(with = "String")]
+    pub read_at: Timestamp,
+    /// Whether the value is the state's cache (`true`) or was read for this plan.
+    pub cached: bool,
 }
 
 /// Which version of the state a plan was computed against.

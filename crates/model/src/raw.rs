@@ -7,12 +7,14 @@
 //! into a request. The derived JSON Schemas reject unknown keys.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_saphyr::Spanned;
 
 use crate::budget::RawBudget;
+use crate::lookup::RawLookup;
+use crate::node::Node;
+use crate::value::Value;
 
 /// One definition file (`*.yaml` in the definitions directory).
 #[derive(Debug, Clone, JsonSchema)]
@@ -21,8 +23,12 @@ use crate::budget::RawBudget;
 pub struct RawDefinitionFile {
     /// Variables with their defaults, readable in templates as `var.NAME` and
     /// overridable with `--var`, `--var-file` or env `COSTFORM_VAR_NAME`.
-    #[schemars(default, with = "BTreeMap<String, Scalar>")]
-    pub variables: Entries<Spanned<Scalar>>,
+    #[schemars(default, schema_with = "variables_schema")]
+    pub variables: Entries<RawVariable>,
+    /// Values read from Atlas (Terraform's data sources), readable in
+    /// templates as `lookup.NAME`; names unique across files.
+    #[schemars(default, with = "BTreeMap<String, RawLookup>")]
+    pub lookups: Entries<RawLookup>,
     /// Report fields merged shallowly into every report of this file: a key
     /// the report sets replaces the default's value whole.
     #[schemars(default)]
@@ -33,29 +39,16 @@ pub struct RawDefinitionFile {
     pub reports: Spanned<Entries<RawReport>>,
 }
 
-/// A variable's value: a YAML scalar.
-#[derive(Debug, Clone, PartialEq, JsonSchema)]
-#[schemars(untagged)]
-pub enum Scalar {
-    /// `true` / `false`.
-    Bool(bool),
-    /// A whole number.
-    Integer(i64),
-    /// A decimal number.
-    Float(f64),
-    /// Text.
-    String(String),
-}
-
-impl fmt::Display for Scalar {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Scalar::Bool(value) => write!(f, "{value}"),
-            Scalar::Integer(value) => write!(f, "{value}"),
-            Scalar::Float(value) => write!(f, "{value}"),
-            Scalar::String(value) => f.write_str(value),
-        }
-    }
+/// One entry of `variables:`: a default written plainly (`org: 5f0c...`)
+/// or a declaration (`orgs: {type: list, default: [...]}`).
+#[derive(Debug, Clone)]
+pub struct RawVariable {
+    /// `type:`, as written; checked when the variables are declared.
+    pub declared_type: Option<Spanned<String>>,
+    /// The default value; a variable without one must be given a value.
+    pub default: Option<Spanned<Value>>,
+    /// The line of the variable's name.
+    pub line: u64,
 }
 
 /// One report (or a file's `defaults:`). Every string may be a template.
@@ -77,6 +70,13 @@ pub struct RawReport {
     pub budget: Option<Spanned<RawBudget>>,
     /// The kind's own keys, in file order.
     pub fields: Vec<(&'static str, Field)>,
+    /// One report per element: a list or map, literal or a template such as
+    /// `"{{ var.orgs }}"`; each instance is `report.NAME["KEY"]` and its
+    /// templates read `each.key` and `each.value`.
+    pub for_each: Option<Spanned<Node>>,
+    /// List keys written as one template that renders a list
+    /// (`projects: "{{ lookup.prod }}"`), turned into lists by the loader.
+    pub list_templates: Vec<(&'static str, Spanned<String>)>,
 }
 
 /// The value of one of a kind's keys, in the shape the kind declared.
@@ -120,12 +120,30 @@ impl RawReport {
         if self.budget.is_none() {
             self.budget.clone_from(&defaults.budget);
         }
+        if self.for_each.is_none() {
+            self.for_each.clone_from(&defaults.for_each);
+        }
         for (key, value) in &defaults.fields {
-            if self.field(key).is_none() {
+            if self.field(key).is_none() && !self.has_list_template(key) {
                 self.fields.push((key, value.clone()));
             }
         }
+        for (key, template) in &defaults.list_templates {
+            if self.field(key).is_none() && !self.has_list_template(key) {
+                self.list_templates.push((key, template.clone()));
+            }
+        }
         self
+    }
+
+    fn has_list_template(&self, key: &str) -> bool {
+        self.list_templates.iter().any(|(set, _)| *set == key)
+    }
+
+    /// Sets the list key `key` to the list its template rendered.
+    pub fn set_list(&mut self, key: &'static str, list: Spanned<Vec<Spanned<String>>>) {
+        self.fields.retain(|(name, _)| *name != key);
+        self.fields.push((key, Field::List(list)));
     }
 
     /// Every string value, so the loader can render templates in place.
@@ -149,6 +167,11 @@ impl RawReport {
         self.fields
             .iter()
             .map(|(key, field)| (*key, field.location()))
+            .chain(
+                self.list_templates
+                    .iter()
+                    .map(|(key, template)| (*key, template.referenced)),
+            )
             .collect()
     }
 
@@ -222,8 +245,18 @@ impl JsonSchema for RawReport {
             "Spend limits that `costform check` holds the results to.",
             generator.subschema_for::<Option<RawBudget>>(),
         );
+        add(
+            "for_each",
+            "One report per element of a list or a map (literal, or a template such as `\"{{ var.orgs }}\"`), addressed `report.NAME[\"KEY\"]`; templates read `each.key` and `each.value`.",
+            for_each_schema(generator),
+        );
         for key in crate::kinds::all_keys() {
-            add(key.name, key.description, (key.schema)(generator));
+            // A list key also takes a template that renders a list.
+            let schema = match key.shape {
+                crate::kinds::Shape::List => or_template(&(key.schema)(generator)),
+                _ => (key.schema)(generator),
+            };
+            add(key.name, key.description, schema);
         }
         json_schema!({
             "type": "object",
@@ -239,13 +272,17 @@ impl JsonSchema for RawReport {
 pub fn report_keys() -> Vec<&'static str> {
     COMMON_KEYS
         .iter()
+        .chain(LOADER_KEYS)
         .copied()
         .chain(crate::kinds::all_keys().map(|key| key.name))
         .collect()
 }
 
+/// The report keys the loader handles itself, whatever the report's kind.
+pub const LOADER_KEYS: &[&str] = &["for_each"];
+
 /// The top-level keys of a definition file.
-pub const FILE_KEYS: &[&str] = &["variables", "defaults", "reports"];
+pub const FILE_KEYS: &[&str] = &["variables", "lookups", "defaults", "reports"];
 
 /// A YAML mapping kept in file order with each key's location, so duplicate
 /// names and bad names can be pointed at.
@@ -282,4 +319,36 @@ pub(crate) fn month_start_schema(_: &mut SchemaGenerator) -> Schema {
 
 fn refresh_schema(_: &mut SchemaGenerator) -> Schema {
     or_template(&json_schema!({ "enum": ["never", "until_closed"] }))
+}
+
+fn variables_schema(generator: &mut SchemaGenerator) -> Schema {
+    let value = generator.subschema_for::<Value>();
+    json_schema!({
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [
+                {
+                    "type": "object",
+                    "description": "A declaration: an optional type, checked, and an optional default.",
+                    "properties": {
+                        "type": { "enum": crate::value::ValueType::NAMES },
+                        "default": value,
+                        "description": { "type": "string" }
+                    },
+                    "additionalProperties": false
+                },
+                value
+            ]
+        }
+    })
+}
+
+fn for_each_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "anyOf": [
+            { "type": "array", "items": { "anyOf": [{ "type": "string" }, { "type": "object" }] } },
+            { "type": "object" },
+            { "type": "string", "pattern": TEMPLATE_PATTERN }
+        ]
+    })
 }

@@ -12,7 +12,11 @@ use crate::budget;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, code, did_you_mean};
 use crate::kinds::{self, KeySpec, Shape};
 use crate::node::{Node, scalar_text};
-use crate::raw::{Entries, FILE_KEYS, Field, RawDefinitionFile, RawReport, Scalar, report_keys};
+use crate::raw::{
+    Entries, FILE_KEYS, Field, RawDefinitionFile, RawReport, RawVariable, report_keys,
+};
+use crate::template::is_template;
+use crate::value::Value;
 
 /// Reads a whole definition file. `None` when nothing in it can be used
 /// (not a mapping, or no `reports:`); otherwise the reports whose shape is
@@ -38,11 +42,13 @@ pub fn definition_file(
         }
     };
     let mut variables = Entries::default();
+    let mut lookups = Entries::default();
     let mut defaults = None;
     let mut reports = None;
     for (key, value) in entries {
         match key.value.as_str() {
-            "variables" => variables = scalars(file, "variables", value, diagnostics),
+            "variables" => variables = declarations(file, value, diagnostics),
+            "lookups" => lookups = crate::lookup::read(file, value, diagnostics),
             "defaults" => defaults = Some(report(file, "`defaults:`", value, diagnostics).0),
             "reports" => reports = Some(report_map(file, value, diagnostics)),
             _ => diagnostics.push(unknown_key(file, &key, FILE_KEYS)),
@@ -54,56 +60,140 @@ pub fn definition_file(
     };
     Some(RawDefinitionFile {
         variables,
+        lookups,
         defaults,
         reports,
     })
 }
 
-/// A flat mapping of names to scalars: a file's `variables:` or a var file.
-pub fn scalars(
+/// The entries of a mapping, or `None` (with a diagnostic) when `node` is
+/// something else; null is an empty mapping.
+pub(crate) fn mapping(
     file: &SourceFile,
     what: &str,
     node: Spanned<Node>,
     diagnostics: &mut Diagnostics,
-) -> Entries<Spanned<Scalar>> {
-    let entries = match node.value {
-        Node::Mapping(entries) => entries,
-        Node::Null => return Entries::default(),
+) -> Option<Vec<(Spanned<String>, Spanned<Node>)>> {
+    match node.value {
+        Node::Mapping(entries) => Some(entries),
+        Node::Null => Some(Vec::new()),
         other => {
             let message = format!(
                 "`{what}` must be a mapping of names to values, found {}",
                 other.shape()
             );
             diagnostics.push(file.error_at(code::YAML, node.referenced, message));
-            return Entries::default();
+            None
         }
-    };
-    let mut scalars = Vec::with_capacity(entries.len());
-    for (name, value) in entries {
-        let scalar = match value.value {
-            Node::Bool(value) => Scalar::Bool(value),
-            Node::Integer(value) => Scalar::Integer(value),
-            Node::Float(value) => Scalar::Float(value),
-            Node::String(value) => Scalar::String(value),
-            other => {
-                let message = format!(
-                    "variable `{}` must be text, a number or a boolean, found {}",
-                    name.value,
-                    other.shape()
-                );
-                let at = if matches!(other, Node::Null) {
-                    name.referenced
-                } else {
-                    value.referenced
-                };
-                diagnostics.push(file.error_at(code::VARIABLE, at, message));
-                continue;
-            }
-        };
-        let scalar = Spanned::new(scalar, value.referenced, value.defined);
-        scalars.push((name, scalar));
     }
-    Entries(scalars)
+}
+
+/// A flat mapping of names to values: a var file.
+pub fn values(
+    file: &SourceFile,
+    what: &str,
+    node: Spanned<Node>,
+    diagnostics: &mut Diagnostics,
+) -> Entries<Spanned<Value>> {
+    let Some(entries) = mapping(file, what, node, diagnostics) else {
+        return Entries::default();
+    };
+    let mut values = Vec::with_capacity(entries.len());
+    for (name, node) in entries {
+        match value(file, &name, &node) {
+            Ok(value) => values.push((name, value)),
+            Err(diagnostic) => diagnostics.push(*diagnostic),
+        }
+    }
+    Entries(values)
+}
+
+/// A variable's value: anything but null, at any depth.
+fn value(
+    file: &SourceFile,
+    name: &Spanned<String>,
+    node: &Spanned<Node>,
+) -> Result<Spanned<Value>, Box<Diagnostic>> {
+    if let Some(value) = Value::from_node(&node.value) {
+        return Ok(Spanned::new(value, node.referenced, node.defined));
+    }
+    let (found, at) = if node.value == Node::Null {
+        ("nothing", name.referenced)
+    } else {
+        ("an empty value inside it", node.referenced)
+    };
+    let message = format!(
+        "variable `{}` must be text, a number, a boolean, a list or a map, found {found}",
+        name.value
+    );
+    Err(Box::new(file.error_at(code::VARIABLE, at, message)))
+}
+
+/// The keys of a variable's long form.
+const VARIABLE_KEYS: [&str; 3] = ["type", "default", "description"];
+
+/// A file's `variables:`. A mapping with only `type`, `default` and
+/// `description` keys is a declaration; any other value is the default.
+fn declarations(
+    file: &SourceFile,
+    node: Spanned<Node>,
+    diagnostics: &mut Diagnostics,
+) -> Entries<RawVariable> {
+    let Some(entries) = mapping(file, "variables", node, diagnostics) else {
+        return Entries::default();
+    };
+    let mut variables = Vec::with_capacity(entries.len());
+    for (name, node) in entries {
+        let line = name.referenced.line();
+        let long_form = match &node.value {
+            Node::Mapping(keys) => {
+                !keys.is_empty()
+                    && keys
+                        .iter()
+                        .all(|(key, _)| VARIABLE_KEYS.contains(&key.value.as_str()))
+            }
+            _ => false,
+        };
+        if !long_form {
+            match value(file, &name, &node) {
+                Ok(default) => variables.push((
+                    name,
+                    RawVariable {
+                        declared_type: None,
+                        default: Some(default),
+                        line,
+                    },
+                )),
+                Err(diagnostic) => diagnostics.push(*diagnostic),
+            }
+            continue;
+        }
+        let Node::Mapping(keys) = node.value else {
+            continue;
+        };
+        let mut variable = RawVariable {
+            declared_type: None,
+            default: None,
+            line,
+        };
+        let mut usable = true;
+        for (key, node) in keys {
+            let read = match key.value.as_str() {
+                "type" => string(file, "type", &node).map(|v| variable.declared_type = v),
+                "default" if node.value == Node::Null => Ok(()),
+                "default" => value(file, &name, &node).map(|v| variable.default = Some(v)),
+                _ => string(file, "description", &node).map(|_| ()),
+            };
+            if let Err(diagnostic) = read {
+                diagnostics.push(*diagnostic);
+                usable = false;
+            }
+        }
+        if usable {
+            variables.push((name, variable));
+        }
+    }
+    Entries(variables)
 }
 
 /// `reports:`: every report whose shape is right (a report with a value of
@@ -173,11 +263,25 @@ fn report(
                 report.budget = budget::read(file, value, diagnostics);
                 Ok(())
             }
+            "for_each" => {
+                report.for_each = (value.value != Node::Null).then_some(value);
+                Ok(())
+            }
             _ => {
                 if let Some(spec) = kinds::key(name) {
-                    field(file, spec, value).map(|field| {
-                        report.fields.extend(field.map(|field| (spec.name, field)));
-                    })
+                    match (&spec.shape, &value.value) {
+                        // A list key written as one template: the loader
+                        // turns what it renders into the list.
+                        (Shape::List, Node::String(template)) if is_template(template) => {
+                            let template =
+                                Spanned::new(template.clone(), value.referenced, value.defined);
+                            report.list_templates.push((spec.name, template));
+                            Ok(())
+                        }
+                        _ => field(file, spec, value).map(|field| {
+                            report.fields.extend(field.map(|field| (spec.name, field)));
+                        }),
+                    }
                 } else {
                     diagnostics.push(unknown_key(file, &key, &report_keys()));
                     Ok(())
@@ -205,7 +309,7 @@ fn field(
     })
 }
 
-fn string(
+pub(crate) fn string(
     file: &SourceFile,
     key: &str,
     node: &Spanned<Node>,
@@ -231,7 +335,9 @@ fn list(
         Node::Null => return Ok(None),
         Node::Sequence(items) => items,
         _ => {
-            let help = format!("write a list, e.g. `{key}: [...]`");
+            let help = format!(
+                "write a list, e.g. `{key}: [...]`, or a template that renders one, e.g. `{key}: \"{{{{ var.{key} }}}}\"`"
+            );
             let diagnostic = wrong_shape(file, key, "a list", &node);
             return Err(Box::new(diagnostic.with_help(help)));
         }

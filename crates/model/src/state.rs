@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::handle::Handle;
 use crate::ids::ReportName;
+use crate::lookup::LookupCache;
 use crate::request::PlannedRequest;
 
 /// The state format this build writes. A newer file is refused rather than
@@ -35,6 +36,10 @@ pub struct State {
     pub costform_version: String,
     /// One entry per report that has a handle, by name.
     pub reports: BTreeMap<ReportName, StateEntry>,
+    /// The lookups read from Atlas by `apply`, by lookup name: what an
+    /// offline `plan` renders the definitions with.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lookups: BTreeMap<String, LookupCache>,
     /// The format the file had when read, when older than this build's:
     /// the next write upgrades it, and says so. Never written.
     #[serde(skip)]
@@ -50,6 +55,7 @@ impl State {
             serial: 0,
             costform_version: env!("CARGO_PKG_VERSION").to_owned(),
             reports: BTreeMap::new(),
+            lookups: BTreeMap::new(),
             upgraded_from: None,
         }
     }

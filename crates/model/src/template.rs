@@ -1,9 +1,15 @@
 //! Rendering of templated string values with minijinja in strict mode.
 //!
-//! The context (`today`, `now`, `var`, `env()`) is the same for every value
-//! of a load, so a template's output depends only on its source: each
-//! distinct source is compiled and rendered once and the result reused,
-//! however many reports share it. Plain strings never reach the engine.
+//! The context (`today`, `now`, `var`, `lookup`, `env()`) is the same for
+//! every value of a load, so a template's output depends only on its source:
+//! each distinct source is compiled and rendered once and the result reused,
+//! however many reports share it. `each` changes with every instance of a
+//! `for_each` report, so sources naming it are cached for one instance only.
+//! Plain strings never reach the engine.
+//!
+//! A value that is one expression (`"{{ var.orgs }}"`) can also be
+//! evaluated to a minijinja value, so lists and maps stay lists and maps for
+//! `for_each` and list keys.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -15,8 +21,9 @@ use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
 
 use crate::dates;
-use crate::raw::Scalar;
+use crate::lookup::LookupDefinition;
 use crate::template_limits;
+use crate::value::Value as VariableValue;
 
 /// How many instructions one template may run: ample for date arithmetic,
 /// small enough that a runaway loop stops in milliseconds.
@@ -38,8 +45,12 @@ pub struct TemplateError {
 /// Renders templated strings against one load's context, caching by source.
 pub struct Renderer {
     environment: Environment<'static>,
+    /// `today`, `now`, `var`, and `lookup` and `each` once set.
+    names: BTreeMap<&'static str, Value>,
     context: Value,
     rendered: HashMap<String, Result<String, TemplateError>>,
+    /// As `rendered`, for sources naming `each`: valid for one instance.
+    rendered_each: HashMap<String, Result<String, TemplateError>>,
     /// The longest value each name can read, for [`template_limits::bound`].
     reach: template_limits::Reach,
     /// The bytes of rendered output handed out so far, cache hits included:
@@ -57,7 +68,7 @@ impl Renderer {
     /// snapshot of which only `COSTFORM_*` and `allow_env` names are readable.
     pub fn new(
         now: Timestamp,
-        variables: &BTreeMap<String, Scalar>,
+        variables: &BTreeMap<String, VariableValue>,
         env: &BTreeMap<String, String>,
         allow_env: &[String],
     ) -> Self {
@@ -79,10 +90,12 @@ impl Renderer {
         let reach = template_limits::Reach {
             var: variables
                 .values()
-                .map(|value| scalar_value(value).to_string().len())
+                .map(|value| value.to_json().to_string().len())
                 .max()
                 .unwrap_or(0),
             env: access.largest_readable(),
+            lookup: 0,
+            each: 0,
             other: DATE_LENGTH,
         };
         environment.add_function("env", move |name: &str, kwargs: Kwargs| {
@@ -91,22 +104,64 @@ impl Renderer {
 
         let var: BTreeMap<String, Value> = variables
             .iter()
-            .map(|(name, value)| (name.clone(), scalar_value(value)))
+            .map(|(name, value)| (name.clone(), value.to_template()))
             .collect();
-        let mut context = BTreeMap::new();
-        context.insert(
-            "today".to_owned(),
-            Value::from(dates::today(now).to_string()),
-        );
-        context.insert("now".to_owned(), Value::from(now.to_string()));
-        context.insert("var".to_owned(), Value::from(var));
+        let names = BTreeMap::from([
+            ("today", Value::from(dates::today(now).to_string())),
+            ("now", Value::from(now.to_string())),
+            ("var", Value::from(var)),
+        ]);
         Self {
             environment,
-            context: Value::from(context),
+            context: Value::from(names.clone()),
+            names,
             rendered: HashMap::new(),
+            rendered_each: HashMap::new(),
             reach,
             built: 0,
         }
+    }
+
+    /// Makes the lookups that have a value readable as `lookup.NAME`: a
+    /// list of `{id, name}` objects sorted by name.
+    pub fn set_lookups(&mut self, lookups: &BTreeMap<String, LookupDefinition>) {
+        let mut longest = 0;
+        let values: BTreeMap<String, Value> = lookups
+            .iter()
+            .filter_map(|(name, lookup)| {
+                let projects = &lookup.value.as_ref()?.projects;
+                let value: Value = projects
+                    .iter()
+                    .map(|project| {
+                        Value::from(BTreeMap::from([
+                            ("id", Value::from(project.id.as_str())),
+                            ("name", Value::from(project.name.as_str())),
+                        ]))
+                    })
+                    .collect();
+                longest = longest.max(value.to_string().len());
+                Some((name.clone(), value))
+            })
+            .collect();
+        self.reach.lookup = longest;
+        self.names.insert("lookup", Value::from(values));
+        self.context = Value::from(self.names.clone());
+        self.rendered.retain(|source, _| !source.contains("lookup"));
+    }
+
+    /// Sets `each.key` and `each.value` for the instance about to be
+    /// rendered, or removes `each` (`None`) for a report without `for_each`.
+    pub fn set_each(&mut self, each: Option<(&str, &Value)>) {
+        self.rendered_each.clear();
+        if let Some((key, value)) = each {
+            self.reach.each = key.len() + value.to_string().len();
+            let each = BTreeMap::from([("key", Value::from(key)), ("value", value.clone())]);
+            self.names.insert("each", Value::from(each));
+        } else {
+            self.reach.each = 0;
+            self.names.remove("each");
+        }
+        self.context = Value::from(self.names.clone());
     }
 
     /// Renders `source`, or returns it unchanged when it holds no template.
@@ -114,11 +169,21 @@ impl Renderer {
         if !is_template(source) {
             return Ok(source.to_owned());
         }
-        let result = if let Some(done) = self.rendered.get(source) {
+        let cache = if source.contains("each") {
+            &self.rendered_each
+        } else {
+            &self.rendered
+        };
+        let result = if let Some(done) = cache.get(source) {
             done.clone()
         } else {
             let result = self.render_new(source);
-            self.rendered.insert(source.to_owned(), result.clone());
+            let cache = if source.contains("each") {
+                &mut self.rendered_each
+            } else {
+                &mut self.rendered
+            };
+            cache.insert(source.to_owned(), result.clone());
             result
         };
         let output = result?;
@@ -130,16 +195,73 @@ impl Renderer {
         Ok(output)
     }
 
-    /// Renders a source not seen before, once its bound fits in the budget.
-    fn render_new(&self, source: &str) -> Result<String, TemplateError> {
+    /// Evaluates `source` to a value: a source that is one expression
+    /// (`"{{ lookup.prod }}"`) gives what the expression gives, a list stays
+    /// a list; any other source gives the text it renders. The value counts
+    /// against the load's output budget as the size of its text form.
+    pub fn evaluate(&mut self, source: &str) -> Result<Value, TemplateError> {
+        let Some((expression, offset)) = single_expression(source) else {
+            return self.render(source).map(Value::from);
+        };
         let bound = template_limits::bound(source, self.reach)?;
         let left = template_limits::MAX_BUILT - self.built;
         if bound > left {
             return Err(template_limits::over_budget(bound, left));
         }
-        self.environment
-            .render_str(source, self.context.clone())
-            .map_err(|err| self.explain(source, &err))
+        let shifted = |mut err: TemplateError| {
+            err.range = err
+                .range
+                .map(|range| range.start + offset..range.end + offset);
+            err
+        };
+        let value = self
+            .environment
+            .compile_expression(expression)
+            .and_then(|compiled| compiled.eval(self.context.clone()))
+            .map_err(|err| shifted(self.explain(expression, &err)))?;
+        if value.is_undefined() {
+            let (name, range) = self.first_undefined_name(source).unwrap_or_else(|| {
+                (
+                    expression.trim().to_owned(),
+                    offset..offset + expression.len(),
+                )
+            });
+            return Err(TemplateError {
+                message: format!("template error: `{name}` is undefined"),
+                range: Some(range),
+            });
+        }
+        let size = value.to_string().len();
+        if size > left {
+            return Err(template_limits::over_budget(size, left));
+        }
+        self.built += size;
+        Ok(value)
+    }
+
+    /// Renders a source not seen before, once its bound fits in the budget.
+    fn render_new(&mut self, source: &str) -> Result<String, TemplateError> {
+        let bound = template_limits::bound(source, self.reach)?;
+        let left = template_limits::MAX_BUILT - self.built;
+        if bound > left {
+            return Err(template_limits::over_budget(bound, left));
+        }
+        // A source naming `each` is rendered once per instance: compiled
+        // once, kept in the environment under its own text.
+        let kept = source.contains("each")
+            && (self.environment.get_template(source).is_ok()
+                || self
+                    .environment
+                    .add_template_owned(source.to_owned(), source.to_owned())
+                    .is_ok());
+        let rendered = if kept {
+            self.environment
+                .get_template(source)
+                .and_then(|template| template.render(self.context.clone()))
+        } else {
+            self.environment.render_str(source, self.context.clone())
+        };
+        rendered.map_err(|err| self.explain(source, &err))
     }
 }
 
@@ -184,13 +306,63 @@ impl Renderer {
     }
 }
 
-fn scalar_value(scalar: &Scalar) -> Value {
-    match scalar {
-        Scalar::Bool(value) => Value::from(*value),
-        Scalar::Integer(value) => Value::from(*value),
-        Scalar::Float(value) => Value::from(*value),
-        Scalar::String(value) => Value::from(value.clone()),
+/// The expression of a source that is exactly one `{{ ... }}` (spaces
+/// around it allowed), with its byte offset in the source.
+fn single_expression(source: &str) -> Option<(&str, usize)> {
+    let trimmed = source.trim();
+    let inner = trimmed.strip_prefix("{{")?.strip_suffix("}}")?;
+    let inner = inner.strip_prefix('-').unwrap_or(inner);
+    let inner = inner.strip_suffix('-').unwrap_or(inner).trim();
+    if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") {
+        return None;
     }
+    let offset = inner.as_ptr() as usize - source.as_ptr() as usize;
+    Some((inner, offset))
+}
+
+/// The strings of a list a template evaluated to, for a list key: strings
+/// as they are, objects (a lookup's projects) by their `id`.
+pub fn list_of_strings(value: &Value) -> Result<Vec<String>, String> {
+    if value.kind() != minijinja::value::ValueKind::Seq {
+        return Err(format!("renders {}, not a list", describe_value(value)));
+    }
+    let mut items = Vec::new();
+    for item in value.try_iter().map_err(|err| err.to_string())? {
+        if let Some(text) = item.as_str() {
+            items.push(text.to_owned());
+        } else if item.kind() == minijinja::value::ValueKind::Map
+            && let Ok(id) = item.get_attr("id")
+            && let Some(id) = id.as_str()
+        {
+            items.push(id.to_owned());
+        } else {
+            return Err(format!(
+                "renders a list holding {}: items must be text, or objects with an `id`",
+                describe_value(&item)
+            ));
+        }
+    }
+    Ok(items)
+}
+
+/// What a template's value is, in words.
+pub fn describe_value(value: &Value) -> String {
+    use minijinja::value::ValueKind;
+    let kind = match value.kind() {
+        ValueKind::Undefined | ValueKind::None => "nothing",
+        ValueKind::Bool => "a boolean",
+        ValueKind::Number => "a number",
+        ValueKind::String => "text",
+        ValueKind::Seq | ValueKind::Iterable => "a list",
+        ValueKind::Map => "a map",
+        _ => "a value",
+    };
+    let mut shown = value.to_string();
+    if let Some((at, _)) = shown.char_indices().nth(40) {
+        shown.truncate(at);
+        shown.push('…');
+    }
+    format!("{kind} `{shown}`")
 }
 
 fn describe(err: &Error) -> String {
@@ -309,9 +481,16 @@ mod tests {
         let mut variables = BTreeMap::new();
         variables.insert(
             "org".to_owned(),
-            Scalar::String("5f0c8a1b2c3d4e5f6a7b8c9d".to_owned()),
+            VariableValue::String("5f0c8a1b2c3d4e5f6a7b8c9d".to_owned()),
         );
-        variables.insert("months".to_owned(), Scalar::Integer(3));
+        variables.insert("months".to_owned(), VariableValue::Integer(3));
+        variables.insert(
+            "orgs".to_owned(),
+            VariableValue::List(vec![
+                VariableValue::String("5f0c8a1b2c3d4e5f6a7b8c9d".to_owned()),
+                VariableValue::String("6a1b2c3d4e5f6a7b8c9d0e1f".to_owned()),
+            ]),
+        );
         let env = env
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -427,7 +606,7 @@ mod tests {
 
     fn renderer_with(name: &str, value: String) -> Renderer {
         let now = dates::parse_now("2026-11-26T10:00:00Z").unwrap();
-        let variables = BTreeMap::from([(name.to_owned(), Scalar::String(value))]);
+        let variables = BTreeMap::from([(name.to_owned(), VariableValue::String(value))]);
         Renderer::new(now, &variables, &BTreeMap::new(), &[])
     }
 
@@ -467,5 +646,44 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn one_expression_evaluates_to_a_list() {
+        let mut r = renderer(&[], &[]);
+        let value = r.evaluate(" {{ var.orgs }} ").unwrap();
+        assert_eq!(
+            list_of_strings(&value).unwrap(),
+            ["5f0c8a1b2c3d4e5f6a7b8c9d", "6a1b2c3d4e5f6a7b8c9d0e1f"]
+        );
+        let text = r.evaluate("{{ var.org }}").unwrap();
+        assert!(list_of_strings(&text).unwrap_err().contains("renders text"));
+        let err = r.evaluate("{{ var.nope }}").unwrap_err();
+        assert_eq!(err.message, "template error: `var.nope` is undefined");
+        assert_eq!(err.range, Some(3..11));
+    }
+
+    #[test]
+    fn each_is_read_per_instance_and_gone_after() {
+        let mut r = renderer(&[], &[]);
+        for key in ["a", "b"] {
+            r.set_each(Some((key, &Value::from(key))));
+            assert_eq!(
+                r.render("{{ each.key }}-{{ each.value }}").unwrap(),
+                format!("{key}-{key}")
+            );
+        }
+        r.set_each(None);
+        assert!(r.render("{{ each.key }}").is_err());
+    }
+
+    #[test]
+    fn a_list_a_template_builds_is_bounded_too() {
+        let big = VariableValue::List(vec![VariableValue::String("x".repeat(1024 * 1024)); 8]);
+        let now = dates::parse_now("2026-11-26T10:00:00Z").unwrap();
+        let variables = BTreeMap::from([("big".to_owned(), big)]);
+        let mut r = Renderer::new(now, &variables, &BTreeMap::new(), &[]);
+        let err = r.evaluate("{{ var.big + var.big }}").unwrap_err();
+        assert!(err.message.contains("could build up to"), "{}", err.message);
     }
 }

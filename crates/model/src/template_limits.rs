@@ -42,6 +42,10 @@ pub(crate) struct Reach {
     pub(crate) var: usize,
     /// The longest readable environment variable, for `env`.
     pub(crate) env: usize,
+    /// The longest lookup value, for `lookup`.
+    pub(crate) lookup: usize,
+    /// The current instance's key and value, for `each`.
+    pub(crate) each: usize,
     /// Anything else a name can stand for (`today`, `now`, a filter's name).
     pub(crate) other: usize,
 }
@@ -51,6 +55,8 @@ impl Reach {
         match name {
             "var" => self.var,
             "env" => self.env,
+            "lookup" => self.lookup,
+            "each" => self.each,
             _ => self.other,
         }
     }
@@ -128,6 +134,8 @@ mod tests {
         Reach {
             var,
             env: 0,
+            lookup: 0,
+            each: 0,
             other: 32,
         }
     }

@@ -117,6 +117,16 @@ impl LockedState {
         self.append(Record::Forget { name: name.clone() })
     }
 
+    /// Replaces the lookups cached in the state with those `apply` just
+    /// read; written by the next [`LockedState::commit`]. Not journaled: a
+    /// lookup lost to a crash is read again by the next run.
+    pub fn cache_lookups(
+        &mut self,
+        lookups: BTreeMap<String, costform_model::lookup::LookupCache>,
+    ) {
+        self.state.lookups = lookups;
+    }
+
     /// Opens the journal now, before anything is sent: a run that cannot
     /// open it (no file descriptor left, say) must fail before Atlas issues
     /// a token it would have nowhere to record.

@@ -45,9 +45,14 @@ pub fn plan<R: Borrow<PlannedRequest>>(
     let current = state.map_or(&empty, |state| &state.reports);
     check_names(desired, current, options)?;
     let replace: BTreeSet<&ReportName> = options.replace.iter().collect();
-    let scope: Option<BTreeSet<&ReportName>> = (!options.targets.is_empty())
+    let scope: Option<Vec<&ReportName>> = (!options.targets.is_empty())
         .then(|| options.targets.iter().chain(&options.replace).collect());
-    let in_scope = |name: &ReportName| scope.as_ref().is_none_or(|scope| scope.contains(name));
+    // `report.NAME` targets every instance `report.NAME["KEY"]` too.
+    let in_scope = |name: &ReportName| {
+        scope
+            .as_ref()
+            .is_none_or(|scope| scope.iter().any(|target| target.covers(name)))
+    };
 
     let mut changes = Vec::new();
     let mut unchanged = Vec::new();
@@ -83,6 +88,8 @@ pub fn plan<R: Borrow<PlannedRequest>>(
         },
         unchanged,
         changes,
+        lookups: Vec::new(),
+        waiting: BTreeMap::new(),
     })
 }
 
@@ -93,11 +100,17 @@ fn check_names<R>(
     current: &BTreeMap<ReportName, StateEntry>,
     options: &PlanOptions,
 ) -> Result<(), Error> {
+    let names_something = |target: &ReportName| {
+        desired
+            .keys()
+            .chain(current.keys())
+            .any(|name| target.covers(name))
+    };
     let unknown = sorted_unique(
         options
             .targets
             .iter()
-            .filter(|name| !desired.contains_key(*name) && !current.contains_key(*name)),
+            .filter(|target| !names_something(target)),
     );
     if !unknown.is_empty() {
         return Err(Error::UnknownTargets { names: unknown });

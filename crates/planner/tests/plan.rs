@@ -208,6 +208,37 @@ fn targets_limit_the_plan_and_unknown_targets_are_listed() {
 }
 
 #[test]
+fn a_report_target_takes_every_for_each_instance_and_only_them() {
+    let current = state([(
+        name(r#"per-org["apac"]"#),
+        entry(request("2026-10-01"), token(1)),
+    )]);
+    let wanted = desired(&[
+        (r#"per-org["amer"]"#, request("2026-10-01")),
+        (r#"per-org["emea"]"#, request("2026-10-01")),
+        ("per-orgs", request("2026-10-01")),
+    ]);
+    let all_instances = PlanOptions {
+        targets: vec![name("per-org")],
+        ..options()
+    };
+    let plan = plan(&wanted, Some(&current), &all_instances).unwrap();
+    let changes: Vec<(&str, Action)> = plan
+        .changes
+        .iter()
+        .map(|change| (change.name.as_str(), change.action))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (r#"per-org["amer"]"#, Action::Create),
+            (r#"per-org["apac"]"#, Action::Forget),
+            (r#"per-org["emea"]"#, Action::Create),
+        ]
+    );
+}
+
+#[test]
 fn replace_requeries_an_unchanged_report_and_refuses_what_cannot_be_replaced() {
     let current = state([
         (name("kept"), entry(request("2026-10-01"), token(1))),

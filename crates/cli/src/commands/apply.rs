@@ -9,8 +9,9 @@ use costform_planner::{ApplyOptions, ApplyReport, LockedState, Retired};
 use crate::args::{ApplyArgs, PlanFormat};
 use crate::atlas::AtlasSubmitter;
 use crate::commands::plan;
-use crate::context::Context;
+use crate::context::{Context, Strictness};
 use crate::exit::Exit;
+use crate::lookups;
 use crate::plan_file;
 use crate::progress::ApplyProgress;
 use crate::{credentials, interrupt, state_lock};
@@ -32,18 +33,30 @@ pub async fn run(context: &Context, args: &ApplyArgs) -> miette::Result<Exit> {
         return execute(context, &plan, &mut locked, args).await;
     }
 
-    let definitions = context.load_definitions()?;
     let mut locked = state_lock::lock(context, "apply")?;
-    let plan = plan::compute(context, &definitions, locked.existing(), &args.targets)?;
+    // Lookups are read first, as Terraform refreshes data sources before
+    // planning: what is asked is what will be sent.
+    let loaded = lookups::load(context, Strictness::Lenient, locked.existing(), true).await?;
+    let definitions = &loaded.definitions;
+    let mut plan = plan::compute(context, definitions, locked.existing(), &args.targets)?;
+    loaded.describe(&mut plan);
     plan::print(&plan, PlanFormat::Text, context);
     plan::warn_if_targeted(
         context,
-        &definitions,
+        definitions,
         locked.existing(),
         &args.targets,
         &plan,
     )?;
+    // Written with the tokens; with nothing to apply, only when a lookup's
+    // value changed: a new read time alone does not bump the serial (which
+    // would make every saved plan stale).
+    let lookups_changed = lookups::values_differ(&locked.state().lookups, &loaded.read);
+    locked.cache_lookups(loaded.read);
     if plan.is_empty() {
+        if lookups_changed {
+            locked.commit().into_diagnostic()?;
+        }
         return Ok(Exit::Success);
     }
     if !args.auto_approve {

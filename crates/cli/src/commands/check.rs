@@ -12,9 +12,10 @@ use miette::IntoDiagnostic;
 use serde::Serialize;
 
 use crate::args::{CheckArgs, CheckFormat};
-use crate::context::Context;
+use crate::context::{Context, Strictness};
 use crate::costs::money;
 use crate::exit::Exit;
+use crate::lookups;
 
 /// What `check --format json` prints.
 #[derive(Serialize)]
@@ -33,12 +34,12 @@ struct NotChecked<'a> {
 
 /// Loads the budgets and the rows, holds one to the other and prints.
 pub fn run(context: &Context, args: &CheckArgs) -> miette::Result<Exit> {
-    let definitions = context.load_definitions()?;
+    let definitions = lookups::load_offline(context, Strictness::Lenient)?;
     let wanted = &args.names;
     let budgets: BTreeMap<String, _> = definitions
         .reports
         .values()
-        .filter(|report| wanted.is_empty() || wanted.contains(&report.name))
+        .filter(|report| wanted.is_empty() || wanted.iter().any(|name| name.covers(&report.name)))
         .filter_map(|report| Some((report.name.to_string(), report.budget.clone()?)))
         .collect();
     if budgets.is_empty() {

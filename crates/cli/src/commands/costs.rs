@@ -5,6 +5,7 @@
 use costform_planner::costs::{Axis, Baseline, compare, read_rows, tables};
 use miette::{IntoDiagnostic, WrapErr};
 
+use crate::addresses;
 use crate::args::{CostsArgs, CostsBy, CostsCompare, CostsFormat};
 use crate::context::Context;
 use crate::costs::{self, CostsView};
@@ -19,7 +20,7 @@ pub fn run(context: &Context, args: &CostsArgs) -> miette::Result<Exit> {
             context.state_location()
         ));
     };
-    let names = &args.names;
+    let names = &addresses::expand(&args.names, &state.reports);
     if let Some(unknown) = names.iter().find(|name| !state.reports.contains_key(*name)) {
         return Err(miette::miette!(
             help = "`costform state list` shows the reports in the state",

@@ -4,6 +4,7 @@ use costform_model::state::{ResultFormat, State};
 use costform_planner::{FetchOptions, FetchOutcome, FetchReport};
 use miette::IntoDiagnostic;
 
+use crate::addresses;
 use crate::args::{FetchArgs, ResultFormatArg, SummaryFormat};
 use crate::atlas::AtlasReader;
 use crate::context::Context;
@@ -34,8 +35,9 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
     }
     let reader = AtlasReader::new(client);
     let cancel = interrupt::on_ctrl_c(context, &locked);
+    let names = addresses::expand(&args.names, &locked.state().reports);
     let options = FetchOptions {
-        names: args.names.clone(),
+        names: names.clone(),
         format,
         out_dir: args
             .out_dir
@@ -47,10 +49,10 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
         cancel,
         ..FetchOptions::default()
     };
-    let total = if args.names.is_empty() {
+    let total = if names.is_empty() {
         locked.state().reports.len()
     } else {
-        args.names.len()
+        names.len()
     };
     let progress = FetchProgress::new(context.ui, total, context.global.verbose > 0)
         .stopping_on_refusal(options.cancel.clone());

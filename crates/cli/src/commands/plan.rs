@@ -14,13 +14,16 @@ use crate::args::{PlanArgs, PlanFormat, TargetArgs};
 use crate::atlas::AtlasReader;
 use crate::context::{Context, Strictness};
 use crate::exit::Exit;
+use crate::lookups;
 use crate::output::{plan_markdown, plan_text};
 use crate::plan_file;
 
 /// Runs `plan`: offline unless `--refresh`; never writes the state.
 pub async fn run(context: &Context, args: &PlanArgs) -> miette::Result<Exit> {
-    let definitions = context.load_definitions_with(Strictness::from_flag(args.strict))?;
     let mut state = context.backend().read().into_diagnostic()?;
+    let strictness = Strictness::from_flag(args.strict);
+    let loaded = lookups::load(context, strictness, state.as_ref(), args.refresh).await?;
+    let definitions = &loaded.definitions;
     if let (true, Some(state)) = (args.refresh, state.as_mut()) {
         let reader = AtlasReader::new(context.client()?);
         let checked =
@@ -37,9 +40,10 @@ pub async fn run(context: &Context, args: &PlanArgs) -> miette::Result<Exit> {
             ));
         }
     }
-    let plan = compute(context, &definitions, state.as_ref(), &args.targets)?;
+    let mut plan = compute(context, definitions, state.as_ref(), &args.targets)?;
+    loaded.describe(&mut plan);
     print(&plan, args.format, context);
-    warn_if_targeted(context, &definitions, state.as_ref(), &args.targets, &plan)?;
+    warn_if_targeted(context, definitions, state.as_ref(), &args.targets, &plan)?;
     if let Some(out) = &args.out {
         plan_file::save(&plan, out)?;
         context.ui.status(&format!(
@@ -47,11 +51,13 @@ pub async fn run(context: &Context, args: &PlanArgs) -> miette::Result<Exit> {
             out.display()
         ));
     }
-    Ok(if args.detailed_exitcode && !plan.is_empty() {
-        Exit::Pending
-    } else {
-        Exit::Success
-    })
+    Ok(
+        if args.detailed_exitcode && (!plan.is_empty() || !plan.waiting.is_empty()) {
+            Exit::Pending
+        } else {
+            Exit::Success
+        },
+    )
 }
 
 /// Builds the plan from loaded definitions and a state (shared with `apply`).
@@ -68,6 +74,21 @@ pub fn compute(
         targets: targets.targets.clone(),
         replace: targets.replace.clone(),
     };
+    // A report waiting for a lookup is not planned: its instances in the
+    // state are neither kept nor forgotten until the lookup is read.
+    let without_waiting = (!definitions.waiting.is_empty())
+        .then(|| state.cloned())
+        .flatten()
+        .map(|mut state| {
+            state.reports.retain(|name, _| {
+                !definitions
+                    .waiting
+                    .keys()
+                    .any(|waiting| waiting.covers(name))
+            });
+            state
+        });
+    let state = without_waiting.as_ref().or(state);
     costform_planner::plan(&desired(definitions), state, &options).into_diagnostic()
 }
 

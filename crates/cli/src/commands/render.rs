@@ -5,12 +5,14 @@ use costform_model::ids::ReportName;
 use serde_json::{Map, Value, json};
 
 use crate::args::RenderArgs;
-use crate::context::Context;
+use crate::context::{Context, Strictness};
 use crate::exit::Exit;
+use crate::lookups;
 
 /// Prints `{NAME: {org_id, kind, request}}` for the named reports, or all.
 pub fn run(context: &Context, args: &RenderArgs) -> miette::Result<Exit> {
-    let definitions = context.load_definitions()?;
+    let definitions = lookups::load_offline(context, Strictness::Lenient)?;
+    lookups::note_waiting(context, &definitions, &args.names);
     let unknown: Vec<&ReportName> = args
         .names
         .iter()

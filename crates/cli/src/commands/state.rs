@@ -1,10 +1,14 @@
 //! `costform state list | show NAME | rm NAME... | migrate --to PATH_OR_URL`.
+//!
+//! `rm report.NAME` removes every `for_each` instance of the report too, as
+//! `terraform state rm` does for a resource with instances.
 
 use costform_model::diagnostic::did_you_mean;
 use costform_model::ids::ReportName;
 use costform_model::state::State;
 use miette::IntoDiagnostic;
 
+use crate::addresses;
 use crate::args::StateCommand;
 use crate::context::Context;
 use crate::exit::Exit;
@@ -41,19 +45,21 @@ pub fn run(context: &Context, command: &StateCommand) -> miette::Result<Exit> {
         }
         StateCommand::Rm { names } => {
             let mut locked = state_lock::lock(context, "state rm")?;
+            let held = &locked.state().reports;
             let absent: Vec<String> = names
                 .iter()
-                .filter(|name| !locked.state().reports.contains_key(*name))
+                .filter(|name| !held.keys().any(|held| name.covers(held)))
                 .map(ToString::to_string)
                 .collect();
             if !absent.is_empty() {
                 return Err(missing(context, Some(locked.state()), &absent));
             }
-            for name in names {
+            let removed = addresses::expand(names, held);
+            for name in &removed {
                 locked.forget(name).into_diagnostic()?;
             }
             locked.commit().into_diagnostic()?;
-            for name in names {
+            for name in &removed {
                 context.ui.printer().summary().line(format_args!(
                     "Removed report.{name} (its token was not revoked: Atlas tokens cannot be deleted)"
                 ));

@@ -41,6 +41,14 @@ fn text(context: &Context, args: &ValidateArgs) -> miette::Result<Exit> {
             plural(warnings, "warning", "warnings")
         );
     }
+    let waiting = definitions.waiting.len();
+    if waiting > 0 {
+        let _ = write!(
+            line,
+            "; {waiting} more {} for a lookup never read (`costform plan --refresh` reads it)",
+            plural(waiting, "waits", "wait")
+        );
+    }
     line.push('.');
     let printer = context.ui.printer();
     printer.summary().line(line);

@@ -25,6 +25,18 @@ fn format_limited(plan: &Plan, limit: usize) -> String {
         plan.summary().sentence(),
         plan_text::header(plan)
     );
+    if !plan.waiting.is_empty() {
+        let waiting: Vec<String> = plan
+            .waiting
+            .keys()
+            .map(|name| format!("`report.{name}`"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "Waiting for lookups never read (`costform plan --refresh` reads them): {}\n",
+            waiting.join(", ")
+        );
+    }
     if plan.is_empty() {
         return out;
     }
@@ -137,6 +149,8 @@ mod tests {
             },
             unchanged: Vec::new(),
             changes,
+            lookups: Vec::new(),
+            waiting: std::collections::BTreeMap::new(),
         }
     }
 

@@ -16,10 +16,70 @@ pub fn header(plan: &Plan) -> String {
         Some(_) => format!("state serial {}", plan.state.serial),
         None => "no state yet".to_owned(),
     };
-    format!(
+    let mut header = format!(
         "costform plan · now {} · {state} · definitions {}",
         plan.now, plan.definitions_dir
-    )
+    );
+    let cached: Vec<String> = plan
+        .lookups
+        .iter()
+        .filter(|lookup| lookup.cached)
+        .map(|lookup| format!("lookup.{} read {}", lookup.name, lookup.read_at))
+        .collect();
+    if !cached.is_empty() {
+        let _ = write!(
+            header,
+            " · offline, with cached lookups (`--refresh` reads them again): {}",
+            cached.join(", ")
+        );
+    }
+    let fresh: Vec<String> = plan
+        .lookups
+        .iter()
+        .filter(|lookup| !lookup.cached)
+        .map(|lookup| format!("lookup.{}", lookup.name))
+        .collect();
+    if !fresh.is_empty() {
+        let _ = write!(header, " · lookups read from Atlas: {}", fresh.join(", "));
+    }
+    let never_read: std::collections::BTreeSet<String> = plan
+        .waiting
+        .values()
+        .flatten()
+        .map(|name| format!("lookup.{name}"))
+        .collect();
+    if !never_read.is_empty() {
+        let never_read: Vec<String> = never_read.into_iter().collect();
+        let _ = write!(header, " · lookups never read: {}", never_read.join(", "));
+    }
+    header
+}
+
+/// The reports left out because a lookup they read was never read, and
+/// how to read it; empty when none wait.
+fn waiting(plan: &Plan, ui: Ui) -> String {
+    if plan.waiting.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "{} {} {} for lookups never read; `costform plan --refresh` reads them, `costform apply` reads them first:\n",
+        ui.warn("Waiting:"),
+        plan.waiting.len(),
+        if plan.waiting.len() == 1 {
+            "report waits"
+        } else {
+            "reports wait"
+        }
+    );
+    for (name, lookups) in &plan.waiting {
+        let lookups: Vec<String> = lookups
+            .iter()
+            .map(|name| format!("lookup.{name}"))
+            .collect();
+        let _ = writeln!(out, "  report.{name} (reads {})", lookups.join(", "));
+    }
+    out.push('\n');
+    out
 }
 
 /// The legend shown above the changes, only for the symbols the plan uses.
@@ -46,11 +106,16 @@ fn legend(plan: &Plan, ui: Ui) -> String {
 /// The whole plan as text, ending with the summary sentence.
 pub fn format(plan: &Plan, ui: Ui) -> String {
     let mut out = format!("{}\n\n", ui.dim(&header(plan)));
+    out.push_str(&waiting(plan, ui));
     if plan.is_empty() {
         let _ = writeln!(
             out,
             "{} The definitions match the state: {} {} up to date.",
-            ui.success("No changes."),
+            ui.success(if plan.waiting.is_empty() {
+                "No changes."
+            } else {
+                "No other changes."
+            }),
             plan.unchanged.len(),
             if plan.unchanged.len() == 1 {
                 "report is"

@@ -5,6 +5,7 @@ mod conformance;
 mod faults;
 mod lifecycle;
 mod log;
+mod projects;
 mod rate_limit;
 mod results;
 mod support;
