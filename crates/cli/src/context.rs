@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use costform_model::result_body::DEFAULT_MAX_RESULT_BYTES;
 use costform_model::{Definitions, LoadOptions};
@@ -35,6 +35,10 @@ pub struct Context {
     pub ui: Ui,
     /// Where the state lives, built once from `--state` and `--workspace`.
     backend: Arc<dyn StateBackend>,
+    /// The run's Atlas client, built on first use and shared by all the
+    /// command does (reading lookups, then sending queries): a service
+    /// account mints one token per run, and a warning is said once.
+    client: Arc<OnceLock<costform_http::Client>>,
 }
 
 impl Context {
@@ -71,6 +75,7 @@ impl Context {
             now,
             ui,
             backend,
+            client: Arc::default(),
         })
     }
 
@@ -179,9 +184,23 @@ impl Context {
         self.env.get(name).cloned()
     }
 
-    /// The Atlas client, configured from the environment snapshot.
+    /// The run's Atlas client, configured from the environment snapshot
+    /// on first use; later calls share it (clones share the connection pool
+    /// and the service account's token).
     pub fn client(&self) -> miette::Result<costform_http::Client> {
-        self.client_reading_up_to(DEFAULT_MAX_RESULT_BYTES)
+        if let Some(client) = self.client.get() {
+            return Ok(client.clone());
+        }
+        let client = self.client_reading_up_to(DEFAULT_MAX_RESULT_BYTES)?;
+        Ok(self.client.get_or_init(|| client).clone())
+    }
+
+    /// Ends the run's use of the shared client, if one was built (revokes a
+    /// service account's token). For the end of a command.
+    pub async fn close_client(&self) {
+        if let Some(client) = self.client.get() {
+            client.close().await;
+        }
     }
 
     /// [`Context::client`] reading results of up to `max_result_bytes`

@@ -162,6 +162,6 @@ async fn read_all(
             }
         }
     }
-    client.close().await;
+    // Not closed here: the command goes on with the same client (and token).
     failure.map_or(Ok(read), Err)
 }

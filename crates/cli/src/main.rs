@@ -66,7 +66,11 @@ fn main() -> ExitCode {
     let env = std::env::vars().collect();
     let outcome = runtime.block_on(async {
         let context = Context::new(cli.global.clone(), env, ui)?;
-        run(&context, &cli.command).await
+        let outcome = run(&context, &cli.command).await;
+        // The shared client's token (a service account's) ends with the run,
+        // whichever way the command ended.
+        context.close_client().await;
+        outcome
     });
     match outcome {
         Ok(exit) => exit.into(),

@@ -28,7 +28,6 @@ pub async fn run(context: &Context, args: &PlanArgs) -> miette::Result<Exit> {
         let reader = AtlasReader::new(context.client()?);
         let checked =
             costform_planner::check_tokens(state, &reader, usize::from(args.parallelism)).await;
-        reader.close().await;
         for name in &checked.expired {
             context.ui.status(&format!("report.{name}: token expired"));
         }
