@@ -110,6 +110,17 @@ fn fetch_from(url: &str, dir: &Path, extra: &[&str]) -> Watched {
     common::watch(&mut command, Duration::from_secs(300))
 }
 
+/// Prints the run's figures, then checks its exit code.
+fn assert_exit(what: &str, watched: &Watched, code: i32) {
+    let exit = watched.status.and_then(|status| status.code());
+    eprintln!(
+        "{what}: exit {exit:?} in {:?}, peak RSS {} MiB",
+        watched.elapsed,
+        watched.peak_rss_kib / 1024
+    );
+    assert_eq!(exit, Some(code), "{}{}", watched.stdout, watched.stderr);
+}
+
 /// A result of 16 MB (256 MB with `COSTFORM_RELIABILITY_FULL=1`) is written
 /// whole, its rows counted exactly, within a peak RSS that does not grow
 /// with it (before: about eleven times the body).
@@ -122,18 +133,7 @@ fn a_large_result_is_written_with_flat_memory() {
 
     let watched = fetch_from(&serve_result(Some(rows)), dir, &[]);
 
-    eprintln!(
-        "{megabytes} MB result ({rows} rows): exit {:?} in {:?}, peak RSS {} MiB",
-        watched.status.and_then(|status| status.code()),
-        watched.elapsed,
-        watched.peak_rss_kib / 1024
-    );
-    assert_eq!(
-        watched.status.and_then(|status| status.code()),
-        Some(0),
-        "{}",
-        watched.stderr
-    );
+    assert_exit(&format!("{megabytes} MB result ({rows} rows)"), &watched, 0);
     assert!(
         watched.peak_rss_kib < FLAT_RSS_KIB,
         "peak RSS {} KiB for a {megabytes} MB result",
@@ -175,19 +175,7 @@ fn an_endless_result_stops_at_the_size_limit_and_keeps_the_token() {
 
     let watched = fetch_from(&serve_result(None), dir, &["--max-result-size", "16MiB"]);
 
-    eprintln!(
-        "endless result: exit {:?} in {:?}, peak RSS {} MiB",
-        watched.status.and_then(|status| status.code()),
-        watched.elapsed,
-        watched.peak_rss_kib / 1024
-    );
-    assert_eq!(
-        watched.status.and_then(|status| status.code()),
-        Some(1),
-        "{}{}",
-        watched.stdout,
-        watched.stderr
-    );
+    assert_exit("endless result", &watched, 1);
     let said = common::unwrapped(&format!("{}{}", watched.stdout, watched.stderr));
     assert!(said.contains("larger than 16777216 bytes"), "{said}");
     assert!(said.contains("--max-result-size"), "{said}");

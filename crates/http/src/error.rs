@@ -137,7 +137,7 @@ pub enum Error {
         reason: String,
     },
     /// An answer longer than costform reads: a result past
-    /// `--max-result-size`, or any other answer past [`MAX_ANSWER_BYTES`]
+    /// `--max-result-size`, or any other answer past `MAX_ANSWER_BYTES`
     /// (an endless body must not fill memory or disk).
     #[error("the answer from `{url}` is larger than {limit} bytes; {hint}")]
     AnswerTooLarge {

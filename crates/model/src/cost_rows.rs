@@ -99,6 +99,16 @@ impl CostRowsError {
     }
 }
 
+/// The rows a row visitor (`visit_json`, `visit_csv`, a kind's
+/// `visit_cost_rows`) hands out, collected: for small results and tests.
+pub fn collect_rows(
+    visit: impl FnOnce(&mut dyn FnMut(CostRow)) -> Result<(), CostRowsError>,
+) -> Result<Vec<CostRow>, CostRowsError> {
+    let mut rows = Vec::new();
+    visit(&mut |row| rows.push(row))?;
+    Ok(rows)
+}
+
 /// Parses an amount as results write it: `51.19`, `0.0000031`, `-12.5`,
 /// `1.5E+2`, or with a currency sign and thousands separators (`$1,234.50`).
 /// Every digit is kept; text that is not a number is an error, never a zero.

@@ -125,7 +125,7 @@ impl FetchReport {
 /// at most `options.parallelism` requests at a time, and commits the state
 /// once at the end.
 ///
-/// Ready results are recorded in groups ([`Group`]): before a group's
+/// Ready results are recorded in groups (`Group`): before a group's
 /// records reach the journal, everything written for it (files, renames,
 /// history links) is made durable at once (`syncfs` on Linux), then the
 /// records are appended with one sync. A report is reported finished once

@@ -76,7 +76,7 @@ impl PostgresBackend {
                         &[&workspace],
                     )
                     .await?
-                    .map(|row| row.get::<_, Json<serde_json::Value>>(0).0);
+                    .map(|row| row.get::<_, RawJson>(0).0);
                 let records: Vec<serde_json::Value> = client
                     .query(
                         &format!("SELECT record FROM {s}.journal WHERE workspace = $1 ORDER BY id"),
@@ -91,7 +91,7 @@ impl PostgresBackend {
                 .await
             })
         })?;
-        let state = body.map(|body| self.decode(body)).transpose()?;
+        let state = body.map(|body| self.decode(&body)).transpose()?;
         let records = records
             .into_iter()
             .map(|record| serde_json::from_value(record).map_err(|error| self.corrupt(&error)))
@@ -100,13 +100,20 @@ impl PostgresBackend {
     }
 
     /// A stored state, its format checked and upgraded as the local file's
-    /// is.
-    fn decode(&self, mut body: serde_json::Value) -> Result<State, Error> {
-        let found = body
-            .get("format_version")
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or_default();
-        if found > u64::from(STATE_FORMAT_VERSION) {
+    /// is. A state of this build's format is parsed straight from the
+    /// bytes: a 10,000-entry state is megabytes, read by every `plan`.
+    fn decode(&self, body: &[u8]) -> Result<State, Error> {
+        #[derive(serde::Deserialize)]
+        struct FormatVersion {
+            format_version: u32,
+        }
+        let found = serde_json::from_slice::<FormatVersion>(body)
+            .map_err(|error| self.corrupt(&error))?
+            .format_version;
+        if found == STATE_FORMAT_VERSION {
+            return serde_json::from_slice(body).map_err(|error| self.corrupt(&error));
+        }
+        if found > STATE_FORMAT_VERSION {
             return Err(Error::BackendRefused {
                 location: self.settings.location.clone(),
                 reason: format!(
@@ -114,6 +121,8 @@ impl PostgresBackend {
                 ),
             });
         }
+        let mut body: serde_json::Value =
+            serde_json::from_slice(body).map_err(|error| self.corrupt(&error))?;
         let upgraded_from = costform_model::state::upgrade(&mut body);
         let mut state: State =
             serde_json::from_value(body).map_err(|error| self.corrupt(&error))?;
@@ -405,4 +414,30 @@ pub(crate) async fn delete_lock_row(
             &[&settings.workspace, &id],
         )
         .await
+}
+
+/// A `json`/`jsonb` column as the JSON text the server sends, unparsed, so
+/// it is parsed once, straight into the state.
+struct RawJson(Vec<u8>);
+
+impl<'a> tokio_postgres::types::FromSql<'a> for RawJson {
+    fn from_sql(
+        ty: &tokio_postgres::types::Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        // Binary jsonb is a version byte (1) followed by the text.
+        let text = if *ty == tokio_postgres::types::Type::JSONB {
+            raw.strip_prefix(&[1]).ok_or("unknown jsonb version")?
+        } else {
+            raw
+        };
+        Ok(Self(text.to_vec()))
+    }
+
+    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+        matches!(
+            *ty,
+            tokio_postgres::types::Type::JSON | tokio_postgres::types::Type::JSONB
+        )
+    }
 }

@@ -15,7 +15,9 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-use crate::cost_rows::{CostRow, CostRowsError, CsvRecords, ResultOrigin, parse_amount, shorten};
+use crate::cost_rows::{
+    CostRow, CostRowsError, CsvRecords, ResultOrigin, collect_rows, parse_amount, shorten,
+};
 use crate::kinds::cost_explorer::NAME;
 
 /// Cost Explorer's currency: it states none, and Atlas bills in dollars.
@@ -56,9 +58,7 @@ pub fn rows_from_json(
     group_by: Option<&str>,
     body: impl Read,
 ) -> Result<Vec<CostRow>, CostRowsError> {
-    let mut rows = Vec::new();
-    visit_json(origin, group_by, body, &mut |row| rows.push(row))?;
-    Ok(rows)
+    collect_rows(|sink| visit_json(origin, group_by, body, sink))
 }
 
 /// Hands each row of a JSON result to `sink` as it is read: one
@@ -204,9 +204,7 @@ pub fn rows_from_csv(
     group_by: Option<&str>,
     body: impl Read,
 ) -> Result<Vec<CostRow>, CostRowsError> {
-    let mut rows = Vec::new();
-    visit_csv(origin, group_by, body, &mut |row| rows.push(row))?;
-    Ok(rows)
+    collect_rows(|sink| visit_csv(origin, group_by, body, sink))
 }
 
 /// Hands each row of a CSV result to `sink` as it is read.

@@ -11,7 +11,9 @@ use std::io::Read;
 
 use jiff::civil::Date;
 
-use crate::cost_rows::{CostRow, CostRowsError, CsvRecords, ResultOrigin, parse_amount, shorten};
+use crate::cost_rows::{
+    CostRow, CostRowsError, CsvRecords, ResultOrigin, collect_rows, parse_amount, shorten,
+};
 
 /// The kind whose results these are.
 const KIND: &str = "focus_report";
@@ -32,9 +34,7 @@ pub fn rows_from_focus_csv(
     origin: &ResultOrigin<'_>,
     body: impl Read,
 ) -> Result<Vec<CostRow>, CostRowsError> {
-    let mut rows = Vec::new();
-    visit_focus_csv(origin, body, &mut |row| rows.push(row))?;
-    Ok(rows)
+    collect_rows(|sink| visit_focus_csv(origin, body, sink))
 }
 
 /// Hands each cost row of a FOCUS CSV file to `sink` as it is read: FOCUS

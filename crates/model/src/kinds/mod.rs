@@ -21,7 +21,7 @@ use jiff::Timestamp;
 use schemars::{Schema, SchemaGenerator};
 use serde_saphyr::Location;
 
-use crate::cost_rows::{CostRow, CostRowsError, ResultOrigin};
+use crate::cost_rows::{CostRow, CostRowsError, ResultOrigin, collect_rows};
 use crate::diagnostic::{Diagnostics, SourceFile};
 use crate::raw::RawReport;
 use crate::request::{PlannedRequest, RequestBody};
@@ -82,9 +82,7 @@ pub trait ReportKind: Sync {
         format: ResultFormat,
         body: &mut dyn Read,
     ) -> Result<Vec<CostRow>, CostRowsError> {
-        let mut rows = Vec::new();
-        self.visit_cost_rows(origin, request, format, body, &mut |row| rows.push(row))?;
-        Ok(rows)
+        collect_rows(|sink| self.visit_cost_rows(origin, request, format, body, sink))
     }
 }
 
