@@ -7,18 +7,22 @@ use std::path::Path;
 fn main() {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     println!("cargo:rerun-if-changed={}", examples.display());
+    // A build without the examples would give a demo with nothing to run:
+    // fail the build instead, naming the folder.
     let mut files: Vec<_> = std::fs::read_dir(&examples)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|entry| entry.path())
-                .filter(|path| {
-                    path.extension()
-                        .is_some_and(|ext| ext == "yaml" || ext == "yml")
-                })
-                .collect()
+        .unwrap_or_else(|error| panic!("`{}` must be readable: {error}", examples.display()))
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml")
         })
-        .unwrap_or_default();
+        .collect();
+    assert!(
+        !files.is_empty(),
+        "`{}` holds no definition file for `costform demo`",
+        examples.display()
+    );
     files.sort();
     let mut code = String::from(
         "/// The bundled example definition files: (file name, contents).\npub const EXAMPLES: &[(&str, &str)] = &[\n",
