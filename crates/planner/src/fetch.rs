@@ -195,15 +195,15 @@ const GROUP_AGE: Duration = Duration::from_millis(250);
 #[derive(Default)]
 struct Group {
     entries: Vec<(ReportName, StateEntry)>,
-    outcomes: Vec<FetchOutcome>,
+    finished: Vec<ReportFetch>,
     since: Option<Instant>,
 }
 
 impl Group {
     fn add(&mut self, name: ReportName, entry: StateEntry, outcome: FetchOutcome) {
         self.since.get_or_insert_with(Instant::now);
-        self.entries.push((name, entry));
-        self.outcomes.push(outcome);
+        self.entries.push((name.clone(), entry));
+        self.finished.push(ReportFetch { name, outcome });
     }
 
     fn is_due(&self) -> bool {
@@ -224,13 +224,11 @@ impl Group {
             return Ok(());
         }
         sync_written(&[&options.out_dir, &options.out_dir.join(HISTORY_DIR)])?;
-        let entries = std::mem::take(&mut self.entries);
-        let names: Vec<ReportName> = entries.iter().map(|(name, _)| name.clone()).collect();
-        state.record_all(entries)?;
-        for (name, outcome) in names.into_iter().zip(self.outcomes.drain(..)) {
-            observer.finished(&name, &outcome);
-            report.reports.push(ReportFetch { name, outcome });
+        state.record_all(std::mem::take(&mut self.entries))?;
+        for fetched in &self.finished {
+            observer.finished(&fetched.name, &fetched.outcome);
         }
+        report.reports.append(&mut self.finished);
         self.since = None;
         Ok(())
     }
