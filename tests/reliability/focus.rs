@@ -247,10 +247,17 @@ fn plan_refresh_finds_an_expired_report_without_downloading_anything() {
     let plan = run(&emulator, dir, &["plan", "--refresh"]);
     let plan_text = common::text(&plan);
     assert_eq!(plan.status.code(), Some(0), "{plan_text}");
+    // A FOCUS report's handle is an invoice report id, not a token: the
+    // check's line and the plan's reason say so.
     assert!(
-        plan_text.contains("report.october-focus: token expired"),
+        plan_text.contains("report.october-focus: invoice report expired"),
         "{plan_text}"
     );
+    assert!(
+        plan_text.contains("report.october-focus (invoice report expired)"),
+        "{plan_text}"
+    );
+    assert!(!plan_text.contains("token"), "{plan_text}");
     assert!(plan_text.contains("1 to requery"), "{plan_text}");
     assert_eq!(
         emulator.download_log().len(),

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::handle::Handle;
 use crate::ids::ReportName;
+use crate::kinds::{HandleNoun, handle_noun};
 use crate::request::PlannedRequest;
 
 /// The plan format this build reads and writes (`costform plan --format json`
@@ -102,6 +103,20 @@ impl Change {
     pub fn address(&self) -> String {
         format!("report.{}", self.name)
     }
+
+    /// Why the report changes, in words, as printed after its address: a
+    /// reason about the stored handle names it as its kind does ("token
+    /// expired", "invoice report expired").
+    pub fn reasons_in_words(&self) -> String {
+        let kind = self.before.as_ref().or(self.after.as_ref());
+        let noun = handle_noun(kind.map_or("", |request| request.kind.as_str()));
+        let reasons: Vec<String> = self
+            .reasons
+            .iter()
+            .map(|reason| reason.describe(noun))
+            .collect();
+        reasons.join(", ")
+    }
 }
 
 /// What `apply` does to one report.
@@ -147,8 +162,11 @@ pub enum Reason {
     New,
     /// The rendered request differs from the one in the state.
     RequestChanged,
-    /// Atlas answered 404 for the stored token.
-    TokenExpired,
+    /// Atlas answered 404 for the stored handle (a token, an invoice
+    /// report). Read as `token_expired` too, its name before kinds other
+    /// than Cost Explorer had handles.
+    #[serde(alias = "token_expired")]
+    HandleExpired,
     /// Asked for with `--replace`.
     Replace,
     /// `refresh: until_closed`, results fetched while the month was open, and
@@ -159,15 +177,16 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// The reason in words, as printed after a change's address.
-    pub fn describe(self) -> &'static str {
+    /// The reason in words, as printed after a change's address; `handle`
+    /// is what the report's kind calls its handle.
+    pub fn describe(self, handle: HandleNoun) -> String {
         match self {
-            Reason::New => "new report",
-            Reason::RequestChanged => "request changed",
-            Reason::TokenExpired => "token expired",
-            Reason::Replace => "replace requested",
-            Reason::OpenMonthRefresh => "open month refreshed",
-            Reason::NoLongerDefined => "no longer defined",
+            Reason::New => "new report".to_owned(),
+            Reason::RequestChanged => "request changed".to_owned(),
+            Reason::HandleExpired => format!("{} expired", handle.one),
+            Reason::Replace => "replace requested".to_owned(),
+            Reason::OpenMonthRefresh => "open month refreshed".to_owned(),
+            Reason::NoLongerDefined => "no longer defined".to_owned(),
         }
     }
 }
@@ -264,5 +283,31 @@ impl Summary {
                 self.create, self.requery, self.forget
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_expired_handle_is_named_as_its_kind_names_it() {
+        let token = HandleNoun {
+            one: "token",
+            many: "tokens",
+        };
+        assert_eq!(Reason::HandleExpired.describe(token), "token expired");
+        assert_eq!(handle_noun("focus_report").one, "invoice report");
+        assert_eq!(handle_noun("cost_explorer").count(2), "2 tokens");
+    }
+
+    #[test]
+    fn a_plan_saved_before_handles_reads_token_expired() {
+        let reason: Reason = serde_json::from_str(r#""token_expired""#).unwrap();
+        assert_eq!(reason, Reason::HandleExpired);
+        assert_eq!(
+            serde_json::to_string(&reason).unwrap(),
+            r#""handle_expired""#
+        );
     }
 }

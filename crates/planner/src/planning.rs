@@ -147,7 +147,7 @@ fn requery_reasons(
         reasons.push(Reason::RequestChanged);
     }
     if entry.status == TokenStatus::Expired {
-        reasons.push(Reason::TokenExpired);
+        reasons.push(Reason::HandleExpired);
     }
     if replace {
         reasons.push(Reason::Replace);

@@ -84,7 +84,7 @@ fn each_action_and_reason_is_found_and_changes_are_sorted() {
         actions,
         [
             ("changed", Action::Requery, vec![Reason::RequestChanged]),
-            ("expired", Action::Requery, vec![Reason::TokenExpired]),
+            ("expired", Action::Requery, vec![Reason::HandleExpired]),
             ("gone", Action::Forget, vec![Reason::NoLongerDefined]),
             ("new", Action::Create, vec![Reason::New]),
         ]

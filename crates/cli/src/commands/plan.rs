@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use costform_model::Definitions;
 use costform_model::ids::ReportName;
+use costform_model::kinds::handle_noun;
 use costform_model::plan::Plan;
 use costform_model::request::PlannedRequest;
 use costform_model::state::State;
@@ -28,13 +29,26 @@ pub async fn run(context: &Context, args: &PlanArgs) -> miette::Result<Exit> {
         let reader = AtlasReader::new(context.client()?);
         let checked =
             costform_planner::check_tokens(state, &reader, usize::from(args.parallelism)).await;
+        // Each report's handle is named as its kind names it.
+        let noun = |name: &ReportName| {
+            handle_noun(
+                state
+                    .reports
+                    .get(name)
+                    .map_or("", |entry| &entry.request.kind),
+            )
+            .one
+        };
         for name in &checked.expired {
-            context.ui.status(&format!("report.{name}: token expired"));
+            context
+                .ui
+                .status(&format!("report.{name}: {} expired", noun(name)));
         }
         for (name, error) in &checked.failed {
             context.ui.status(&format!(
-                "{} report.{name}: could not check the token, keeping it: {}",
+                "{} report.{name}: could not check the {}, keeping it: {}",
                 context.ui.warn("Warning:"),
+                noun(name),
                 error.message
             ));
         }

@@ -44,11 +44,7 @@ fn format_limited(plan: &Plan, limit: usize) -> String {
     out.push_str("| | report | action | reason | fields changed |\n|---|---|---|---|---|\n");
     let mut shown = 0;
     for change in &plan.changes {
-        let reasons: Vec<&str> = change
-            .reasons
-            .iter()
-            .map(|reason| reason.describe())
-            .collect();
+        let reasons = change.reasons_in_words();
         let fields: Vec<String> = change
             .diff
             .iter()
@@ -59,7 +55,7 @@ fn format_limited(plan: &Plan, limit: usize) -> String {
             change.action.symbol(),
             change.name,
             change.action.verb(),
-            reasons.join(", "),
+            reasons,
             fields.join(" ")
         );
         if out.len() + row.len() > budget {

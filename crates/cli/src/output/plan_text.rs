@@ -1,9 +1,11 @@
 //! The Terraform-like text form of a plan, for terminals, CI logs and the
 //! `<details>` of the markdown form.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use costform_model::handle::Handle;
+use costform_model::kinds::{HandleNoun, handle_noun};
 use costform_model::plan::{Action, Change, Plan};
 use serde_json::Value;
 
@@ -42,7 +44,7 @@ pub fn header(plan: &Plan) -> String {
     if !fresh.is_empty() {
         let _ = write!(header, " · lookups read from Atlas: {}", fresh.join(", "));
     }
-    let never_read: std::collections::BTreeSet<String> = plan
+    let never_read: BTreeSet<String> = plan
         .waiting
         .values()
         .flatten()
@@ -82,23 +84,36 @@ fn waiting(plan: &Plan, ui: Ui) -> String {
     out
 }
 
-/// The legend shown above the changes, only for the symbols the plan uses.
+/// The legend shown above the changes, only for the symbols the plan uses;
+/// handles are named as the kinds of the changes shown name them.
 fn legend(plan: &Plan, ui: Ui) -> String {
     let mut out = String::from("Actions are shown with these symbols:\n");
-    for (action, meaning) in [
-        (Action::Create, "create: send a new query"),
-        (
-            Action::Requery,
-            "requery: send a new query; its token replaces the stored one",
-        ),
-        (
-            Action::Forget,
-            "forget: drop from the state (Atlas tokens cannot be deleted)",
-        ),
-    ] {
-        if plan.changes.iter().any(|change| change.action == action) {
-            let _ = writeln!(out, "{} {meaning}", symbol(action, ui));
+    for action in [Action::Create, Action::Requery, Action::Forget] {
+        let nouns: BTreeSet<HandleNoun> = plan
+            .changes
+            .iter()
+            .filter(|change| change.action == action)
+            .filter_map(|change| change.before.as_ref().or(change.after.as_ref()))
+            .map(|request| handle_noun(&request.kind))
+            .collect();
+        if nouns.is_empty() {
+            continue;
         }
+        let either = |noun: fn(&HandleNoun) -> &'static str| {
+            nouns.iter().map(noun).collect::<Vec<_>>().join(" or ")
+        };
+        let meaning = match action {
+            Action::Create => "create: send a new query".to_owned(),
+            Action::Requery => format!(
+                "requery: send a new query; its {} replaces the stored one",
+                either(|noun| noun.one)
+            ),
+            Action::Forget => format!(
+                "forget: drop from the state (Atlas {} cannot be deleted)",
+                either(|noun| noun.many)
+            ),
+        };
+        let _ = writeln!(out, "{} {meaning}", symbol(action, ui));
     }
     out
 }
@@ -152,17 +167,13 @@ pub fn changes(plan: &Plan, ui: Ui) -> String {
 }
 
 fn write_change(out: &mut String, change: &Change, ui: Ui) {
-    let reasons: Vec<&str> = change
-        .reasons
-        .iter()
-        .map(|reason| reason.describe())
-        .collect();
+    let reasons = change.reasons_in_words();
     let _ = writeln!(
         out,
         "{} {} {}",
         symbol(change.action, ui),
         ui.bold(&change.address()),
-        ui.dim(&format!("({})", reasons.join(", ")))
+        ui.dim(&format!("({reasons})"))
     );
     match change.action {
         Action::Create => {

@@ -13,7 +13,7 @@ use serde_json::Value;
 use serde_saphyr::Spanned;
 
 use super::checker::Checker;
-use super::{BuildContext, KeySpec, ReportKind, Shape, cost_explorer_rows};
+use super::{BuildContext, HandleNoun, KeySpec, ReportKind, Shape, cost_explorer_rows};
 use crate::cost_rows::{CostRow, CostRowsError, ResultOrigin};
 use crate::dates;
 use crate::diagnostic::{Diagnostics, Severity, code, did_you_mean};
@@ -158,6 +158,13 @@ impl ReportKind for CostExplorer {
 
     fn keys(&self) -> &'static [KeySpec] {
         KEYS
+    }
+
+    fn handle_noun(&self) -> HandleNoun {
+        HandleNoun {
+            one: "token",
+            many: "tokens",
+        }
     }
 
     fn visit_cost_rows(

@@ -15,7 +15,7 @@ use schemars::{Schema, SchemaGenerator, json_schema};
 use serde_json::Value;
 
 use super::checker::Checker;
-use super::{BuildContext, KeySpec, ReportKind, Shape, focus_rows};
+use super::{BuildContext, HandleNoun, KeySpec, ReportKind, Shape, focus_rows};
 use crate::cost_rows::{CostRow, CostRowsError, ResultOrigin};
 use crate::dates;
 use crate::diagnostic::{Diagnostics, code};
@@ -96,6 +96,13 @@ impl ReportKind for FocusReport {
 
     fn keys(&self) -> &'static [KeySpec] {
         KEYS
+    }
+
+    fn handle_noun(&self) -> HandleNoun {
+        HandleNoun {
+            one: "invoice report",
+            many: "invoice reports",
+        }
     }
 
     fn build(

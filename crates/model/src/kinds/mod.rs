@@ -37,6 +37,11 @@ pub trait ReportKind: Sync {
     /// kind is an error.
     fn keys(&self) -> &'static [KeySpec];
 
+    /// What Atlas's handle for a report of this kind is called, for
+    /// messages about it ("token expired", "1 invoice report saved"): the
+    /// user knows the kind's own word, not "handle".
+    fn handle_noun(&self) -> HandleNoun;
+
     /// Validates a rendered report and builds its request, pushing every
     /// problem found to `diagnostics`; `None` when there was an error.
     fn build(
@@ -96,6 +101,34 @@ pub struct KeySpec {
     pub schema: fn(&mut SchemaGenerator) -> Schema,
     /// What it means, for the schema's description.
     pub description: &'static str,
+}
+
+/// A kind's word for its handle, singular and plural.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HandleNoun {
+    /// "token", "invoice report".
+    pub one: &'static str,
+    /// "tokens", "invoice reports".
+    pub many: &'static str,
+}
+
+impl HandleNoun {
+    /// The word for a kind this build does not know (a state written by a
+    /// newer costform).
+    const UNKNOWN_KIND: Self = Self {
+        one: "handle",
+        many: "handles",
+    };
+
+    /// `count` handles in words: "1 token", "2 invoice reports".
+    pub fn count(self, count: usize) -> String {
+        format!("{count} {}", if count == 1 { self.one } else { self.many })
+    }
+}
+
+/// The word for the handle of a report of kind `kind`.
+pub fn handle_noun(kind: &str) -> HandleNoun {
+    find(kind).map_or(HandleNoun::UNKNOWN_KIND, ReportKind::handle_noun)
 }
 
 /// The shape of a key's value.
