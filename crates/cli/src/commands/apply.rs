@@ -1,8 +1,11 @@
 //! `costform apply`: send the queries and record their tokens.
 
 use miette::IntoDiagnostic;
+use std::collections::BTreeMap;
 use std::io::{BufRead, Write as _};
 
+use costform_model::ids::ReportName;
+use costform_model::kinds::{HandleNoun, handle_noun};
 use costform_model::plan::Plan;
 use costform_planner::{ApplyOptions, ApplyReport, LockedState, Retired};
 
@@ -144,7 +147,7 @@ async fn execute(
             }
         });
     }
-    let exit = summarize(context, &report);
+    let exit = summarize(context, plan, &report);
     match credentials::refused(context, report.failed.iter().map(|(_, error)| error)) {
         Some(refused) => Err(refused),
         None => Ok(exit),
@@ -152,7 +155,7 @@ async fn execute(
 }
 
 /// The end summary and the exit code it implies.
-fn summarize(context: &Context, report: &ApplyReport) -> Exit {
+fn summarize(context: &Context, plan: &Plan, report: &ApplyReport) -> Exit {
     let ui = context.ui;
     let printer = ui.printer();
     for (name, error) in report
@@ -190,9 +193,10 @@ fn summarize(context: &Context, report: &ApplyReport) -> Exit {
     }
     if report.cancelled {
         printer.errors().line(format_args!(
-            "\n{} {line} {} not started. Every token received is saved in the state.",
+            "\n{} {line} {} not started.{}",
             ui.warn("Interrupted!"),
-            report.not_started.len()
+            report.not_started.len(),
+            saved(plan, report)
         ));
         return Exit::Interrupted;
     }
@@ -203,9 +207,35 @@ fn summarize(context: &Context, report: &ApplyReport) -> Exit {
         Exit::Success
     } else {
         printer.stdout().line(format_args!(
-            "\n{} {line} The tokens received are saved in the state.",
-            ui.error("Apply incomplete:")
+            "\n{} {line}{}",
+            ui.error("Apply incomplete:"),
+            saved(plan, report)
         ));
         Exit::Error
     }
+}
+
+/// What this run saved in the state, counted by the words each report's
+/// kind has for its handle (" Saved in the state: 1 invoice report and 2
+/// tokens."); nothing when no handle arrived, so a run that got none never
+/// claims to have saved any.
+fn saved(plan: &Plan, report: &ApplyReport) -> String {
+    let kinds: BTreeMap<&ReportName, &str> = plan
+        .changes
+        .iter()
+        .filter_map(|change| Some((&change.name, change.after.as_ref()?.kind.as_str())))
+        .collect();
+    let mut counts: BTreeMap<HandleNoun, usize> = BTreeMap::new();
+    for (name, _) in &report.applied {
+        let kind = kinds.get(name).copied().unwrap_or_default();
+        *counts.entry(handle_noun(kind)).or_default() += 1;
+    }
+    if counts.is_empty() {
+        return String::new();
+    }
+    let counted: Vec<String> = counts
+        .into_iter()
+        .map(|(noun, count)| noun.count(count))
+        .collect();
+    format!(" Saved in the state: {}.", counted.join(" and "))
 }
