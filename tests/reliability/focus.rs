@@ -131,12 +131,16 @@ fn a_focus_report_is_fetched_without_credentials_and_agrees_with_cost_explorer()
     );
 }
 
+/// Atlas marking an invoice report FAILED is final: the fetch that finds it
+/// says why once and exits 1, the state records `failed` with the report id
+/// kept, later fetches leave it alone, and the next plan re-queries it.
 #[test]
-fn a_failed_report_shows_atlas_reason_and_exits_1() {
+fn a_failed_report_is_recorded_once_and_requeried_by_the_next_apply() {
     let emulator = support::emulator(Config::demo());
     let workspace = workspace(DEFINITIONS);
     let dir = workspace.path();
     apply(&emulator, dir);
+    let first = report_id(dir, "october-focus");
     emulator.fail_reports(Some("the invoice has no usage lines"));
     let (code, reports, text) = fetch(&emulator, dir);
     assert_eq!(code, Some(1), "{text}");
@@ -146,14 +150,48 @@ fn a_failed_report_shows_atlas_reason_and_exits_1() {
         .unwrap_or_default();
     assert!(error.contains("the invoice has no usage lines"), "{text}");
     assert!(
-        error.contains("costform apply --replace"),
-        "says how to retry: {text}"
+        error.contains("the next `costform apply` asks for a new one"),
+        "says what happens next: {text}"
     );
     assert_eq!(
         reports["october-by-service"]["status"], "ready",
         "only that report failed"
     );
     assert!(emulator.download_log().is_empty());
+    let entry = &state(dir)["reports"]["october-focus"];
+    assert_eq!(entry["status"], "failed", "{entry}");
+    assert_eq!(
+        report_id(dir, "october-focus"),
+        first,
+        "the report id is kept"
+    );
+
+    let report_reads = || {
+        emulator
+            .request_log()
+            .iter()
+            .filter(|logged| logged.method == "GET" && logged.path.contains(&first))
+            .count()
+    };
+    let reads = report_reads();
+    let (code, reports, text) = fetch(&emulator, dir);
+    assert_eq!(code, Some(0), "said once, not again: {text}");
+    assert!(reports.get("october-focus").is_none(), "{text}");
+    assert_eq!(report_reads(), reads, "a failed report is not polled again");
+
+    let plan = run(&emulator, dir, &["plan"]);
+    let plan_text = common::text(&plan);
+    assert!(
+        plan_text.contains("-/+ report.october-focus (invoice report failed)"),
+        "{plan_text}"
+    );
+    assert!(plan_text.contains("1 to requery"), "{plan_text}");
+    emulator.fail_reports(None);
+    apply(&emulator, dir);
+    assert_ne!(report_id(dir, "october-focus"), first, "a new report");
+    let (code, reports, text) = fetch(&emulator, dir);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(reports["october-focus"]["status"], "ready", "{text}");
 }
 
 #[test]

@@ -156,6 +156,9 @@ async fn read_focus_report(
             Ok(ReadOutcome::Processing)
         }
         Ok(InvoiceReport::Ready(body)) => Ok(ReadOutcome::Ready(body)),
+        Ok(InvoiceReport::Failed { reason }) => Ok(ReadOutcome::Failed {
+            reason: format!("atlas could not make the invoice report: {reason}"),
+        }),
         Err(error) => Err(remote(&error)),
     }
 }

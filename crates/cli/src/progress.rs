@@ -250,6 +250,7 @@ impl FetchObserver for FetchProgress {
         let answer = match outcome {
             Ok(ReadOutcome::Processing) => "processing".to_owned(),
             Ok(ReadOutcome::Ready(body)) => format!("ready ({} bytes)", body.len()),
+            Ok(ReadOutcome::Failed { reason }) => reason.clone(),
             Err(error) => error.message.clone(),
         };
         match &self.spinners {
@@ -277,6 +278,9 @@ impl FetchObserver for FetchProgress {
             FetchOutcome::Processing | FetchOutcome::NotStarted => ui.warn(label),
             FetchOutcome::Expired => ui.error(label),
             FetchOutcome::Failed(error) => format!("{}: {error}", ui.error(label)),
+            FetchOutcome::ReportFailed(reason) => {
+                format!("{}: {}", ui.error(label), report_failed(reason))
+            }
         };
         match &self.spinners {
             Some(spinners) => spinners.get(name).finish_with_message(styled),
@@ -288,13 +292,19 @@ impl FetchObserver for FetchProgress {
     }
 }
 
+/// Why Atlas gave up on a report, and what happens next: said once, by the
+/// fetch that finds it; later fetches leave the report alone.
+pub fn report_failed(reason: &str) -> String {
+    format!("{reason}; recorded as failed, the next `costform apply` asks for a new one")
+}
+
 /// The one-word status of a fetch outcome, as the summary shows it.
 pub fn status_label(outcome: &FetchOutcome) -> &'static str {
     match outcome {
         FetchOutcome::Ready { .. } => "ready",
         FetchOutcome::Processing => "processing",
         FetchOutcome::Expired => "expired",
-        FetchOutcome::Failed(_) => "failed",
+        FetchOutcome::Failed(_) | FetchOutcome::ReportFailed(_) => "failed",
         FetchOutcome::NotStarted => "not started",
     }
 }

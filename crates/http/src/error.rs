@@ -171,14 +171,6 @@ pub enum Error {
         /// The month's first day.
         month: String,
     },
-    /// Atlas could not make an invoice report (`FAILED`).
-    #[error(
-        "atlas could not make the invoice report: {reason}; ask for a new one with `costform apply --replace NAME`"
-    )]
-    ReportFailed {
-        /// Atlas's `failureReason`, escaped and cut.
-        reason: String,
-    },
     /// A report's file could not be downloaded. The URL is shown without
     /// its query, which holds the pre-signed URL's signature.
     #[error("download of `{url}` failed: {message}")]

@@ -33,6 +33,12 @@ pub enum InvoiceReport {
     Processing,
     /// `SUCCEEDED`, and the file downloaded (decompressed when it was gzip).
     Ready(ResultBody),
+    /// `FAILED`: Atlas gave up on this report for good; only a new report
+    /// can have the file.
+    Failed {
+        /// Atlas's `failureReason`, escaped and cut.
+        reason: String,
+    },
 }
 
 /// `InvoiceReportResponse`, the fields read.
@@ -154,7 +160,7 @@ impl Client {
                         .failure_reason
                         .as_deref()
                         .map_or_else(|| "no reason given".to_owned(), server_text);
-                    return Err(Error::ReportFailed { reason });
+                    return Ok(InvoiceReport::Failed { reason });
                 }
                 "SUCCEEDED" => view.download_url.ok_or_else(|| Error::InvalidResponse {
                     url: request.url.to_string(),

@@ -167,6 +167,9 @@ pub enum Reason {
     /// than Cost Explorer had handles.
     #[serde(alias = "token_expired")]
     HandleExpired,
+    /// Atlas gave up on the stored handle (an invoice report marked
+    /// `FAILED`).
+    HandleFailed,
     /// Asked for with `--replace`.
     Replace,
     /// `refresh: until_closed`, results fetched while the month was open, and
@@ -184,6 +187,7 @@ impl Reason {
             Reason::New => "new report".to_owned(),
             Reason::RequestChanged => "request changed".to_owned(),
             Reason::HandleExpired => format!("{} expired", handle.one),
+            Reason::HandleFailed => format!("{} failed", handle.one),
             Reason::Replace => "replace requested".to_owned(),
             Reason::OpenMonthRefresh => "open month refreshed".to_owned(),
             Reason::NoLongerDefined => "no longer defined".to_owned(),

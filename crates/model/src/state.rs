@@ -129,6 +129,18 @@ pub enum TokenStatus {
     Ready,
     /// Atlas answered 404 for the handle: it must be queried again.
     Expired,
+    /// Atlas gave up on the handle for good (an invoice report marked
+    /// `FAILED`): it must be queried again. The handle is kept until a new
+    /// one replaces it.
+    Failed,
+}
+
+impl TokenStatus {
+    /// Whether Atlas may still answer for the handle: not expired, not
+    /// failed. `fetch` and `plan --refresh` only look at live handles.
+    pub fn is_live(self) -> bool {
+        matches!(self, TokenStatus::Submitted | TokenStatus::Ready)
+    }
 }
 
 /// The results file written by `costform fetch`.

@@ -1,5 +1,6 @@
 //! `fetch`: reads results by token, writes each ready result atomically next
-//! to the others and records it in the state; 404 marks the token expired.
+//! to the others and records it in the state; 404 marks the handle expired,
+//! a report Atlas gave up on (`FAILED`) marks it failed.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -21,8 +22,8 @@ use crate::summarize::ResultSummary;
 /// How to run `fetch`.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
-    /// The reports to fetch; empty means every report whose token has not
-    /// expired.
+    /// The reports to fetch; empty means every report whose handle has
+    /// neither expired nor failed.
     pub names: Vec<ReportName>,
     /// The format asked of Atlas and written to disk.
     pub format: ResultFormat,
@@ -88,6 +89,10 @@ pub enum FetchOutcome {
     Processing,
     /// Atlas no longer knows the token; the next plan re-queries it.
     Expired,
+    /// Atlas gave up on the handle (a `FAILED` invoice report), with why:
+    /// recorded `failed`, the next plan re-queries it, and fetch leaves it
+    /// alone until then.
+    ReportFailed(String),
     /// Atlas or the network failed; the state is untouched for this report.
     Failed(RemoteError),
     /// Not polled because the run was cancelled.
@@ -166,6 +171,16 @@ pub async fn fetch<R: ResultReader>(
                 )?;
                 FetchOutcome::Expired
             }
+            Looked::ReportFailed(reason) => {
+                state.record(
+                    &name,
+                    StateEntry {
+                        status: TokenStatus::Failed,
+                        ..entry
+                    },
+                )?;
+                FetchOutcome::ReportFailed(reason)
+            }
             Looked::Failed(error) => FetchOutcome::Failed(error),
         };
         observer.finished(&name, &outcome);
@@ -241,7 +256,7 @@ fn select(state: &State, names: &[ReportName]) -> Result<Vec<(ReportName, StateE
         return Ok(state
             .reports
             .iter()
-            .filter(|(_, entry)| entry.status != TokenStatus::Expired)
+            .filter(|(_, entry)| entry.status.is_live())
             .map(|(name, entry)| (name.clone(), entry.clone()))
             .collect());
     }
@@ -265,6 +280,7 @@ pub(crate) enum Looked {
     NotStarted,
     Processing,
     Ready(Result<Written, Error>),
+    ReportFailed(String),
     Failed(RemoteError),
 }
 

@@ -146,8 +146,10 @@ fn requery_reasons(
     if entry.request.request_sha256 != after.request_sha256 {
         reasons.push(Reason::RequestChanged);
     }
-    if entry.status == TokenStatus::Expired {
-        reasons.push(Reason::HandleExpired);
+    match entry.status {
+        TokenStatus::Expired => reasons.push(Reason::HandleExpired),
+        TokenStatus::Failed => reasons.push(Reason::HandleFailed),
+        TokenStatus::Submitted | TokenStatus::Ready => {}
     }
     if replace {
         reasons.push(Reason::Replace);

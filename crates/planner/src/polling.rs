@@ -161,6 +161,7 @@ async fn poll_once<R: ResultReader>(
             );
             Looked::Ready(written.await)
         }
+        Ok(ReadOutcome::Failed { reason }) => Looked::ReportFailed(reason),
         Err(error) => Looked::Failed(error),
     };
     (poll, looked)

@@ -52,6 +52,12 @@ pub enum ReadOutcome {
     Processing,
     /// The results, as returned, spooled to a temporary file when large.
     Ready(ResultBody),
+    /// Atlas gave up on the handle for good (a `FAILED` invoice report):
+    /// polling it again cannot help, a new query can.
+    Failed {
+        /// Why, in words: the kind's and Atlas's.
+        reason: String,
+    },
 }
 
 /// A failed call, as the engines need to know it: 404 means an expired handle;

@@ -19,7 +19,7 @@ pub struct TokenCheck {
     pub failed: Vec<(ReportName, RemoteError)>,
 }
 
-/// Looks once at every token not already expired, `parallelism` at a time,
+/// Looks once at every token not already expired or failed, `parallelism` at a time,
 /// and marks those Atlas no longer knows as expired in `state`.
 pub async fn check_tokens<R: ResultReader>(
     state: &mut State,
@@ -29,7 +29,7 @@ pub async fn check_tokens<R: ResultReader>(
     let live = state
         .reports
         .iter()
-        .filter(|(_, entry)| entry.status != TokenStatus::Expired);
+        .filter(|(_, entry)| entry.status.is_live());
     let answers: Vec<(ReportName, Result<_, RemoteError>)> = futures::stream::iter(live)
         .map(|(name, entry)| async move { (name.clone(), reader.check(name, entry).await) })
         .buffer_unordered(parallelism.max(1))

@@ -192,6 +192,37 @@ async fn an_unknown_token_is_marked_expired_and_skipped_next_time() {
     assert_eq!(reader.calls_for("old"), 1);
 }
 
+/// A handle Atlas gave up on (a FAILED invoice report) is recorded
+/// `failed` with the handle kept, and not polled again: `--wait` does not
+/// wait on it, and the next fetch leaves it alone.
+#[tokio::test]
+async fn a_failed_report_is_recorded_with_its_handle_and_skipped_next_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut locked = locked_with(dir.path(), &["doomed"]);
+    let handle = locked.state().reports[&name("doomed")].handle.clone();
+    let reader = FakeReader::default().answer("doomed", vec![Ok(Answer::Failed("no usage"))]);
+    let options = FetchOptions {
+        wait: true,
+        ..options(dir.path())
+    };
+
+    let report = fetch(&mut locked, &reader, &options, &()).await.unwrap();
+    assert_eq!(
+        report.reports[0].outcome,
+        FetchOutcome::ReportFailed("no usage".to_owned())
+    );
+    let stored = StateStore::read(&dir.path().join("costform.state.json"))
+        .unwrap()
+        .unwrap();
+    let entry = &stored.reports[&name("doomed")];
+    assert_eq!(entry.status, TokenStatus::Failed);
+    assert_eq!(entry.handle, handle, "the handle is kept until replaced");
+
+    let again = fetch(&mut locked, &reader, &options, &()).await.unwrap();
+    assert!(again.reports.is_empty());
+    assert_eq!(reader.calls_for("doomed"), 1);
+}
+
 #[tokio::test]
 async fn wait_polls_until_ready_and_csv_rows_are_counted() {
     let dir = tempfile::tempdir().unwrap();

@@ -62,15 +62,19 @@ fn without_state_every_report_is_created_and_the_plan_records_no_lineage() {
 fn each_action_and_reason_is_found_and_changes_are_sorted() {
     let mut expired = entry(request("2026-10-01"), token(2));
     expired.status = TokenStatus::Expired;
+    let mut failed = entry(request("2026-10-01"), token(5));
+    failed.status = TokenStatus::Failed;
     let current = state([
         (name("same"), entry(request("2026-10-01"), token(1))),
         (name("expired"), expired),
+        (name("failed"), failed),
         (name("changed"), entry(request("2026-09-01"), token(3))),
         (name("gone"), entry(request("2026-10-01"), token(4))),
     ]);
     let wanted = desired(&[
         ("same", request("2026-10-01")),
         ("expired", request("2026-10-01")),
+        ("failed", request("2026-10-01")),
         ("changed", request("2026-10-01")),
         ("new", request("2026-10-01")),
     ]);
@@ -85,6 +89,7 @@ fn each_action_and_reason_is_found_and_changes_are_sorted() {
         [
             ("changed", Action::Requery, vec![Reason::RequestChanged]),
             ("expired", Action::Requery, vec![Reason::HandleExpired]),
+            ("failed", Action::Requery, vec![Reason::HandleFailed]),
             ("gone", Action::Forget, vec![Reason::NoLongerDefined]),
             ("new", Action::Create, vec![Reason::New]),
         ]
@@ -93,12 +98,12 @@ fn each_action_and_reason_is_found_and_changes_are_sorted() {
     let requery = &plan.changes[0];
     assert_eq!(requery.before, Some(request("2026-09-01")));
     assert_eq!(requery.before_handle, Some(token(3)));
-    assert_eq!(plan.changes[2].before_handle, Some(token(4)));
-    assert_eq!(plan.changes[2].after, None);
+    assert_eq!(plan.changes[3].before_handle, Some(token(4)));
+    assert_eq!(plan.changes[3].after, None);
     assert_eq!(plan.state.serial, 3);
     assert_eq!(
         plan.summary().sentence(),
-        "Plan: 1 to create, 2 to requery, 1 to forget."
+        "Plan: 1 to create, 3 to requery, 1 to forget."
     );
 }
 

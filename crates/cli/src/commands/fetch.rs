@@ -10,7 +10,7 @@ use crate::atlas::AtlasReader;
 use crate::context::Context;
 use crate::exit::Exit;
 use crate::output::fetch_summary::{self, RunInfo, SummaryRow};
-use crate::progress::{FetchProgress, status_label};
+use crate::progress::{FetchProgress, report_failed, status_label};
 use crate::{credentials, interrupt, state_backend, state_lock};
 
 /// Runs `fetch`: exit 1 on any failure, 2 with `--detailed-exitcode` while
@@ -118,11 +118,12 @@ fn human_duration(duration: std::time::Duration) -> String {
 fn exit(report: &FetchReport, detailed: bool) -> Exit {
     if report.cancelled {
         Exit::Interrupted
-    } else if report
-        .reports
-        .iter()
-        .any(|fetched| matches!(fetched.outcome, FetchOutcome::Failed(_)))
-    {
+    } else if report.reports.iter().any(|fetched| {
+        matches!(
+            fetched.outcome,
+            FetchOutcome::Failed(_) | FetchOutcome::ReportFailed(_)
+        )
+    }) {
         Exit::Error
     } else if detailed && report.has_processing() {
         Exit::Pending
@@ -171,6 +172,7 @@ fn summary_rows(report: &FetchReport, state: &State) -> Vec<SummaryRow> {
                     }
                 }
                 (FetchOutcome::Failed(error), _) => row.error = Some(error.message.clone()),
+                (FetchOutcome::ReportFailed(reason), _) => row.error = Some(report_failed(reason)),
                 _ => {}
             }
             row

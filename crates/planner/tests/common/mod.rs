@@ -110,6 +110,7 @@ impl Submitter for FakeSubmitter {
 pub enum Answer {
     Processing,
     Ready(Vec<u8>),
+    Failed(&'static str),
 }
 
 /// Answers each report from a script; the last answer repeats.
@@ -156,6 +157,9 @@ impl ResultReader for FakeReader {
         answer.map(|answer| match answer {
             Answer::Processing => ReadOutcome::Processing,
             Answer::Ready(bytes) => ReadOutcome::Ready(ResultBody::from_bytes(&bytes)),
+            Answer::Failed(reason) => ReadOutcome::Failed {
+                reason: reason.to_owned(),
+            },
         })
     }
 }
