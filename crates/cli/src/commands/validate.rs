@@ -82,11 +82,13 @@ fn list(definitions: &Definitions) -> String {
 
 /// One JSON document on stdout, like `terraform validate -json`: editors and
 /// CI annotations read it, so it is printed even when there are errors.
-/// `report_count` counts every report read; `reports` lists the valid ones.
+/// `report_count` counts every report read; `reports` lists the valid ones;
+/// `waiting` the reports reading a lookup never read, with those lookups,
+/// which the text output counts too.
 fn json(context: &Context, strict: bool) -> Exit {
     let options = context.load_options();
     let (loaded, read) = costform_model::load_counting(&options);
-    let (valid, diagnostics, reports) = match loaded {
+    let (valid, diagnostics, reports, waiting) = match loaded {
         Ok(definitions) => {
             let reports: Vec<_> = definitions
                 .reports
@@ -99,10 +101,15 @@ fn json(context: &Context, strict: bool) -> Exit {
                     })
                 })
                 .collect();
+            let waiting: Vec<_> = definitions
+                .waiting
+                .iter()
+                .map(|(name, lookups)| json!({ "name": name, "lookups": lookups }))
+                .collect();
             let valid = !strict || definitions.warnings.is_empty();
-            (valid, definitions.warnings, reports)
+            (valid, definitions.warnings, reports, waiting)
         }
-        Err(diagnostics) => (false, diagnostics, Vec::new()),
+        Err(diagnostics) => (false, diagnostics, Vec::new(), Vec::new()),
     };
     let document = json!({
         "format_version": 1,
@@ -112,6 +119,7 @@ fn json(context: &Context, strict: bool) -> Exit {
         "error_count": diagnostics.errors().count(),
         "warning_count": diagnostics.warnings().count(),
         "reports": reports,
+        "waiting": waiting,
         "diagnostics": diagnostics,
     });
     context
