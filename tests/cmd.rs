@@ -631,6 +631,12 @@ fn interrupt_apply_with(signal: &str) {
         issued.len(),
         "every token the emulator issued before the interrupt is in the state"
     );
+    let saved = if recorded.len() == 1 {
+        "Saved in the state: 1 token.".to_owned()
+    } else {
+        format!("Saved in the state: {} tokens.", recorded.len())
+    };
+    assert!(text.contains(&saved), "the summary counts them: {text}");
 }
 
 /// A results file is never half-written: `fetch` killed at random moments

@@ -98,7 +98,7 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
             .count();
         if processing > 0 && !report.cancelled {
             return Err(miette::miette!(
-                help = "fetch again later (the tokens are kept), or wait longer with a larger `--timeout`",
+                help = "fetch again later (the reports are kept), or wait longer with a larger `--timeout`",
                 "timed out after {}: {processing} still processing",
                 human_duration(timeout)
             ));

@@ -5,6 +5,7 @@
 
 use costform_model::diagnostic::did_you_mean;
 use costform_model::ids::ReportName;
+use costform_model::kinds::handle_noun;
 use costform_model::state::State;
 use miette::IntoDiagnostic;
 
@@ -54,14 +55,22 @@ pub fn run(context: &Context, command: &StateCommand) -> miette::Result<Exit> {
             if !absent.is_empty() {
                 return Err(missing(context, Some(locked.state()), &absent));
             }
-            let removed = addresses::expand(names, held);
-            for name in &removed {
+            // Each handle is named as its kind names it, before it is gone.
+            let removed: Vec<_> = addresses::expand(names, held)
+                .into_iter()
+                .map(|name| {
+                    let noun = handle_noun(held.get(&name).map_or("", |entry| &entry.request.kind));
+                    (name, noun)
+                })
+                .collect();
+            for (name, _) in &removed {
                 locked.forget(name).into_diagnostic()?;
             }
             locked.commit().into_diagnostic()?;
-            for name in &removed {
+            for (name, noun) in &removed {
                 context.ui.printer().summary().line(format_args!(
-                    "Removed report.{name} (its token was not revoked: Atlas tokens cannot be deleted)"
+                    "Removed report.{name} (its {} was not revoked: Atlas {} cannot be deleted)",
+                    noun.one, noun.many
                 ));
             }
             Ok(Exit::Success)

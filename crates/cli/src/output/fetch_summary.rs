@@ -64,7 +64,7 @@ fn counts_sentence(rows: &[SummaryRow], run: &RunInfo) -> String {
         .map(|(status, n)| format!("{n} {status}"))
         .collect();
     if parts.is_empty() {
-        "No reports with a token to fetch.".to_owned()
+        "Nothing to fetch: every report in the state expired or failed; `costform apply` queries them again.".to_owned()
     } else {
         format!("{} (run {}).", parts.join(", "), run.run)
     }
