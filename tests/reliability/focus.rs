@@ -194,6 +194,30 @@ fn a_failed_report_is_recorded_once_and_requeried_by_the_next_apply() {
     assert_eq!(reports["october-focus"]["status"], "ready", "{text}");
 }
 
+/// Once every report in the state has failed, fetch has nothing to poll
+/// and says why instead of printing an empty table.
+#[test]
+fn a_fetch_with_only_failed_reports_says_there_is_nothing_to_fetch() {
+    let emulator = support::emulator(Config::demo());
+    let only_focus = DEFINITIONS
+        .split("  october-by-service:")
+        .next()
+        .expect("the FOCUS report");
+    let workspace = workspace(only_focus);
+    let dir = workspace.path();
+    apply(&emulator, dir);
+    emulator.fail_reports(Some("no usage"));
+    let (code, _, text) = fetch(&emulator, dir);
+    assert_eq!(code, Some(1), "{text}");
+    let again = run(&emulator, dir, &["fetch"]);
+    let text = common::text(&again);
+    assert_eq!(again.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("Nothing to fetch: every report in the state expired or failed"),
+        "{text}"
+    );
+}
+
 #[test]
 fn a_download_refused_as_expired_is_renewed_once_by_reading_the_report_again() {
     let emulator = support::emulator(Config::demo());
