@@ -200,11 +200,14 @@ fn apply_creates_the_missing_directories_of_a_new_state_and_plan_creates_none() 
     let emulator = support::emulator(Config::demo());
     let dir = workspace();
     let state = "teams/billing/costform.state.json";
-    let (code, output) = run(
-        &emulator,
-        dir.path(),
-        &["plan", "--state", state, "--now", "2026-11-26"],
-    );
+    let plan = || {
+        run(
+            &emulator,
+            dir.path(),
+            &["plan", "--state", state, "--now", "2026-11-26"],
+        )
+    };
+    let (code, output) = plan();
     assert_eq!(code, 0, "{output}");
     assert!(output.contains("no state yet"), "{output}");
     let (code, output) = run(&emulator, dir.path(), &["show", "--state", state]);
@@ -234,11 +237,7 @@ fn apply_creates_the_missing_directories_of_a_new_state_and_plan_creates_none() 
     .expect("the state is JSON");
     assert_eq!(state_reports(&written).len(), 3, "{written:#}");
     assert!(!dir.path().join(format!("{state}.lock")).exists());
-    let (code, output) = run(
-        &emulator,
-        dir.path(),
-        &["plan", "--state", state, "--now", "2026-11-26"],
-    );
+    let (code, output) = plan();
     assert_eq!(code, 0, "{output}");
     assert!(output.contains("No changes."), "{output}");
 }

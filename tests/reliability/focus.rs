@@ -187,11 +187,7 @@ fn a_failed_report_is_recorded_once_and_requeried_by_the_next_apply() {
     );
     assert!(plan_text.contains("1 to requery"), "{plan_text}");
     emulator.fail_reports(None);
-    apply(&emulator, dir);
-    assert_ne!(report_id(dir, "october-focus"), first, "a new report");
-    let (code, reports, text) = fetch(&emulator, dir);
-    assert_eq!(code, Some(0), "{text}");
-    assert_eq!(reports["october-focus"]["status"], "ready", "{text}");
+    apply_replaces_and_fetches(&emulator, dir, &first);
 }
 
 /// Once every report in the state has failed, fetch has nothing to poll
@@ -288,10 +284,15 @@ fn an_expired_report_is_created_again_by_the_next_apply() {
     let plan_text = common::text(&plan);
     assert!(plan_text.contains("report.october-focus"), "{plan_text}");
     assert!(plan_text.contains("1 to requery"), "{plan_text}");
-    apply(&emulator, dir);
-    let second = report_id(dir, "october-focus");
-    assert_ne!(first, second, "a new report replaces the expired one");
-    let (code, reports, text) = fetch(&emulator, dir);
+    apply_replaces_and_fetches(&emulator, dir, &first);
+}
+
+/// `apply` replaces the FOCUS report `first` with a new one, whose file the
+/// next fetch gets.
+fn apply_replaces_and_fetches(emulator: &EmulatorThread, dir: &Path, first: &str) {
+    apply(emulator, dir);
+    assert_ne!(report_id(dir, "october-focus"), first, "a new report");
+    let (code, reports, text) = fetch(emulator, dir);
     assert_eq!(code, Some(0), "{text}");
     assert_eq!(reports["october-focus"]["status"], "ready", "{text}");
 }
