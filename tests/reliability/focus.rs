@@ -329,6 +329,41 @@ fn plan_refresh_finds_an_expired_report_without_downloading_anything() {
     );
 }
 
+/// `plan --refresh` finds a report Atlas marked FAILED before any fetch
+/// did, and re-queries it, without downloading or writing anything.
+#[test]
+fn plan_refresh_finds_a_failed_report_and_requeries_it() {
+    let emulator = support::emulator(Config {
+        processing_polls: 0,
+        ..Config::demo()
+    });
+    let workspace = workspace(DEFINITIONS);
+    let dir = workspace.path();
+    apply(&emulator, dir);
+    emulator.fail_reports(Some("the invoice has no usage lines"));
+    let before = std::fs::read(common::state_path(dir)).expect("the state");
+    let plan = run(&emulator, dir, &["plan", "--refresh"]);
+    let plan_text = common::text(&plan);
+    assert_eq!(plan.status.code(), Some(0), "{plan_text}");
+    assert!(
+        plan_text.contains(
+            "report.october-focus: atlas could not make the invoice report: the invoice has no usage lines"
+        ),
+        "{plan_text}"
+    );
+    assert!(
+        plan_text.contains("-/+ report.october-focus (invoice report failed)"),
+        "{plan_text}"
+    );
+    assert!(plan_text.contains("1 to requery"), "{plan_text}");
+    assert!(emulator.download_log().is_empty());
+    assert_eq!(
+        std::fs::read(common::state_path(dir)).expect("the state"),
+        before,
+        "plan never writes the state"
+    );
+}
+
 #[test]
 fn an_org_without_an_invoice_for_the_month_fails_that_report_clearly() {
     let emulator = support::emulator(Config::demo());

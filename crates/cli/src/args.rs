@@ -251,8 +251,8 @@ pub struct PlanArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub targets: TargetArgs,
-    /// Ask Atlas about the stored tokens first, so expired ones are re-queried
-    /// (needs credentials).
+    /// Ask Atlas about the stored handles (tokens, report ids) first, so
+    /// expired and failed ones are re-queried (needs credentials).
     #[arg(long)]
     pub refresh: bool,
     /// Concurrent requests for --refresh.

@@ -8,7 +8,7 @@ use costform_model::ids::ReportName;
 use costform_model::kinds::{cost_explorer, focus_report};
 use costform_model::request::PlannedRequest;
 use costform_model::state::{ResultFormat, StateEntry};
-use costform_planner::{ReadOutcome, RemoteError, ResultReader, Submitter};
+use costform_planner::{Checked, ReadOutcome, RemoteError, ResultReader, Submitter};
 
 /// Sends queries with the client. Without a client (a plan that only forgets
 /// needs no credentials) every submission fails, which the planner never asks
@@ -110,16 +110,23 @@ impl ResultReader for AtlasReader {
         }
     }
 
-    async fn check(&self, name: &ReportName, entry: &StateEntry) -> Result<(), RemoteError> {
+    async fn check(&self, name: &ReportName, entry: &StateEntry) -> Result<Checked, RemoteError> {
         match entry.request.kind.as_str() {
             focus_report::NAME => {
                 let (invoice, report) = focus_report::ids(&entry.handle).map_err(local)?;
-                self.client
+                let failure = self
+                    .client
                     .check_invoice_report(&entry.request.org_id, &invoice, &report)
                     .await
-                    .map_err(|error| remote(&error))
+                    .map_err(|error| remote(&error))?;
+                Ok(failure.map_or(Checked::Live, |reason| Checked::Failed {
+                    reason: report_failed(&reason),
+                }))
             }
-            _ => self.read(name, entry, ResultFormat::Json).await.map(|_| ()),
+            _ => self
+                .read(name, entry, ResultFormat::Json)
+                .await
+                .map(Checked::from),
         }
     }
 }
@@ -157,10 +164,15 @@ async fn read_focus_report(
         }
         Ok(InvoiceReport::Ready(body)) => Ok(ReadOutcome::Ready(body)),
         Ok(InvoiceReport::Failed { reason }) => Ok(ReadOutcome::Failed {
-            reason: format!("atlas could not make the invoice report: {reason}"),
+            reason: report_failed(&reason),
         }),
         Err(error) => Err(remote(&error)),
     }
+}
+
+/// Atlas's reason for a `FAILED` invoice report, said as the kind's.
+fn report_failed(reason: &str) -> String {
+    format!("atlas could not make the invoice report: {reason}")
 }
 
 fn remote(error: &costform_http::Error) -> RemoteError {

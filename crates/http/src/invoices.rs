@@ -53,6 +53,15 @@ struct ReportView {
     failure_reason: Option<String>,
 }
 
+impl ReportView {
+    /// Atlas's reason for a `FAILED` report, made safe to print.
+    fn failure(&self) -> String {
+        self.failure_reason
+            .as_deref()
+            .map_or_else(|| "no reason given".to_owned(), server_text)
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct InvoicePage {
     #[serde(default)]
@@ -123,19 +132,21 @@ impl Client {
         })
     }
 
-    /// Whether Atlas still knows a report: `Ok` whatever its state, an
-    /// error for which [`Error::is_not_found`] holds when it expired. Reads
-    /// the report only, never its file.
+    /// Whether Atlas still knows a report and has not given up on it: an
+    /// error for which [`Error::is_not_found`] holds when it expired, Atlas's
+    /// reason when it is `FAILED`, `None` in any other state. Reads the
+    /// report only, never its file.
     pub async fn check_invoice_report(
         &self,
         org_id: &OrgId,
         invoice_id: &AtlasId,
         report_id: &AtlasId,
-    ) -> Result<(), Error> {
+    ) -> Result<Option<String>, Error> {
         let path = format!("/api/atlas/v2/orgs/{org_id}/invoices/{invoice_id}/reports/{report_id}");
         let request = get(&self.base_url(), &path, REPORTS_MEDIA_TYPE, false)?;
         let exchange = self.send(&request).await?;
-        parsed::<ReportView>(&request, &exchange, StatusCode::OK).map(|_| ())
+        let view: ReportView = parsed(&request, &exchange, StatusCode::OK)?;
+        Ok((view.state == "FAILED").then(|| view.failure()))
     }
 
     /// Looks once at a report; when it has succeeded, downloads its file.
@@ -156,11 +167,9 @@ impl Client {
             let url = match view.state.as_str() {
                 "PENDING" | "RUNNING" => return Ok(InvoiceReport::Processing),
                 "FAILED" => {
-                    let reason = view
-                        .failure_reason
-                        .as_deref()
-                        .map_or_else(|| "no reason given".to_owned(), server_text);
-                    return Ok(InvoiceReport::Failed { reason });
+                    return Ok(InvoiceReport::Failed {
+                        reason: view.failure(),
+                    });
                 }
                 "SUCCEEDED" => view.download_url.ok_or_else(|| Error::InvalidResponse {
                     url: request.url.to_string(),

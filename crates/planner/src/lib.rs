@@ -42,7 +42,7 @@ pub use lock::{LockInfo, LockOptions, force_unlock, read_lock};
 pub use locked::{LockedState, fold_uncommitted};
 pub use memory::MemoryBackend;
 pub use planning::{PlanOptions, plan};
-pub use remote::{ReadOutcome, RemoteError, ResultReader, Submitter};
+pub use remote::{Checked, ReadOutcome, RemoteError, ResultReader, Submitter};
 pub use results::{Retired, retire_results};
 pub use stale::check_not_stale;
 pub use store::{LocalBackend, StateStore};

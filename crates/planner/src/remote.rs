@@ -34,14 +34,41 @@ pub trait ResultReader: Send + Sync {
 
     /// Asks only whether Atlas still knows `entry`'s handle, for `plan
     /// --refresh`: an error for which [`RemoteError::is_not_found`] holds
-    /// means expired. By default one read; a kind whose read downloads a
-    /// file answers from the report's state alone.
+    /// means expired; [`Checked::Failed`], that Atlas gave up on it. By
+    /// default one read; a kind whose read downloads a file answers from
+    /// the report's state alone.
     fn check(
         &self,
         name: &ReportName,
         entry: &StateEntry,
-    ) -> impl Future<Output = Result<(), RemoteError>> + Send {
-        async move { self.read(name, entry, ResultFormat::Json).await.map(|_| ()) }
+    ) -> impl Future<Output = Result<Checked, RemoteError>> + Send {
+        async move {
+            self.read(name, entry, ResultFormat::Json)
+                .await
+                .map(Checked::from)
+        }
+    }
+}
+
+/// What a check of a handle Atlas still knows found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checked {
+    /// Processing or ready: nothing to do.
+    Live,
+    /// Atlas gave up on it for good (a `FAILED` invoice report).
+    Failed {
+        /// Why, in words: the kind's and Atlas's.
+        reason: String,
+    },
+}
+
+/// What a read says of a handle's standing (the read is the check).
+impl From<ReadOutcome> for Checked {
+    fn from(outcome: ReadOutcome) -> Self {
+        match outcome {
+            ReadOutcome::Failed { reason } => Checked::Failed { reason },
+            ReadOutcome::Processing | ReadOutcome::Ready(_) => Checked::Live,
+        }
     }
 }
 

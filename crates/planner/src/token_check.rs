@@ -7,20 +7,24 @@ use costform_model::ids::ReportName;
 use costform_model::state::{State, TokenStatus};
 use futures::StreamExt as _;
 
-use crate::remote::{RemoteError, ResultReader};
+use crate::remote::{Checked, RemoteError, ResultReader};
 
 /// What a token check learned.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TokenCheck {
     /// Tokens Atlas answered 404 for, now marked expired; sorted.
     pub expired: Vec<ReportName>,
+    /// Handles Atlas gave up on (a `FAILED` invoice report), now marked
+    /// failed, with why; sorted.
+    pub failed: Vec<(ReportName, String)>,
     /// Tokens that could not be checked, with why; their status is kept so a
     /// network hiccup never triggers a re-query. Sorted.
-    pub failed: Vec<(ReportName, RemoteError)>,
+    pub unchecked: Vec<(ReportName, RemoteError)>,
 }
 
-/// Looks once at every token not already expired or failed, `parallelism` at a time,
-/// and marks those Atlas no longer knows as expired in `state`.
+/// Looks once at every token not already expired or failed, `parallelism`
+/// at a time, and marks those Atlas no longer knows as expired in `state`,
+/// and those it gave up on as failed.
 pub async fn check_tokens<R: ResultReader>(
     state: &mut State,
     reader: &R,
@@ -45,11 +49,18 @@ pub async fn check_tokens<R: ResultReader>(
                 }
                 checked.expired.push(name);
             }
-            Err(error) => checked.failed.push((name, error)),
-            Ok(()) => {}
+            Err(error) => checked.unchecked.push((name, error)),
+            Ok(Checked::Failed { reason }) => {
+                if let Some(entry) = state.reports.get_mut(&name) {
+                    entry.status = TokenStatus::Failed;
+                }
+                checked.failed.push((name, reason));
+            }
+            Ok(Checked::Live) => {}
         }
     }
     checked.expired.sort();
     checked.failed.sort_by(|a, b| a.0.cmp(&b.0));
+    checked.unchecked.sort_by(|a, b| a.0.cmp(&b.0));
     checked
 }

@@ -344,21 +344,24 @@ async fn names_not_in_the_state_are_refused_together() {
 }
 
 #[tokio::test]
-async fn refresh_marks_unknown_tokens_expired_in_memory_only() {
+async fn refresh_marks_unknown_tokens_expired_and_given_up_ones_failed_in_memory_only() {
     let dir = tempfile::tempdir().unwrap();
-    let locked = locked_with(dir.path(), &["gone", "live", "flaky"]);
+    let locked = locked_with(dir.path(), &["gone", "live", "flaky", "doomed"]);
     let mut state = locked.state().clone();
     let reader = FakeReader::default()
         .answer("gone", vec![Err(remote_error(404, "RESOURCE_NOT_FOUND"))])
+        .answer("doomed", vec![Ok(Answer::Failed("no usage"))])
         .answer("live", vec![Ok(Answer::Processing)])
         .answer("flaky", vec![Err(remote_error(503, "SERVICE_UNAVAILABLE"))]);
 
     let checked = check_tokens(&mut state, &reader, 2).await;
 
     assert_eq!(checked.expired, [name("gone")]);
+    assert_eq!(checked.failed, [(name("doomed"), "no usage".to_owned())]);
+    assert_eq!(state.reports[&name("doomed")].status, TokenStatus::Failed);
     assert_eq!(
         checked
-            .failed
+            .unchecked
             .iter()
             .map(|(n, _)| n.as_str())
             .collect::<Vec<_>>(),

@@ -44,7 +44,10 @@ pub async fn run(context: &Context, args: &PlanArgs) -> miette::Result<Exit> {
                 .ui
                 .status(&format!("report.{name}: {} expired", noun(name)));
         }
-        for (name, error) in &checked.failed {
+        for (name, reason) in &checked.failed {
+            context.ui.status(&format!("report.{name}: {reason}"));
+        }
+        for (name, error) in &checked.unchecked {
             context.ui.status(&format!(
                 "{} report.{name}: could not check the {}, keeping it: {}",
                 context.ui.warn("Warning:"),
