@@ -13,7 +13,7 @@ use tokio_postgres::types::Json;
 
 use crate::connection::{Connection, transaction};
 use crate::schema::{self, quoted};
-use crate::session::Session;
+use crate::session::{Session, insert_journal_sql, journal_values};
 use crate::settings::Settings;
 
 /// How often a waiting `lock` asks for the advisory lock again.
@@ -286,30 +286,11 @@ impl PostgresBackend {
     /// one transaction, then removes the file: from then on they are the
     /// database's, and the commit that follows folds them in.
     fn adopt_fallback(&self, connection: &Connection, records: &[Record]) -> Result<(), Error> {
-        let s = quoted(&self.settings.schema);
+        let sql = insert_journal_sql(&self.settings.schema);
         let workspace = self.settings.workspace.clone();
-        let values = records
-            .iter()
-            .map(serde_json::to_value)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(Error::Encode)?;
+        let values = journal_values(records)?;
         connection.call("fold the fallback journal into", move |client| {
-            Box::pin(async move {
-                transaction(&client, "BEGIN", async {
-                    for value in values {
-                        client
-                            .execute(
-                                &format!(
-                                    "INSERT INTO {s}.journal (workspace, record) VALUES ($1, $2)"
-                                ),
-                                &[&workspace, &Json(value)],
-                            )
-                            .await?;
-                    }
-                    Ok(())
-                })
-                .await
-            })
+            Box::pin(async move { client.execute(&sql, &[&workspace, &values]).await })
         })?;
         let path = self.fallback_path();
         std::fs::remove_file(&path).map_err(|error| Error::Io {
