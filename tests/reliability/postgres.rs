@@ -1,7 +1,7 @@
 //! The PostgreSQL state backend against a real server (a throwaway cluster
 //! per test, see `support::postgres`): the lifecycle, two working copies
-//! applying at once, `state migrate` both ways, and TLS with a certificate
-//! the test generates.
+//! applying at once, `state migrate` both ways, TLS with a certificate the
+//! test generates, a read-only role, and `force-unlock` of a hung run.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -76,9 +76,14 @@ fn the_lifecycle_runs_against_postgresql_with_every_serial_kept() {
     let plan_file = dir.join("reviewed.plan");
     let plan_arg = plan_file.to_str().expect("a UTF-8 path");
 
-    // The first use creates the schema at the version this build knows.
+    // A plan creates nothing (a read-only role may run it); the first
+    // writing command creates the schema at the version this build knows.
     let planned = run(&["plan", "--out", plan_arg], 0);
-    assert_eq!(pg.query("SELECT version FROM costform.schema_version"), "1");
+    assert_eq!(
+        pg.query("SELECT to_regnamespace('costform') IS NULL"),
+        "t",
+        "plan created the schema"
+    );
     let saved = std::fs::read_to_string(&plan_file).expect("the saved plan");
     assert!(
         saved.contains("postgres://costform@127.0.0.1") && !saved.contains(PASSWORD),
@@ -86,6 +91,7 @@ fn the_lifecycle_runs_against_postgresql_with_every_serial_kept() {
     );
 
     run(&["apply", plan_arg], 0);
+    assert_eq!(pg.query("SELECT version FROM costform.schema_version"), "1");
     let applied = state(&emulator, dir, &url);
     assert_eq!(applied["serial"], 1);
     let reports = applied["reports"].as_object().expect("reports").len();
@@ -393,4 +399,111 @@ fn tls_verify_full_trusts_the_generated_ca_and_refuses_another() {
         )),
         0,
     );
+}
+
+/// A role that may only read (a pull request's job) plans against a
+/// database no run has written yet, and against the state once one has,
+/// without creating or altering anything.
+#[test]
+fn a_read_only_role_plans_without_creating_anything() {
+    let pg = Postgres::start();
+    let emulator = support::emulator(Config::demo());
+    let workspace = tempfile::tempdir().expect("a temporary directory");
+    let dir = workspace.path();
+    support::write_many_reports(dir, 3, 1);
+    pg.query("CREATE ROLE reader LOGIN PASSWORD 'reader-password'");
+    let reader_url = pg.url("").replacen(
+        &format!("costform:{PASSWORD}@"),
+        "reader:reader-password@",
+        1,
+    );
+
+    let fresh = expect(&mut costform(&emulator, dir, &reader_url, &["plan"]), 0);
+    assert!(stdout(&fresh).contains("3 to create"), "{}", stdout(&fresh));
+    assert_eq!(
+        pg.query("SELECT to_regnamespace('costform') IS NULL"),
+        "t",
+        "the reader's plan created the schema"
+    );
+
+    expect(&mut apply(&emulator, dir, &pg.url(""), 2), 0);
+    pg.query(
+        "GRANT USAGE ON SCHEMA costform TO reader; GRANT SELECT ON ALL TABLES IN SCHEMA costform TO reader",
+    );
+    let unchanged = expect(&mut costform(&emulator, dir, &reader_url, &["plan"]), 0);
+    assert!(
+        stdout(&unchanged).contains("No changes"),
+        "{}",
+        stdout(&unchanged)
+    );
+    expect(&mut costform(&emulator, dir, &reader_url, &["show"]), 0);
+    // Writing is the writer's: the reader's apply is refused by the server.
+    let refused = expect(
+        &mut costform(&emulator, dir, &reader_url, &["apply", "--auto-approve"]),
+        1,
+    );
+    assert!(
+        stderr(&refused).contains("permission denied"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
+/// `force-unlock ID` of a run that hangs while connected ends the session
+/// holding the workspace's advisory lock, and only that one: a session
+/// whose process id the lock row names but that holds another lock (the
+/// id reused by another client) is left alone.
+#[test]
+fn force_unlock_ends_the_session_holding_this_workspace_and_no_other() {
+    let pg = Postgres::start();
+    let emulator = support::emulator(Config::demo());
+    let workspace = tempfile::tempdir().expect("a temporary directory");
+    let dir = workspace.path();
+    let url = pg.url("");
+    let run = |args: &[&str], code| expect(&mut costform(&emulator, dir, &url, args), code);
+    // The tables, as any writing command leaves them.
+    run(&["force-unlock", "00000000-0000-0000-0000-000000000000"], 1);
+
+    let mut other = pg.session("another-client");
+    other.run("SELECT pg_advisory_lock(42);");
+    let mut hung = pg.session("hung-run");
+    hung.run("SELECT pg_advisory_lock(hashtextextended('costform:costform:default', 0));");
+    let lock_row = |id: &str, session: &str| {
+        pg.query(&format!(
+            "INSERT INTO costform.locks (workspace, id, user_name, host, pid, command, created, session_pid) \
+             VALUES ('default', '{id}', 'ci', 'runner', 4242, 'apply', now(), {})",
+            pg.locking_pid(session)
+        ));
+    };
+    let alive = |session: &str| {
+        pg.query(&format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = '{session}'"
+        )) == "1"
+    };
+
+    lock_row("lock-of-another-client", "another-client");
+    run(&["force-unlock", "lock-of-another-client"], 0);
+    assert_eq!(pg.query("SELECT count(*) FROM costform.locks"), "0");
+    assert!(
+        alive("another-client"),
+        "another client's session was ended"
+    );
+
+    lock_row("lock-of-the-hung-run", "hung-run");
+    run(&["force-unlock", "lock-of-the-hung-run"], 0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while alive("hung-run") {
+        assert!(
+            Instant::now() < deadline,
+            "the hung run's session still holds the lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        alive("another-client"),
+        "another client's session was ended"
+    );
+    // The workspace can be locked again at once.
+    support::write_many_reports(dir, 2, 1);
+    expect(&mut apply(&emulator, dir, &url, 2), 0);
 }

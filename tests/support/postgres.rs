@@ -196,6 +196,44 @@ impl Postgres {
             .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
     }
 
+    /// A `psql` session kept open under `application_name` `name`, as
+    /// another client of the database would be, to hold locks with
+    /// [`Session::run`]; it ends when dropped.
+    pub fn session(&self, name: &str) -> Session {
+        let child = Command::new(self.bin.join("psql"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", USER])
+            .args(["-d", "postgres", "-AtXq"])
+            .env("PGPASSWORD", PASSWORD)
+            .env("PGSSLMODE", "prefer")
+            .env("PGAPPNAME", name)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("psql runs");
+        Session { child }
+    }
+
+    /// The server process id of the session named `name` (its
+    /// `application_name`) once it has taken an advisory lock.
+    pub fn locking_pid(&self, name: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let pid = self.query(&format!(
+                "SELECT a.pid FROM pg_stat_activity a JOIN pg_locks l USING (pid) \
+                 WHERE a.application_name = '{name}' AND l.locktype = 'advisory' AND l.granted"
+            ));
+            if !pid.is_empty() {
+                return pid;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the session `{name}` took no advisory lock within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn psql(&self, sql: &str) -> Output {
         Command::new(self.bin.join("psql"))
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", USER])
@@ -209,6 +247,28 @@ impl Postgres {
     /// The server's log, for failure messages.
     pub fn server_log(&self) -> String {
         std::fs::read_to_string(self.root.path().join("server.log")).unwrap_or_default()
+    }
+}
+
+/// An open `psql` session (see [`Postgres::session`]).
+pub struct Session {
+    child: Child,
+}
+
+impl Session {
+    /// Sends `sql` (ended by `;`) to the session, without waiting for it.
+    pub fn run(&mut self, sql: &str) {
+        use std::io::Write as _;
+        let stdin = self.child.stdin.as_mut().expect("psql's stdin is piped");
+        writeln!(stdin, "{sql}").expect("write to psql");
+        stdin.flush().expect("flush psql's stdin");
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -69,7 +69,7 @@ impl Client {
             max_result_bytes: config.max_result_bytes,
         };
         let auth = Auth::new(&config.credentials, &config.base_url)?;
-        let downloader = Downloader::new(&config)?;
+        let downloader = Downloader::new(&config);
         Ok(Self {
             inner: Arc::new(Inner {
                 base_url: config.base_url,

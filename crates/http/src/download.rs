@@ -10,6 +10,8 @@
 //! [`ResultBody`] spool, so its size costs no memory.
 
 use std::io::{self, BufReader, Read as _, Write as _};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use costform_model::result_body::ResultBody;
 
@@ -37,32 +39,45 @@ pub(crate) enum Downloaded {
     Expired,
 }
 
-/// A client without credentials for pre-signed URLs.
+/// A client without credentials for pre-signed URLs, built on the first
+/// download: building one loads the system's root certificates, which a
+/// run without FOCUS reports should not pay for.
 #[derive(Debug)]
 pub(crate) struct Downloader {
-    http: reqwest::Client,
+    http: OnceLock<reqwest::Client>,
+    connect_timeout: Duration,
+    timeout: Duration,
     max_bytes: u64,
     allow_insecure_http: bool,
 }
 
 impl Downloader {
-    /// Builds the download client with `config`'s timeouts and bounds.
-    pub(crate) fn new(config: &ClientConfig) -> Result<Self, Error> {
-        let allow_insecure_http = config.allow_insecure_http;
+    /// The download client for `config`'s timeouts and bounds.
+    pub(crate) fn new(config: &ClientConfig) -> Self {
+        Self {
+            http: OnceLock::new(),
+            connect_timeout: config.connect_timeout,
+            timeout: config.download_timeout,
+            max_bytes: config.max_result_bytes,
+            allow_insecure_http: config.allow_insecure_http,
+        }
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, Error> {
+        if let Some(http) = self.http.get() {
+            return Ok(http);
+        }
+        let allow_insecure_http = self.allow_insecure_http;
         let http = reqwest::Client::builder()
             .user_agent(concat!("costform/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.download_timeout)
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
             .redirect(Policy::custom(move |attempt| {
                 follow(attempt, allow_insecure_http)
             }))
             .build()
             .map_err(Error::Setup)?;
-        Ok(Self {
-            http,
-            max_bytes: config.max_result_bytes,
-            allow_insecure_http,
-        })
+        Ok(self.http.get_or_init(|| http))
     }
 
     /// Downloads `url` whole, refusing a file over the size bound.
@@ -81,7 +96,7 @@ impl Downloader {
             ));
         }
         let mut response = self
-            .http
+            .http()?
             .get(parsed)
             .send()
             .await

@@ -60,8 +60,9 @@ pub struct ApplyReport {
 
 /// Applies `plan` to the locked state through `submitter`. The journal is
 /// opened before anything is sent. Forgets need no call and are journaled
-/// first; creates and requeries run at most
-/// `options.parallelism` at a time. The state is committed once at the end,
+/// first; creates and requeries run at most `options.parallelism` at a
+/// time, and the tokens that arrive together are journaled as one group
+/// before any of them is reported. The state is committed once at the end,
 /// also after failures or a cancel, so every token received is kept; a token
 /// that cannot be journaled (disk full) stops dispatch, and it and those in
 /// flight are committed, or written to `PATH.errored`, or returned in the
@@ -103,29 +104,45 @@ pub async fn apply<S: Submitter>(
                 Some(submitter.submit(&change.name, request).await),
             )
         })
-        .buffer_unordered(options.parallelism.max(1));
+        .buffer_unordered(options.parallelism.max(1))
+        // The answers that arrived while the last group was being made
+        // durable are recorded together: one sync (one transaction) for
+        // the group, where a sync per answer held up the queries after it.
+        .ready_chunks(options.parallelism.max(1));
 
     let mut failure = None;
     let mut kept = Vec::new();
-    while let Some((change, request, answer)) = answers.next().await {
-        match answer {
-            None => report.not_started.push(change.name.clone()),
-            Some(Ok(handle)) => {
-                let entry = new_entry(plan, request, &handle);
-                if failure.is_some() {
-                    kept.push((change.name.clone(), entry));
-                } else if let Err(error) = state.record(&change.name, entry.clone()) {
-                    unjournaled.store(true, Ordering::SeqCst);
-                    failure = Some(error);
-                    kept.push((change.name.clone(), entry));
+    while let Some(answered) = answers.next().await {
+        let mut issued = Vec::new();
+        for (change, request, answer) in answered {
+            match answer {
+                None => report.not_started.push(change.name.clone()),
+                Some(Ok(handle)) => {
+                    let entry = new_entry(plan, request, &handle);
+                    issued.push((change, handle, entry));
                 }
-                observer.finished(&change.name, change.action, Ok(&handle));
-                report.applied.push((change.name.clone(), handle));
+                Some(Err(error)) => {
+                    observer.finished(&change.name, change.action, Err(&error));
+                    report.failed.push((change.name.clone(), error));
+                }
             }
-            Some(Err(error)) => {
-                observer.finished(&change.name, change.action, Err(&error));
-                report.failed.push((change.name.clone(), error));
-            }
+        }
+        let entries: Vec<_> = issued
+            .iter()
+            .map(|(change, _, entry)| (change.name.clone(), entry.clone()))
+            .collect();
+        if failure.is_some() {
+            kept.extend(entries);
+        } else if entries.is_empty() {
+            // Every answer of the group was a refusal: nothing to record.
+        } else if let Err(error) = state.record_all(entries.clone()) {
+            unjournaled.store(true, Ordering::SeqCst);
+            failure = Some(error);
+            kept.extend(entries);
+        }
+        for (change, handle, _) in issued {
+            observer.finished(&change.name, change.action, Ok(&handle));
+            report.applied.push((change.name.clone(), handle));
         }
     }
     drop(answers);

@@ -27,6 +27,8 @@ struct Inner {
     versions: Vec<State>,
     /// Records since the last commit; `None` when no journal is open.
     journal: Option<Vec<Record>>,
+    /// How many records each append made durable, in order.
+    groups: Vec<usize>,
     lock: Option<LockInfo>,
 }
 
@@ -45,6 +47,12 @@ impl MemoryBackend {
     /// them in.
     pub fn journal(&self) -> Vec<Record> {
         self.inner().journal.clone().unwrap_or_default()
+    }
+
+    /// How many records each append made durable at once, in order: the
+    /// group commits the engines make.
+    pub fn groups(&self) -> Vec<usize> {
+        self.inner().groups.clone()
     }
 
     /// From now on, records and commits fail (`true`) or work again.
@@ -163,12 +171,17 @@ impl StateSession for MemorySession {
     }
 
     fn append(&mut self, record: &Record) -> Result<(), Error> {
+        self.append_all(std::slice::from_ref(record))
+    }
+
+    fn append_all(&mut self, records: &[Record]) -> Result<(), Error> {
         self.check("record in")?;
-        self.backend
-            .inner()
+        let mut inner = self.backend.inner();
+        inner
             .journal
             .get_or_insert_with(Vec::new)
-            .push(record.clone());
+            .extend_from_slice(records);
+        inner.groups.push(records.len());
         Ok(())
     }
 

@@ -13,7 +13,7 @@ use costform_model::plan::{Action, Plan};
 use costform_model::request::PlannedRequest;
 use costform_model::state::TokenStatus;
 use costform_planner::{
-    ApplyObserver, ApplyOptions, Cancel, Error, LockOptions, MemoryBackend, PlanOptions,
+    ApplyObserver, ApplyOptions, Cancel, Error, LockOptions, MemoryBackend, PlanOptions, Record,
     RemoteError, StateBackend as _, apply, plan,
 };
 
@@ -99,6 +99,57 @@ async fn every_query_is_sent_with_at_most_parallelism_in_flight_and_committed() 
             .filter(|event| event.starts_with("start") && event.ends_with("create"))
             .count(),
         12
+    );
+}
+
+/// Reports, as each answer is reported, whether its token was already in
+/// the journal.
+struct JournalWatcher {
+    backend: MemoryBackend,
+    journaled_first: Mutex<Vec<bool>>,
+}
+
+impl ApplyObserver for JournalWatcher {
+    fn finished(&self, name: &ReportName, _action: Action, result: Result<&Handle, &RemoteError>) {
+        let handle = result.expect("every query is answered");
+        let journaled = self.backend.journal().iter().any(|record| {
+            matches!(record, Record::Put { name: recorded, entry } if recorded == name && entry.handle == *handle)
+        });
+        self.journaled_first.lock().unwrap().push(journaled);
+    }
+}
+
+/// Answers that arrive together are made durable as one group (one sync,
+/// one transaction), where a sync each held up the queries after them;
+/// none is reported before it is in the journal.
+#[tokio::test]
+async fn answers_that_arrive_together_are_journaled_as_one_group_before_they_are_reported() {
+    let backend = MemoryBackend::new();
+    let mut locked = lock(&backend);
+    let names: Vec<String> = (0..24).map(|i| format!("r{i:02}")).collect();
+    let plan = plan_for(&names.iter().map(String::as_str).collect::<Vec<_>>(), None);
+    let watcher = JournalWatcher {
+        backend: backend.clone(),
+        journaled_first: Mutex::default(),
+    };
+
+    let report = apply(
+        &plan,
+        &mut locked,
+        &FakeSubmitter::default(),
+        &options(8),
+        &watcher,
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(report.applied.len(), 24);
+    assert_eq!(*watcher.journaled_first.lock().unwrap(), vec![true; 24]);
+    let groups = backend.groups();
+    assert_eq!(groups.iter().sum::<usize>(), 24, "{groups:?}");
+    assert!(
+        groups.len() <= 6 && groups.iter().all(|&size| size <= 8),
+        "answers ready together were journaled one by one: {groups:?}"
     );
 }
 

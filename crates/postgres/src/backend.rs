@@ -13,7 +13,7 @@ use tokio_postgres::types::Json;
 
 use crate::connection::{Connection, transaction};
 use crate::schema::{self, quoted};
-use crate::session::Session;
+use crate::session::{Session, insert_journal_sql, journal_values};
 use crate::settings::Settings;
 
 /// How often a waiting `lock` asks for the advisory lock again.
@@ -53,10 +53,21 @@ impl PostgresBackend {
         ))
     }
 
+    /// A session for a command that writes, the tables created or
+    /// migrated first.
     fn connect(&self) -> Result<Connection, Error> {
         let connection = Connection::open(&self.settings)?;
         schema::ensure(&connection, &self.settings.schema, &self.settings.location)?;
         Ok(connection)
+    }
+
+    /// A session for a command that only reads; `None` when costform's
+    /// tables were never created, which is "no state". Nothing is created,
+    /// so a role with `SELECT` alone is enough (a pull request's `plan`).
+    fn connect_to_read(&self) -> Result<Option<Connection>, Error> {
+        let connection = Connection::open(&self.settings)?;
+        let exists = schema::exists(&connection, &self.settings.schema, &self.settings.location)?;
+        Ok(exists.then_some(connection))
     }
 
     /// The current state and the records journaled since (`None`: no
@@ -286,30 +297,11 @@ impl PostgresBackend {
     /// one transaction, then removes the file: from then on they are the
     /// database's, and the commit that follows folds them in.
     fn adopt_fallback(&self, connection: &Connection, records: &[Record]) -> Result<(), Error> {
-        let s = quoted(&self.settings.schema);
+        let sql = insert_journal_sql(&self.settings.schema);
         let workspace = self.settings.workspace.clone();
-        let values = records
-            .iter()
-            .map(serde_json::to_value)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(Error::Encode)?;
+        let values = journal_values(records)?;
         connection.call("fold the fallback journal into", move |client| {
-            Box::pin(async move {
-                transaction(&client, "BEGIN", async {
-                    for value in values {
-                        client
-                            .execute(
-                                &format!(
-                                    "INSERT INTO {s}.journal (workspace, record) VALUES ($1, $2)"
-                                ),
-                                &[&workspace, &Json(value)],
-                            )
-                            .await?;
-                    }
-                    Ok(())
-                })
-                .await
-            })
+            Box::pin(async move { client.execute(&sql, &[&workspace, &values]).await })
         })?;
         let path = self.fallback_path();
         std::fs::remove_file(&path).map_err(|error| Error::Io {
@@ -326,8 +318,10 @@ impl StateBackend for PostgresBackend {
     }
 
     fn read(&self) -> Result<Option<State>, Error> {
-        let connection = self.connect()?;
-        let (state, mut records) = self.load(&connection)?;
+        let (state, mut records) = match self.connect_to_read()? {
+            Some(connection) => self.load(&connection)?,
+            None => (None, None),
+        };
         if let Some(fallback) = self.fallback_records(state.as_ref())? {
             records.get_or_insert_with(Vec::new).extend(fallback);
         }
@@ -360,8 +354,10 @@ impl StateBackend for PostgresBackend {
     }
 
     fn lock_holder(&self) -> Result<Option<LockInfo>, Error> {
-        let connection = self.connect()?;
-        self.holder(&connection)
+        match self.connect_to_read()? {
+            Some(connection) => self.holder(&connection),
+            None => Ok(None),
+        }
     }
 
     fn force_unlock(&self, id: &str) -> Result<(), Error> {
@@ -378,9 +374,13 @@ impl StateBackend for PostgresBackend {
                 actual: Some(holder.id),
             });
         }
-        // The row goes; a session still holding the advisory lock (a run
-        // hung but connected) is ended, which releases it, as
-        // `force-unlock` breaks a lock whoever holds it.
+        // The row goes; the session recorded with it, if it still holds
+        // this workspace's advisory lock (a run hung but connected), is
+        // ended, which releases it, as `force-unlock` breaks a lock
+        // whoever holds it. A bigint advisory key is split in `pg_locks`:
+        // its high half in `classid`, its low half in `objid`. A session
+        // that holds no such lock (its process id reused by another client
+        // since) is left alone.
         let settings = self.settings.clone();
         let id = id.to_owned();
         connection.call("unlock", move |client| {
@@ -388,9 +388,10 @@ impl StateBackend for PostgresBackend {
                 delete_lock_row(&client, &settings, &id).await?;
                 client
                     .execute(
-                        "SELECT pg_terminate_backend($1) FROM pg_locks \
-                         WHERE locktype = 'advisory' AND granted AND pid = $1",
-                        &[&session_pid],
+                        "SELECT pg_terminate_backend(pid) FROM pg_locks \
+                         WHERE locktype = 'advisory' AND granted AND pid = $1 AND objsubid = 1 \
+                         AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($2, 0)",
+                        &[&session_pid, &settings.lock_key()],
                     )
                     .await
             })

@@ -69,12 +69,41 @@ pub fn quoted(schema: &str) -> String {
     format!("\"{schema}\"")
 }
 
-/// Creates or migrates the schema; refuses one newer than this build.
+/// Creates or migrates the schema, for a command that writes; refuses one
+/// newer than this build.
 pub fn ensure(connection: &Connection, schema: &str, location: &str) -> Result<(), Error> {
     let schema = schema.to_owned();
     let found = connection.call("create the tables of", move |client| {
         Box::pin(async move { migrate(&client, &schema).await })
     })?;
+    refuse_newer(found, location)
+}
+
+/// Whether costform's tables exist, for a command that only reads: it
+/// creates nothing, so a read-only role can `plan` against a database no
+/// run has written yet (that is "no state"). Tables older than this build
+/// are refused until a writing command migrates them; newer ones too.
+pub fn exists(connection: &Connection, schema: &str, location: &str) -> Result<bool, Error> {
+    let schema = schema.to_owned();
+    let found = connection.call("read the tables of", move |client| {
+        Box::pin(async move { version(&client, &schema).await })
+    })?;
+    let Some(found) = found else {
+        return Ok(false);
+    };
+    if found < SCHEMA_VERSION {
+        return Err(Error::BackendRefused {
+            location: location.to_owned(),
+            reason: format!(
+                "its tables are at schema version `{found}`, older than `{SCHEMA_VERSION}` which this costform reads: a writing command (`costform apply`, `fetch`) migrates them, with a role that may alter them"
+            ),
+        });
+    }
+    refuse_newer(found, location)?;
+    Ok(true)
+}
+
+fn refuse_newer(found: i32, location: &str) -> Result<(), Error> {
     if found > SCHEMA_VERSION {
         return Err(Error::BackendRefused {
             location: location.to_owned(),
@@ -86,10 +115,9 @@ pub fn ensure(connection: &Connection, schema: &str, location: &str) -> Result<(
     Ok(())
 }
 
-/// The migration itself; returns the version found (newer ones are left
-/// untouched).
-async fn migrate(client: &Arc<Client>, schema: &str) -> Result<i32, tokio_postgres::Error> {
-    let s = quoted(schema);
+/// The recorded schema version; `None` when costform's tables were never
+/// created there.
+async fn version(client: &Client, schema: &str) -> Result<Option<i32>, tokio_postgres::Error> {
     // `to_regclass`, not information_schema: every run asks, and the
     // catalog lookup is a fraction of a millisecond.
     let exists: bool = client
@@ -99,15 +127,27 @@ async fn migrate(client: &Arc<Client>, schema: &str) -> Result<i32, tokio_postgr
         )
         .await?
         .get(0);
-    if exists {
-        let version: i32 = client
-            .query_one(&format!("SELECT version FROM {s}.schema_version"), &[])
-            .await?
-            .get(0);
-        if version >= SCHEMA_VERSION {
-            return Ok(version);
-        }
+    if !exists {
+        return Ok(None);
     }
+    let row = client
+        .query_one(
+            &format!("SELECT version FROM {}.schema_version", quoted(schema)),
+            &[],
+        )
+        .await?;
+    Ok(Some(row.get(0)))
+}
+
+/// The migration itself; returns the version found (newer ones are left
+/// untouched).
+async fn migrate(client: &Arc<Client>, schema: &str) -> Result<i32, tokio_postgres::Error> {
+    if let Some(version) = version(client, schema).await?
+        && version >= SCHEMA_VERSION
+    {
+        return Ok(version);
+    }
+    let s = quoted(schema);
     transaction(client, "BEGIN", async {
         // Two first runs at once: the second waits, then finds it done.
         client

@@ -1,5 +1,6 @@
-//! The PostgreSQL side of a locked state: each record is its own committed
-//! transaction before the engine looks at the next answer; a commit writes
+//! The PostgreSQL side of a locked state: each group of records (one, or
+//! the answers that arrived together) is one committed statement before the
+//! engine reports any of them; a commit writes
 //! the new version beside the previous ones and clears the journal, in one
 //! transaction. When the database goes away mid-run, records go to a local
 //! fallback journal (synced, as the local backend's journal is) that the
@@ -64,18 +65,16 @@ impl Session {
             })
     }
 
-    /// Inserts one journal row, committed on its own. The statement is
-    /// prepared once per session: a record then costs one round trip and
-    /// the server's WAL flush, the time each token waits to be safe.
-    fn insert(&mut self, record: &Record) -> Result<(), Error> {
-        let value = serde_json::to_value(record).map_err(Error::Encode)?;
+    /// Inserts `records` as journal rows in one statement, so they are
+    /// committed together, in order. The statement is prepared once per
+    /// session: a group then costs one round trip and one WAL flush, the
+    /// time its tokens wait to be safe.
+    fn insert(&mut self, records: &[Record]) -> Result<(), Error> {
+        let values = journal_values(records)?;
         let statement = if let Some(statement) = &self.journal_insert {
             statement.clone()
         } else {
-            let sql = format!(
-                "INSERT INTO {}.journal (workspace, record) VALUES ($1, $2)",
-                quoted(&self.settings.schema)
-            );
+            let sql = insert_journal_sql(&self.settings.schema);
             let statement = self
                 .connection()?
                 .call("record a change in", move |client| {
@@ -87,11 +86,7 @@ impl Session {
         let workspace = self.settings.workspace.clone();
         self.connection()?
             .call("record a change in", move |client| {
-                Box::pin(async move {
-                    client
-                        .execute(&statement, &[&workspace, &Json(value)])
-                        .await
-                })
+                Box::pin(async move { client.execute(&statement, &[&workspace, &values]).await })
             })?;
         Ok(())
     }
@@ -129,28 +124,33 @@ impl StateSession for Session {
         self.begun_with = Some(state.clone());
         // A database that cannot take this record now is refused before
         // anything is sent.
-        self.insert(&Record::Begin {
+        self.insert(&[Record::Begin {
             lineage: state.lineage.clone(),
             serial: state.serial,
-        })
+        }])
     }
 
     fn append(&mut self, record: &Record) -> Result<(), Error> {
-        if self.fallback.is_some() {
+        self.append_all(std::slice::from_ref(record))
+    }
+
+    fn append_all(&mut self, records: &[Record]) -> Result<(), Error> {
+        let failed = if self.fallback.is_some() {
             // Once the database failed, the order of records is kept by
             // keeping them all in one place.
-            return self.keep_locally(
-                record,
-                &Error::BackendRefused {
-                    location: self.settings.location.clone(),
-                    reason: "the database went away".to_owned(),
-                },
-            );
-        }
-        match self.insert(record) {
-            Ok(()) => Ok(()),
-            Err(error) => self.keep_locally(record, &error),
-        }
+            Error::BackendRefused {
+                location: self.settings.location.clone(),
+                reason: "the database went away".to_owned(),
+            }
+        } else {
+            match self.insert(records) {
+                Ok(()) => return Ok(()),
+                Err(error) => error,
+            }
+        };
+        records
+            .iter()
+            .try_for_each(|record| self.keep_locally(record, &failed))
     }
 
     fn write(&mut self, state: &State) -> Result<(), Error> {
@@ -333,4 +333,24 @@ impl From<&[CostRow]> for CostColumns {
         }
         columns
     }
+}
+
+/// The statement that appends records (`$2`, a `jsonb[]`) to a workspace's
+/// journal (`$1`) in their order, in one statement and so one transaction.
+pub fn insert_journal_sql(schema: &str) -> String {
+    format!(
+        "INSERT INTO {}.journal (workspace, record) \
+         SELECT $1, record FROM unnest($2::jsonb[]) WITH ORDINALITY AS records(record, position) \
+         ORDER BY position",
+        quoted(schema)
+    )
+}
+
+/// `records` as the `jsonb[]` that [`insert_journal_sql`] takes.
+pub fn journal_values(records: &[Record]) -> Result<Vec<Json<serde_json::Value>>, Error> {
+    records
+        .iter()
+        .map(|record| serde_json::to_value(record).map(Json))
+        .collect::<Result<_, _>>()
+        .map_err(Error::Encode)
 }
