@@ -183,11 +183,12 @@ fn summarize(context: &Context, plan: &Plan, report: &ApplyReport) -> Exit {
             .any(|(_, error)| credentials::is_refused(error))
     {
         printer.stdout().line(format_args!(
-            "\n{} Atlas refused the credentials. {} applied, {} failed, {} not sent.",
+            "\n{} Atlas refused the credentials. {} applied, {} failed, {} not sent.{}",
             ui.error("Apply stopped:"),
             report.applied.len(),
             report.failed.len(),
-            report.not_started.len()
+            report.not_started.len(),
+            saved(plan, report)
         ));
         return Exit::Error;
     }
