@@ -120,7 +120,7 @@ impl ResultReader for AtlasReader {
                     .await
                     .map_err(|error| remote(&error))?;
                 Ok(failure.map_or(Checked::Live, |reason| Checked::Failed {
-                    reason: report_failed(&reason),
+                    reason: invoice_report_failed(&reason),
                 }))
             }
             _ => self
@@ -164,14 +164,14 @@ async fn read_focus_report(
         }
         Ok(InvoiceReport::Ready(body)) => Ok(ReadOutcome::Ready(body)),
         Ok(InvoiceReport::Failed { reason }) => Ok(ReadOutcome::Failed {
-            reason: report_failed(&reason),
+            reason: invoice_report_failed(&reason),
         }),
         Err(error) => Err(remote(&error)),
     }
 }
 
 /// Atlas's reason for a `FAILED` invoice report, said as the kind's.
-fn report_failed(reason: &str) -> String {
+fn invoice_report_failed(reason: &str) -> String {
     format!("atlas could not make the invoice report: {reason}")
 }
 
