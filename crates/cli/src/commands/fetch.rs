@@ -49,8 +49,11 @@ pub async fn run(context: &Context, args: &FetchArgs) -> miette::Result<Exit> {
         cancel,
         ..FetchOptions::default()
     };
+    // Without names, fetch polls the live handles only (not expired, not
+    // failed): the bar counts those.
     let total = if names.is_empty() {
-        locked.state().reports.len()
+        let reports = locked.state().reports.values();
+        reports.filter(|entry| entry.status.is_live()).count()
     } else {
         names.len()
     };
