@@ -192,6 +192,57 @@ fn apply_without_a_terminal_sends_nothing() {
     assert!(!dir.path().join("costform.state.json").exists());
 }
 
+/// `--state` in directories that do not exist yet: `plan` and `show` see no
+/// state and create nothing; `apply` creates them, as Terraform does for a
+/// local state, and the next commands find the state there.
+#[test]
+fn apply_creates_the_missing_directories_of_a_new_state_and_plan_creates_none() {
+    let emulator = support::emulator(Config::demo());
+    let dir = workspace();
+    let state = "teams/billing/costform.state.json";
+    let (code, output) = run(
+        &emulator,
+        dir.path(),
+        &["plan", "--state", state, "--now", "2026-11-26"],
+    );
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains("no state yet"), "{output}");
+    let (code, output) = run(&emulator, dir.path(), &["show", "--state", state]);
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains("No state at"), "{output}");
+    assert!(
+        !dir.path().join("teams").exists(),
+        "a reading command created nothing"
+    );
+
+    let (code, output) = run(
+        &emulator,
+        dir.path(),
+        &[
+            "apply",
+            "--auto-approve",
+            "--state",
+            state,
+            "--now",
+            "2026-11-26",
+        ],
+    );
+    assert_eq!(code, 0, "{output}");
+    let written: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join(state)).expect("the state was written"),
+    )
+    .expect("the state is JSON");
+    assert_eq!(state_reports(&written).len(), 3, "{written:#}");
+    assert!(!dir.path().join(format!("{state}.lock")).exists());
+    let (code, output) = run(
+        &emulator,
+        dir.path(),
+        &["plan", "--state", state, "--now", "2026-11-26"],
+    );
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains("No changes."), "{output}");
+}
+
 /// The total `fetch` prints for `name` in its summary table, as printed.
 fn printed_total<'a>(output: &'a str, name: &str) -> &'a str {
     output

@@ -87,6 +87,11 @@ impl StateStore {
     /// refused here.
     pub fn lock(path: &Path, options: &LockOptions) -> Result<LockedState, Error> {
         let file = resolve(path)?;
+        // As Terraform does for a local state, a writing command creates the
+        // directories a new state file goes in; reading commands never get
+        // here, so they create nothing and find no state.
+        let directory = parent_dir(&file);
+        fs::create_dir_all(directory).map_err(Error::io("create the directory", directory))?;
         let lock = lock::acquire(&file, options)?;
         let existing = read_state_file(&file)?;
         let journal = journal_path(&file);
