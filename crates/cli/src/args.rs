@@ -43,8 +43,9 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH_OR_URL")]
     pub state: Option<PathBuf>,
 
-    /// The workspace: an independent state in the same PostgreSQL backend
-    /// (one per team or repository) [env: COSTFORM_WORKSPACE] [default: default]
+    /// The workspace: an independent state in the same backend (one per
+    /// team or repository; a local file's are in `costform.state.d/NAME/`)
+    /// [env: COSTFORM_WORKSPACE] [default: default]
     #[arg(long, global = true, value_name = "NAME")]
     pub workspace: Option<String>,
 

@@ -12,6 +12,7 @@ use std::sync::{Arc, OnceLock};
 use costform_model::result_body::DEFAULT_MAX_RESULT_BYTES;
 use costform_model::{Definitions, LoadOptions};
 use costform_planner::StateBackend;
+use costform_planner::workspace::DEFAULT_WORKSPACE;
 use jiff::Timestamp;
 use miette::{IntoDiagnostic, WrapErr, miette};
 
@@ -114,16 +115,23 @@ impl Context {
     }
 
     /// The directory result paths are relative to and `results/` goes by
-    /// default: the state file's, or the definitions directory when the
-    /// state is in a database.
+    /// default: the state file's (the workspace's), or the definitions
+    /// directory when the state is in a database.
     pub fn state_dir(&self) -> PathBuf {
-        match &self.global.state {
-            Some(state) if state_backend::is_postgres(state) => self.dir(),
-            Some(path) => match path.parent() {
-                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-                _ => PathBuf::from("."),
-            },
-            None => self.dir(),
+        let state = self.global.state.as_deref();
+        if state.is_some_and(state_backend::is_postgres) {
+            return self.dir();
+        }
+        let file = costform_planner::workspace::local_file(
+            &state.map_or_else(|| self.dir().join(DEFAULT_STATE_FILE), Path::to_path_buf),
+            self.global
+                .workspace
+                .as_deref()
+                .unwrap_or(DEFAULT_WORKSPACE),
+        );
+        match file.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
         }
     }
 

@@ -5,11 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use costform_planner::workspace::{self, DEFAULT_WORKSPACE};
 use costform_planner::{LocalBackend, LockedState, StateBackend};
 use miette::IntoDiagnostic;
-
-/// The workspace when none is named.
-pub const DEFAULT_WORKSPACE: &str = "default";
 
 /// Whether `--state` names a PostgreSQL database rather than a file.
 pub fn is_postgres(state: &Path) -> bool {
@@ -39,19 +37,30 @@ pub fn open(
                 .into_diagnostic()?;
             Ok(Arc::new(backend))
         }
-        state => {
-            if workspace != DEFAULT_WORKSPACE {
-                return Err(miette::miette!(
-                    help = format!(
-                        "use another `--state` file for another state, or keep states in PostgreSQL: `--state postgres://HOST/DB --workspace {workspace}`"
-                    ),
-                    "workspace `{workspace}` needs a PostgreSQL state: a local state file holds one state"
-                ));
-            }
-            let path = state.map_or(default_file, Path::to_path_buf);
-            Ok(Arc::new(LocalBackend::new(path)))
-        }
+        state => Ok(Arc::new(LocalBackend::new(local_file(
+            state,
+            default_file,
+            workspace,
+        )?))),
     }
+}
+
+/// The local state file `state` (`None`: `default_file`) names for
+/// `workspace`: the file itself for the default one, a file in a
+/// directory beside it for another (see [`workspace::local_file`]).
+pub fn local_file(
+    state: Option<&Path>,
+    default_file: PathBuf,
+    workspace: &str,
+) -> miette::Result<PathBuf> {
+    workspace::check_name("workspace", workspace).map_err(|reason| {
+        miette::miette!(
+            help = "name workspaces as Terraform does: `--workspace staging`",
+            "{reason}"
+        )
+    })?;
+    let file = state.map_or(default_file, Path::to_path_buf);
+    Ok(workspace::local_file(&file, workspace))
 }
 
 /// After `fetch`, copies the cost rows of the reports whose results were

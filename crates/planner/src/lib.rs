@@ -30,6 +30,7 @@ mod stale;
 mod store;
 mod summarize;
 mod token_check;
+pub mod workspace;
 
 pub use apply::{ApplyObserver, ApplyOptions, ApplyReport, apply};
 pub use atomic::write_file_atomically;

@@ -8,6 +8,7 @@ use std::str::FromStr as _;
 use std::time::Duration;
 
 use costform_planner::Error;
+use costform_planner::workspace::{DEFAULT_WORKSPACE, check_name};
 use tokio_postgres::config::{Host, SslMode};
 
 use crate::pgpass;
@@ -98,7 +99,7 @@ impl Settings {
             reason,
         };
         let workspace = match url_workspace {
-            Some(named) if workspace != named && workspace != "default" => {
+            Some(named) if workspace != named && workspace != DEFAULT_WORKSPACE => {
                 return Err(refuse(format!(
                     "the URL names workspace `{named}` and `--workspace` names `{workspace}`: keep one"
                 )));
@@ -233,23 +234,6 @@ fn redact(url: &str) -> String {
         None => authority.to_owned(),
     };
     format!("{scheme}://{authority}/{path}")
-}
-
-/// Schema and workspace names go into identifiers and keys: letters,
-/// digits, `_` and `-`, up to 63 bytes (PostgreSQL's identifier limit).
-fn check_name(what: &str, name: &str) -> Result<(), String> {
-    let valid = !name.is_empty()
-        && name.len() <= 63
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if valid {
-        Ok(())
-    } else {
-        Err(format!(
-            "{what} `{name}` is not a valid name: use 1 to 63 letters, digits, `_` or `-`"
-        ))
-    }
 }
 
 fn percent_decode(text: &str) -> String {

@@ -92,7 +92,8 @@ fn migrate(context: &Context, to: &std::path::Path) -> miette::Result<Exit> {
             context.state_location()
         ));
     };
-    // A file holds one state: only a database target takes the workspace.
+    // A file named by `--to` is the target itself; a database target
+    // takes the workspace.
     let workspace = context
         .global
         .workspace
