@@ -91,7 +91,12 @@ fn the_lifecycle_runs_against_postgresql_with_every_serial_kept() {
     );
 
     run(&["apply", plan_arg], 0);
-    assert_eq!(pg.query("SELECT version FROM costform.schema_version"), "1");
+    assert_eq!(pg.query("SELECT version FROM costform.schema_version"), "2");
+    assert_eq!(
+        pg.query("SELECT pg_typeof(body) FROM costform.states LIMIT 1"),
+        "json",
+        "a state is kept as the text costform wrote"
+    );
     let applied = state(&emulator, dir, &url);
     assert_eq!(applied["serial"], 1);
     let reports = applied["reports"].as_object().expect("reports").len();
@@ -437,6 +442,35 @@ fn a_read_only_role_plans_without_creating_anything() {
         stdout(&unchanged)
     );
     expect(&mut costform(&emulator, dir, &reader_url, &["show"]), 0);
+
+    // Tables of an older costform (schema 1 kept states as `jsonb`): the
+    // reader is told a writer must migrate them; the writer's next run
+    // does, and the state is intact.
+    pg.query(
+        "ALTER TABLE costform.states ALTER COLUMN body TYPE jsonb USING body::jsonb; UPDATE costform.schema_version SET version = 1",
+    );
+    let older = expect(&mut costform(&emulator, dir, &reader_url, &["plan"]), 1);
+    assert!(
+        stderr(&older).contains("schema version `1`, older than `2`")
+            && stderr(&older).contains("a writing command"),
+        "{}",
+        stderr(&older)
+    );
+    let migrated = expect(
+        &mut costform(&emulator, dir, &pg.url(""), &["apply", "--auto-approve"]),
+        0,
+    );
+    assert!(
+        stdout(&migrated).contains("No changes"),
+        "{}",
+        stdout(&migrated)
+    );
+    assert_eq!(
+        pg.query("SELECT version || ' ' || pg_typeof(body) FROM costform.schema_version, costform.states LIMIT 1"),
+        "2 json"
+    );
+    expect(&mut costform(&emulator, dir, &reader_url, &["plan"]), 0);
+
     // Writing is the writer's: the reader's apply is refused by the server.
     let refused = expect(
         &mut costform(&emulator, dir, &reader_url, &["apply", "--auto-approve"]),

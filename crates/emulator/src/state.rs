@@ -152,10 +152,14 @@ impl Shared {
             return;
         };
         entry.delivered = true;
+        // Found through the query's index, not by a scan: a long benchmark
+        // issues tens of thousands of tokens, and a scan per answer made
+        // each one slower than the last.
         let token = entry.token.clone();
-        if let Some(token) = token
-            && let Some(issued) = inner.issued.iter_mut().find(|issued| issued.token == token)
-        {
+        let index = token
+            .and_then(|token| inner.queries.get(&token))
+            .map(|query| query.issued_index);
+        if let Some(issued) = index.and_then(|index| inner.issued.get_mut(index)) {
             issued.delivered = true;
         }
     }

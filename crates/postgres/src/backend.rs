@@ -12,6 +12,7 @@ use costform_planner::{
 use tokio_postgres::types::Json;
 
 use crate::connection::{Connection, transaction};
+use crate::json_text::JsonText;
 use crate::schema::{self, quoted};
 use crate::session::{Session, insert_journal_sql, journal_values};
 use crate::settings::Settings;
@@ -87,7 +88,7 @@ impl PostgresBackend {
                         &[&workspace],
                     )
                     .await?
-                    .map(|row| row.get::<_, RawJson>(0).0);
+                    .map(|row| row.get::<_, JsonText>(0).0);
                 let records: Vec<serde_json::Value> = client
                     .query(
                         &format!("SELECT record FROM {s}.journal WHERE workspace = $1 ORDER BY id"),
@@ -333,11 +334,11 @@ impl StateBackend for PostgresBackend {
         self.acquire(&connection, options)?;
         let info = LockInfo::for_this_process(&options.command);
         self.record_holder(&connection, &info)?;
-        let (state, _) = self.load(&connection)?;
+        let (mut state, mut pending) = self.load(&connection)?;
         if let Some(fallback) = self.fallback_records(state.as_ref())? {
             self.adopt_fallback(&connection, &fallback)?;
+            (state, pending) = self.load(&connection)?;
         }
-        let (state, pending) = self.load(&connection)?;
         let session = Session::new(
             connection,
             self.settings.clone(),
@@ -415,30 +416,4 @@ pub(crate) async fn delete_lock_row(
             &[&settings.workspace, &id],
         )
         .await
-}
-
-/// A `json`/`jsonb` column as the JSON text the server sends, unparsed, so
-/// it is parsed once, straight into the state.
-struct RawJson(Vec<u8>);
-
-impl<'a> tokio_postgres::types::FromSql<'a> for RawJson {
-    fn from_sql(
-        ty: &tokio_postgres::types::Type,
-        raw: &'a [u8],
-    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        // Binary jsonb is a version byte (1) followed by the text.
-        let text = if *ty == tokio_postgres::types::Type::JSONB {
-            raw.strip_prefix(&[1]).ok_or("unknown jsonb version")?
-        } else {
-            raw
-        };
-        Ok(Self(text.to_vec()))
-    }
-
-    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
-        matches!(
-            *ty,
-            tokio_postgres::types::Type::JSON | tokio_postgres::types::Type::JSONB
-        )
-    }
 }

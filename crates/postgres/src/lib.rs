@@ -10,6 +10,7 @@
 
 mod backend;
 mod connection;
+mod json_text;
 mod pgpass;
 mod schema;
 mod session;

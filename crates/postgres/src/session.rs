@@ -16,6 +16,7 @@ use tokio_postgres::types::Json;
 
 use crate::backend::delete_lock_row;
 use crate::connection::{Connection, transaction};
+use crate::json_text::JsonText;
 use crate::schema::quoted;
 use crate::settings::Settings;
 
@@ -167,7 +168,7 @@ impl StateSession for Session {
         let serial = i64::try_from(state.serial).map_err(|_| Error::SerialExhausted {
             location: self.settings.location.clone(),
         })?;
-        let body = serde_json::to_value(state).map_err(Error::Encode)?;
+        let body = JsonText::of(state).map_err(Error::Encode)?;
         let lineage = state.lineage.clone();
         // Cost rows follow the state: a report forgotten, or re-queried and
         // not fetched yet, has no current result and so no rows.
@@ -187,7 +188,7 @@ impl StateSession for Session {
                             &format!(
                                 "INSERT INTO {s}.states (workspace, serial, lineage, body) VALUES ($1, $2, $3, $4)"
                             ),
-                            &[&workspace, &serial, &lineage, &Json(body)],
+                            &[&workspace, &serial, &lineage, &body],
                         )
                         .await?;
                     client
