@@ -1,8 +1,10 @@
 //! `costform render`: the exact request bodies that would be sent, as JSON.
 
 use costform_model::diagnostic::did_you_mean;
+use costform_model::ids::OrgId;
 use costform_model::ids::ReportName;
-use serde_json::{Map, Value, json};
+use costform_model::request::RequestBody;
+use serde::{Serialize, Serializer};
 
 use crate::args::RenderArgs;
 use crate::context::{Context, Strictness};
@@ -43,17 +45,40 @@ pub fn run(context: &Context, args: &RenderArgs) -> miette::Result<Exit> {
             context.dir().display()
         ));
     }
-    let mut rendered = Map::new();
-    for (name, report) in &definitions.reports {
-        if args.names.is_empty() || args.names.contains(name) {
+    // Borrowed, not built as a `Value`: 10,000 request bodies are
+    // serialized straight from the definitions, with nothing cloned.
+    let rendered: Vec<(String, Rendered<'_>)> = definitions
+        .reports
+        .iter()
+        .filter(|(name, _)| args.names.is_empty() || args.names.contains(name))
+        .map(|(name, report)| {
             let planned = &report.planned;
-            rendered.insert(
-                name.to_string(),
-                json!({ "org_id": planned.org_id, "kind": planned.kind, "request": planned.request }),
-            );
-        }
-    }
-    let text = serde_json::to_string_pretty(&Value::Object(rendered)).unwrap_or_default();
+            let rendered = Rendered {
+                org_id: &planned.org_id,
+                kind: &planned.kind,
+                request: &planned.request,
+            };
+            (name.to_string(), rendered)
+        })
+        .collect();
+    let text = serde_json::to_string_pretty(&InOrder(rendered)).unwrap_or_default();
     context.ui.printer().stdout().line(text);
     Ok(Exit::Success)
+}
+
+/// One report as `render` prints it.
+#[derive(Serialize)]
+struct Rendered<'a> {
+    org_id: &'a OrgId,
+    kind: &'a str,
+    request: &'a RequestBody,
+}
+
+/// Entries serialized as a JSON object in their order (the reports').
+struct InOrder<'a>(Vec<(String, Rendered<'a>)>);
+
+impl Serialize for InOrder<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(name, report)| (name, report)))
+    }
 }
