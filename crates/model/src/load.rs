@@ -109,12 +109,10 @@ pub fn load_counting(options: &LoadOptions) -> (Result<Definitions, Diagnostics>
     let mut diagnostics = Diagnostics::default();
     let mut parsed = Vec::new();
     let mut declarations = Declarations::default();
-    for (path, text) in read_definition_files(&options.dir, &mut diagnostics) {
-        let source = SourceFile::new(path, &text);
-        let root = crate::parse::parse_yaml::<Spanned<Node>>(&source, &mut diagnostics);
-        if let Some(raw) =
-            root.and_then(|root| crate::shape::definition_file(&source, root, &mut diagnostics))
-        {
+    let files = read_definition_files(&options.dir, &mut diagnostics);
+    for (source, raw, problems) in parse_files(files) {
+        diagnostics.0.extend(problems.0);
+        if let Some(raw) = raw {
             declarations.declare(&source, &raw.variables, &mut diagnostics);
             parsed.push(ParsedFile { source, raw });
         }
@@ -160,6 +158,56 @@ pub fn load_counting(options: &LoadOptions) -> (Result<Definitions, Diagnostics>
         warnings: diagnostics,
     };
     (Ok(definitions), read)
+}
+
+/// At most this many threads parse definition files.
+const MAX_PARSE_THREADS: usize = 8;
+
+/// A file parsed and shaped on its own, with its problems.
+type ShapedFile = (SourceFile, Option<RawDefinitionFile>, Diagnostics);
+
+/// Parses and shapes `files`, in their order, on up to one thread per core:
+/// YAML parsing is most of what `validate` and `plan` spend, and each file
+/// is parsed on its own (variables and names are checked across files
+/// afterwards).
+fn parse_files(files: Vec<(PathBuf, String)>) -> Vec<ShapedFile> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(MAX_PARSE_THREADS)
+        .min(files.len());
+    if threads <= 1 {
+        return files.into_iter().map(parse_file).collect();
+    }
+    let per_thread = files.len().div_ceil(threads);
+    let mut files = files.into_iter();
+    let chunks: Vec<Vec<_>> = std::iter::from_fn(|| {
+        let chunk: Vec<_> = files.by_ref().take(per_thread).collect();
+        (!chunk.is_empty()).then_some(chunk)
+    })
+    .collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(|| chunk.into_iter().map(parse_file).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+/// One file parsed and shaped.
+fn parse_file((path, text): (PathBuf, String)) -> ShapedFile {
+    let mut diagnostics = Diagnostics::default();
+    let source = SourceFile::new(path, &text);
+    let root = crate::parse::parse_yaml::<Spanned<Node>>(&source, &mut diagnostics);
+    let raw = root.and_then(|root| crate::shape::definition_file(&source, root, &mut diagnostics));
+    (source, raw, diagnostics)
 }
 
 /// Renders and checks every file's `lookups:`, names unique across files.
