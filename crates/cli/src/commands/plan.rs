@@ -67,13 +67,16 @@ pub async fn run(context: &Context, args: &PlanArgs) -> miette::Result<Exit> {
             out.display()
         ));
     }
-    Ok(
-        if args.detailed_exitcode && (!plan.is_empty() || !plan.waiting.is_empty()) {
-            Exit::Pending
-        } else {
-            Exit::Success
-        },
-    )
+    let exit = if args.detailed_exitcode && (!plan.is_empty() || !plan.waiting.is_empty()) {
+        Exit::Pending
+    } else {
+        Exit::Success
+    };
+    // For 10,000 reports the plan, definitions and state are megabytes of
+    // small allocations, and the process ends next: freeing them one by
+    // one was a tenth of the command's time. They hold no file or lock.
+    std::mem::forget((plan, loaded, state));
+    Ok(exit)
 }
 
 /// Builds the plan from loaded definitions and a state (shared with `apply`).
