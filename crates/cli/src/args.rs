@@ -107,10 +107,10 @@ pub enum Command {
     /// Show what apply would do: creates, requeries and forgets, as a diff against the state.
     #[command(after_help = PLAN_HELP)]
     Plan(PlanArgs),
-    /// Send the queries and record their tokens in the state.
+    /// Send the queries and record their handles (tokens, report ids) in the state.
     #[command(after_help = APPLY_HELP)]
     Apply(ApplyArgs),
-    /// Retrieve results for the tokens in the state.
+    /// Retrieve results for the handles in the state.
     #[command(after_help = FETCH_HELP)]
     Fetch(FetchArgs),
     /// Show the state, or a saved plan.
@@ -292,7 +292,7 @@ pub struct ApplyArgs {
 /// `costform fetch`.
 #[derive(Debug, Args)]
 pub struct FetchArgs {
-    /// Only these reports (default: every report with a live token).
+    /// Only these reports (default: every report with a live handle).
     #[arg(value_name = "NAME", value_parser = parse_address)]
     pub names: Vec<ReportName>,
     /// Poll until every result is ready (1 s growing to 30 s between polls).
@@ -462,7 +462,7 @@ pub enum StateCommand {
         #[arg(value_parser = parse_address)]
         name: ReportName,
     },
-    /// Remove a report from the state (its token is not touched in Atlas).
+    /// Remove a report from the state (its handle is not touched in Atlas).
     #[command(
         after_help = "The report is planned as new again if it is still defined.\n\nExample:\n  costform state rm old-report"
     )]

@@ -1,5 +1,5 @@
 //! `apply`: sends a plan's queries with bounded parallelism and journals each
-//! token the moment it arrives.
+//! handle (a token, a report id) the moment it arrives.
 
 use costform_model::handle::Handle;
 use costform_model::ids::ReportName;
