@@ -12,7 +12,6 @@ use std::sync::{Arc, OnceLock};
 use costform_model::result_body::DEFAULT_MAX_RESULT_BYTES;
 use costform_model::{Definitions, LoadOptions};
 use costform_planner::StateBackend;
-use costform_planner::workspace::DEFAULT_WORKSPACE;
 use jiff::Timestamp;
 use miette::{IntoDiagnostic, WrapErr, miette};
 
@@ -36,6 +35,8 @@ pub struct Context {
     pub ui: Ui,
     /// Where the state lives, built once from `--state` and `--workspace`.
     backend: Arc<dyn StateBackend>,
+    /// The directory result paths are relative to, found with the backend.
+    state_dir: PathBuf,
     /// The run's Atlas client, built on first use and shared by all the
     /// command does (reading lookups, then sending queries): a service
     /// account mints one token per run, and a warning is said once.
@@ -69,13 +70,14 @@ impl Context {
             })?,
             None => Timestamp::now(),
         };
-        let backend = open_backend(&global, &env)?;
+        let (backend, state_dir) = open_backend(&global, &env)?;
         Ok(Self {
             global,
             env,
             now,
             ui,
             backend,
+            state_dir,
             client: Arc::default(),
         })
     }
@@ -86,7 +88,7 @@ impl Context {
         let mut moved = self.clone();
         moved.global.dir = Some(dir);
         moved.global.state = state;
-        moved.backend = open_backend(&moved.global, &moved.env)?;
+        (moved.backend, moved.state_dir) = open_backend(&moved.global, &moved.env)?;
         Ok(moved)
     }
 
@@ -118,21 +120,7 @@ impl Context {
     /// default: the state file's (the workspace's), or the definitions
     /// directory when the state is in a database.
     pub fn state_dir(&self) -> PathBuf {
-        let state = self.global.state.as_deref();
-        if state.is_some_and(state_backend::is_postgres) {
-            return self.dir();
-        }
-        let file = costform_planner::workspace::local_file(
-            &state.map_or_else(|| self.dir().join(DEFAULT_STATE_FILE), Path::to_path_buf),
-            self.global
-                .workspace
-                .as_deref()
-                .unwrap_or(DEFAULT_WORKSPACE),
-        );
-        match file.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-            _ => PathBuf::from("."),
-        }
+        self.state_dir.clone()
     }
 
     /// Loads, renders and validates the definitions; prints warnings to
@@ -241,7 +229,7 @@ impl Context {
 fn open_backend(
     global: &GlobalArgs,
     env: &BTreeMap<String, String>,
-) -> miette::Result<Arc<dyn StateBackend>> {
+) -> miette::Result<(Arc<dyn StateBackend>, PathBuf)> {
     let dir = global.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     state_backend::open(
         global.state.as_deref(),

@@ -17,7 +17,8 @@ pub fn is_postgres(state: &Path) -> bool {
 }
 
 /// The backend for `state` (`None`: the file `default_file`) and
-/// `workspace`. Result files are recorded relative to `results_base` for a
+/// `workspace`, and the directory result paths are relative to (and
+/// `results/` goes by default): the state file's, or `results_base` for a
 /// backend with no directory of its own.
 pub fn open(
     state: Option<&Path>,
@@ -25,7 +26,7 @@ pub fn open(
     workspace: Option<&str>,
     results_base: &Path,
     env: &std::collections::BTreeMap<String, String>,
-) -> miette::Result<Arc<dyn StateBackend>> {
+) -> miette::Result<(Arc<dyn StateBackend>, PathBuf)> {
     let workspace = workspace.unwrap_or(DEFAULT_WORKSPACE);
     match state {
         Some(url) if is_postgres(url) => {
@@ -35,13 +36,16 @@ pub fn open(
                     env.get(name).cloned()
                 })
                 .into_diagnostic()?;
-            Ok(Arc::new(backend))
+            Ok((Arc::new(backend), results_base.to_owned()))
         }
-        state => Ok(Arc::new(LocalBackend::new(local_file(
-            state,
-            default_file,
-            workspace,
-        )?))),
+        state => {
+            let file = local_file(state, default_file, workspace)?;
+            let directory = match file.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            Ok((Arc::new(LocalBackend::new(file)), directory))
+        }
     }
 }
 

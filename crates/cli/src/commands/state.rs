@@ -99,7 +99,7 @@ fn migrate(context: &Context, to: &std::path::Path) -> miette::Result<Exit> {
         .workspace
         .as_deref()
         .filter(|_| state_backend::is_postgres(to));
-    let target = state_backend::open(
+    let (target, _) = state_backend::open(
         Some(to),
         to.to_path_buf(),
         workspace,
