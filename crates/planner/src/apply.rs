@@ -114,12 +114,13 @@ pub async fn apply<S: Submitter>(
     let mut kept = Vec::new();
     while let Some(answered) = answers.next().await {
         let mut issued = Vec::new();
+        let mut entries = Vec::new();
         for (change, request, answer) in answered {
             match answer {
                 None => report.not_started.push(change.name.clone()),
                 Some(Ok(handle)) => {
-                    let entry = new_entry(plan, request, &handle);
-                    issued.push((change, handle, entry));
+                    entries.push((change.name.clone(), new_entry(plan, request, &handle)));
+                    issued.push((change, handle));
                 }
                 Some(Err(error)) => {
                     observer.finished(&change.name, change.action, Err(&error));
@@ -127,10 +128,6 @@ pub async fn apply<S: Submitter>(
                 }
             }
         }
-        let entries: Vec<_> = issued
-            .iter()
-            .map(|(change, _, entry)| (change.name.clone(), entry.clone()))
-            .collect();
         if failure.is_some() {
             kept.extend(entries);
         } else if entries.is_empty() {
@@ -140,7 +137,7 @@ pub async fn apply<S: Submitter>(
             failure = Some(error);
             kept.extend(entries);
         }
-        for (change, handle, _) in issued {
+        for (change, handle) in issued {
             observer.finished(&change.name, change.action, Ok(&handle));
             report.applied.push((change.name.clone(), handle));
         }
